@@ -1,0 +1,22 @@
+// `sigprop presets [--show NAME]`: the named configurations and their papers.
+#include <fmt/format.h>
+
+#include "cli/commands.h"
+#include "config/presets.h"
+
+namespace sigprop::cli {
+
+void add_presets_command(CLI::App& app) {
+  auto* cmd = app.add_subcommand("presets", "List the presets, or print one as TOML");
+  static std::string show;
+  cmd->add_option("--show", show, "print this preset's full TOML, ready to copy and edit");
+  cmd->callback([] {
+    if (!show.empty()) {
+      fmt::print("{}", find_preset(show).toml);
+      return;
+    }
+    for (const auto& p : presets()) fmt::print("{:<18} {}\n", p.name, p.summary);
+  });
+}
+
+}  // namespace sigprop::cli

@@ -1,0 +1,20 @@
+// The subcommands. Each `add_*` registers its options on the app and a callback that runs it;
+// the callbacks call library functions and do the printing and file writing.
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+namespace sigprop::cli {
+
+// Exit codes, documented in the README.
+constexpr int kExitOk = 0;
+constexpr int kExitFailure = 1;  // an unexpected error
+constexpr int kExitConfig = 2;   // bad config, preset, key or command-line value
+constexpr int kExitData = 3;     // missing or corrupt data file
+
+void add_env_command(CLI::App& app);
+void add_probe_command(CLI::App& app);
+void add_presets_command(CLI::App& app);
+void add_data_command(CLI::App& app);
+
+}  // namespace sigprop::cli

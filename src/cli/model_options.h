@@ -1,0 +1,27 @@
+// Command-line options that choose and adjust models, shared by every command that builds one.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include <CLI/CLI.hpp>
+
+#include "config/model_spec.h"
+
+namespace sigprop::cli {
+
+struct ModelOptions {
+  std::vector<std::string> presets;  // --preset a,b,c
+  std::vector<std::string> configs;  // --config f.toml (repeatable)
+  int width = 0, heads = 0;          // 0 = keep the preset's
+  std::vector<std::string> sets;     // --set key=value
+};
+
+void add_model_options(CLI::App* cmd, ModelOptions& options);
+
+// Presets, then config files, each with --set, --width and --heads applied and validated.
+// With neither --preset nor --config, `default_presets` are used.
+std::vector<ModelSpec> resolve_specs(const ModelOptions& options,
+                                     const std::vector<std::string>& default_presets);
+
+}  // namespace sigprop::cli

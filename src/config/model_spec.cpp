@@ -1,0 +1,59 @@
+#include "config/model_spec.h"
+
+#include <cmath>
+#include <sstream>
+
+#include "core/error.h"
+
+namespace sigprop {
+
+double ResidualScale::alpha(int depth) const {
+  switch (kind) {
+    case Kind::Constant: return value;
+    case Kind::InvSqrtDepth: return 1.0 / std::sqrt(static_cast<double>(depth));  // paper 002
+    case Kind::None: return 1.0;
+  }
+  return value;
+}
+
+std::string ResidualScale::to_string() const {
+  switch (kind) {
+    case Kind::InvSqrtDepth: return "1/sqrt(L)";
+    case Kind::None: return "none";
+    case Kind::Constant: break;
+  }
+  std::ostringstream s;
+  s << value;
+  return s.str();
+}
+
+namespace {
+void require(bool ok, const std::string& key, const std::string& allowed, const std::string& got) {
+  if (!ok) throw ConfigError("model." + key + " = " + got + " is not allowed: " + allowed);
+}
+}  // namespace
+
+void ModelSpec::validate() const {
+  using std::to_string;
+  require(depth >= 1 && depth <= 100000, "depth", "an integer in 1..100000", to_string(depth));
+  require(width >= 1, "width", "an integer >= 1", to_string(width));
+  require(heads >= 1, "heads", "an integer >= 1", to_string(heads));
+  require(width % heads == 0, "heads", "a divisor of width (" + to_string(width) + ")",
+          to_string(heads));
+  require(d_k >= 0, "d_k", "0 (= width/heads) or a positive integer", to_string(d_k));
+  require(mlp_width >= 0, "mlp_width", "0 (no MLP) or a positive integer", to_string(mlp_width));
+  require(leaky_slope >= 0.0 && leaky_slope < 1.0, "leaky_slope", "a number in [0, 1)",
+          to_string(leaky_slope));
+  if (residual.kind == ResidualScale::Kind::Constant)
+    require(std::isfinite(residual.value) && residual.value > 0.0, "residual",
+            "\"1/sqrt(L)\", \"none\" or a positive number", residual.to_string());
+  require(vocab_size >= 2, "vocab_size", "an integer >= 2", to_string(vocab_size));
+  require(max_seq >= 1, "max_seq", "an integer >= 1", to_string(max_seq));
+  require(patch_size >= 1, "patch_size", "an integer >= 1", to_string(patch_size));
+  require(channels >= 1, "channels", "an integer >= 1", to_string(channels));
+  require(num_classes >= 2, "num_classes", "an integer >= 2", to_string(num_classes));
+  require(std::isfinite(init_std) && init_std > 0.0, "init_std", "a positive number",
+          to_string(init_std));
+}
+
+}  // namespace sigprop

@@ -1,0 +1,316 @@
+#include "config/spec_io.h"
+
+#include <functional>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <sstream>
+#include <toml++/toml.h>
+#include <utility>
+#include <variant>
+
+#include "core/atomic_file.h"
+#include "core/error.h"
+#include "model/attention.h"
+
+namespace sigprop {
+namespace {
+
+using Value = std::variant<bool, int64_t, double, std::string>;
+using Json = nlohmann::json;
+
+std::string describe(const Value& v) {
+  return std::visit(
+      [](const auto& x) -> std::string {
+        using T = std::decay_t<decltype(x)>;
+        if constexpr (std::is_same_v<T, std::string>) return "\"" + x + "\"";
+        else if constexpr (std::is_same_v<T, bool>) return x ? "true" : "false";
+        else return Json(x).dump();
+      },
+      v);
+}
+
+[[noreturn]] void reject(const std::string& key, const std::string& allowed, const Value& got) {
+  throw ConfigError("model." + key + " = " + describe(got) + " is not allowed: expected " +
+                    allowed);
+}
+
+// One declared key: how to set it from a Value and how to read it back as JSON.
+struct Field {
+  SpecKey doc;
+  std::function<void(ModelSpec&, const Value&)> set;
+  std::function<Json(const ModelSpec&)> get;
+};
+
+Field int_field(const char* key, int ModelSpec::*member, int lo, const char* help) {
+  std::string allowed = "an integer >= " + std::to_string(lo);
+  return {{key, allowed, help},
+          [=](ModelSpec& s, const Value& v) {
+            const auto* i = std::get_if<int64_t>(&v);
+            if (!i || *i < lo || *i > 1'000'000'000) reject(key, allowed, v);
+            s.*member = static_cast<int>(*i);
+          },
+          [=](const ModelSpec& s) { return Json(s.*member); }};
+}
+
+Field real_field(const char* key, double ModelSpec::*member, const char* help) {
+  return {{key, "a number", help},
+          [=](ModelSpec& s, const Value& v) {
+            if (const auto* d = std::get_if<double>(&v)) s.*member = *d;
+            else if (const auto* i = std::get_if<int64_t>(&v)) s.*member = static_cast<double>(*i);
+            else reject(key, "a number", v);
+          },
+          [=](const ModelSpec& s) { return Json(s.*member); }};
+}
+
+Field bool_field(const char* key, bool ModelSpec::*member, const char* help) {
+  return {{key, "true | false", help},
+          [=](ModelSpec& s, const Value& v) {
+            const auto* b = std::get_if<bool>(&v);
+            if (!b) reject(key, "true | false", v);
+            s.*member = *b;
+          },
+          [=](const ModelSpec& s) { return Json(s.*member); }};
+}
+
+Field text_field(const char* key, std::string ModelSpec::*member, const char* help) {
+  return {{key, "a string", help},
+          [=](ModelSpec& s, const Value& v) {
+            const auto* t = std::get_if<std::string>(&v);
+            if (!t) reject(key, "a string", v);
+            s.*member = *t;
+          },
+          [=](const ModelSpec& s) { return Json(s.*member); }};
+}
+
+template <class E>
+Field enum_field(const char* key, E ModelSpec::*member, std::vector<std::pair<std::string, E>> names,
+                 const char* help) {
+  std::string allowed;
+  for (const auto& [n, e] : names) allowed += (allowed.empty() ? "" : " | ") + n;
+  return {{key, allowed, help},
+          [=](ModelSpec& s, const Value& v) {
+            const auto* t = std::get_if<std::string>(&v);
+            if (t)
+              for (const auto& [n, e] : names)
+                if (n == *t) {
+                  s.*member = e;
+                  return;
+                }
+            reject(key, allowed, v);
+          },
+          [=](const ModelSpec& s) {
+            for (const auto& [n, e] : names)
+              if (e == s.*member) return Json(n);
+            return Json(nullptr);
+          }};
+}
+
+Field residual_field() {
+  const char* key = "residual";
+  std::string allowed = "\"1/sqrt(L)\", \"none\" or a positive number";
+  return {{key, allowed, "scale of each residual branch; none removes the skip"},
+          [=](ModelSpec& s, const Value& v) {
+            ResidualScale r;
+            if (const auto* t = std::get_if<std::string>(&v)) {
+              if (*t == "1/sqrt(L)") r.kind = ResidualScale::Kind::InvSqrtDepth;
+              else if (*t == "none") r.kind = ResidualScale::Kind::None;
+              else reject(key, allowed, v);
+            } else if (const auto* d = std::get_if<double>(&v)) {
+              r.value = *d;
+            } else if (const auto* i = std::get_if<int64_t>(&v)) {
+              r.value = static_cast<double>(*i);
+            } else {
+              reject(key, allowed, v);
+            }
+            if (r.kind == ResidualScale::Kind::Constant && !(r.value > 0.0)) reject(key, allowed, v);
+            s.residual = r;
+          },
+          [](const ModelSpec& s) {
+            if (s.residual.kind == ResidualScale::Kind::Constant) return Json(s.residual.value);
+            return Json(s.residual.to_string());
+          }};
+}
+
+Field attention_field() {
+  const char* key = "attention";
+  std::string allowed;
+  for (const auto& n : attention_variant_names()) allowed += (allowed.empty() ? "" : " | ") + n;
+  return {{key, allowed, "attention variant (model/attention.h)"},
+          [=](ModelSpec& s, const Value& v) {
+            const auto* t = std::get_if<std::string>(&v);
+            if (!t || !is_attention_variant(*t)) reject(key, allowed, v);
+            s.attention = *t;
+          },
+          [](const ModelSpec& s) { return Json(s.attention); }};
+}
+
+const std::vector<Field>& fields() {
+  static const std::vector<Field> all = {
+      int_field("depth", &ModelSpec::depth, 1, "number of blocks L"),
+      int_field("width", &ModelSpec::width, 1, "model width d"),
+      int_field("heads", &ModelSpec::heads, 1, "attention heads; must divide width"),
+      int_field("d_k", &ModelSpec::d_k, 0, "per-head query/key width; 0 = width/heads"),
+      int_field("mlp_width", &ModelSpec::mlp_width, 0, "MLP hidden width; 0 = attention only"),
+      enum_field("activation", &ModelSpec::activation,
+                 {{"relu", Activation::ReLU}, {"gelu", Activation::GELU},
+                  {"leaky_relu", Activation::LeakyReLU}},
+                 "MLP nonlinearity"),
+      real_field("leaky_slope", &ModelSpec::leaky_slope, "negative slope of leaky_relu, in [0,1)"),
+      enum_field("norm", &ModelSpec::norm,
+                 {{"pre", NormPlace::Pre}, {"post", NormPlace::Post}, {"none", NormPlace::None}},
+                 "where the normalisation sits"),
+      enum_field("norm_kind", &ModelSpec::norm_kind,
+                 {{"layernorm", NormKind::LayerNorm}, {"rmsnorm", NormKind::RMSNorm}},
+                 "which normalisation"),
+      residual_field(),
+      attention_field(),
+      bool_field("causal", &ModelSpec::causal, "causal mask (language modelling) or bidirectional"),
+      enum_field("positional", &ModelSpec::positional,
+                 {{"learned", Positional::Learned}, {"sinusoidal", Positional::Sinusoidal},
+                  {"none", Positional::None}},
+                 "positional encoding added to the input"),
+      enum_field("input", &ModelSpec::input,
+                 {{"tokens", InputKind::Tokens}, {"patches", InputKind::Patches},
+                  {"raw", InputKind::Raw}},
+                 "token embedding, image patches, or a raw T x d input"),
+      int_field("vocab_size", &ModelSpec::vocab_size, 2, "tokens: vocabulary size"),
+      int_field("max_seq", &ModelSpec::max_seq, 1, "longest sequence (positional table)"),
+      int_field("patch_size", &ModelSpec::patch_size, 1, "patches: side of a square patch"),
+      int_field("channels", &ModelSpec::channels, 1, "patches: image channels"),
+      int_field("num_classes", &ModelSpec::num_classes, 2, "patches: classes"),
+      enum_field("init", &ModelSpec::init,
+                 {{"normal", InitKind::Normal}, {"xavier", InitKind::Xavier},
+                  {"orthogonal", InitKind::Orthogonal}},
+                 "weight initialisation of the blocks"),
+      real_field("init_std", &ModelSpec::init_std, "standard deviation for init = normal"),
+      bool_field("zero_queries", &ModelSpec::zero_queries, "W_Q = 0 at init (uniform attention)"),
+  };
+  return all;
+}
+
+const Field& field(const std::string& key) {
+  for (const auto& f : fields())
+    if (f.doc.key == key) return f;
+  std::string known;
+  for (const auto& f : fields()) known += (known.empty() ? "" : ", ") + f.doc.key;
+  throw ConfigError("unknown key model." + key + "; known keys: " + known);
+}
+
+Value to_value(const toml::node& node, const std::string& key) {
+  if (auto b = node.value_exact<bool>()) return *b;
+  if (auto i = node.value_exact<int64_t>()) return *i;
+  if (auto d = node.value_exact<double>()) return *d;
+  if (auto s = node.value_exact<std::string>()) return *s;
+  std::ostringstream type;
+  type << node.type();
+  throw ConfigError("model." + key + " must be a string, number or boolean, not a " + type.str());
+}
+
+}  // namespace
+
+const std::vector<SpecKey>& spec_keys() {
+  static const std::vector<SpecKey> keys = [] {
+    std::vector<SpecKey> k;
+    for (const auto& f : fields()) k.push_back(f.doc);
+    return k;
+  }();
+  return keys;
+}
+
+void set_spec_value(ModelSpec& spec, const std::string& key, const std::string& text) {
+  const Field& f = field(key);
+  Value v = text;  // bare words (pre, relu, 1/sqrt(L)) stay strings
+  try {
+    auto doc = toml::parse("v = " + text);
+    v = to_value(*doc.get("v"), key);
+  } catch (const toml::parse_error&) {
+  }
+  f.set(spec, v);
+}
+
+void apply_override(ModelSpec& spec, const std::string& assignment) {
+  auto eq = assignment.find('=');
+  if (eq == std::string::npos || eq == 0)
+    throw ConfigError("override '" + assignment + "' must look like key=value");
+  set_spec_value(spec, assignment.substr(0, eq), assignment.substr(eq + 1));
+  spec.validate();
+}
+
+ModelSpec parse_spec_toml(const std::string& text, const std::string& source,
+                          const ModelSpec& base) {
+  toml::table doc;
+  try {
+    doc = toml::parse(text, source);
+  } catch (const toml::parse_error& e) {
+    std::ostringstream msg;
+    msg << source << ":" << e.source().begin.line << ":" << e.source().begin.column
+        << ": TOML syntax error: " << e.description();
+    throw ConfigError(msg.str());
+  }
+  ModelSpec spec = base;
+  for (const auto& [k, node] : doc) {
+    const std::string key(k.str());
+    if (key == "name" || key == "paper") {
+      auto s = node.value_exact<std::string>();
+      if (!s) throw ConfigError(source + ": " + key + " must be a string");
+      (key == "name" ? spec.name : spec.paper) = *s;
+    } else if (key == "description") {
+      if (!node.is_string()) throw ConfigError(source + ": description must be a string");
+    } else if (key == "model") {
+      const auto* table = node.as_table();
+      if (!table) throw ConfigError(source + ": model must be a table ([model])");
+      for (const auto& [mk, mnode] : *table) {
+        const std::string mkey(mk.str());
+        try {
+          field(mkey).set(spec, to_value(mnode, mkey));
+        } catch (const ConfigError& e) {
+          throw ConfigError(source + ": " + e.what());
+        }
+      }
+    } else {
+      throw ConfigError(source + ": unknown top-level key '" + key +
+                        "'; allowed: name, paper, description, [model]");
+    }
+  }
+  try {
+    spec.validate();
+  } catch (const ConfigError& e) {
+    throw ConfigError(source + ": " + e.what());
+  }
+  return spec;
+}
+
+ModelSpec load_spec_file(const std::string& path, const ModelSpec& base) {
+  std::string text;
+  try {
+    text = read_file(path);
+  } catch (const DataError&) {
+    throw ConfigError("cannot read config file " + path + " (does it exist?)");
+  }
+  return parse_spec_toml(text, path, base);
+}
+
+Json spec_to_json(const ModelSpec& spec) {
+  Json j;
+  j["name"] = spec.name;
+  j["paper"] = spec.paper;
+  for (const auto& f : fields()) j["model"][f.doc.key] = f.get(spec);
+  return j;
+}
+
+std::string spec_to_toml(const ModelSpec& spec, const std::string& description) {
+  std::ostringstream out;
+  out << "name = " << Json(spec.name).dump() << "\n";
+  if (!spec.paper.empty()) out << "paper = " << Json(spec.paper).dump() << "\n";
+  if (!description.empty()) out << "description = " << Json(description).dump() << "\n";
+  out << "\n[model]\n";
+  for (const auto& f : fields()) {
+    Json v = f.get(spec);
+    std::string text = v.dump();
+    if (v.is_number_float() && text.find_first_of(".eE") == std::string::npos) text += ".0";
+    out << f.doc.key << " = " << text << "  # " << f.doc.help << "\n";
+  }
+  return out.str();
+}
+
+}  // namespace sigprop

@@ -1,0 +1,12 @@
+// Versions recorded in every run.json and printed by `sigprop env`.
+#pragma once
+
+#include <string>
+
+namespace sigprop {
+
+std::string sigprop_version();  // e.g. "0.1.0"
+std::string git_revision();     // short hash of the source tree at configure time
+std::string libtorch_version(); // e.g. "1.13.0"
+
+}  // namespace sigprop

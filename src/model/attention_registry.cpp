@@ -1,0 +1,50 @@
+#include <cmath>
+#include <torch/torch.h>
+
+#include "core/error.h"
+#include "model/attention.h"
+#include "model/attention/variants.h"
+
+namespace sigprop {
+
+const std::vector<AttentionVariant>& attention_variants() {
+  static const std::vector<AttentionVariant> all = {
+      {"softmax", "softmax(q k^T / sqrt(d_k)), the standard baseline (Vaswani et al. 2017)",
+       &make_softmax_attention},
+      {"uniform", "A = (1/T) 1 1^T (or uniform causal): the W_Q = 0 limit (paper 002)",
+       &make_uniform_attention},
+  };
+  return all;
+}
+
+std::vector<std::string> attention_variant_names() {
+  std::vector<std::string> names;
+  for (const auto& v : attention_variants()) names.push_back(v.name);
+  return names;
+}
+
+bool is_attention_variant(const std::string& name) {
+  for (const auto& v : attention_variants())
+    if (v.name == name) return true;
+  return false;
+}
+
+AttentionMatrix make_attention_matrix(const std::string& name, const AttentionContext& ctx) {
+  for (const auto& v : attention_variants())
+    if (v.name == name) return v.make(ctx);
+  std::string known;
+  for (const auto& n : attention_variant_names()) known += (known.empty() ? "" : " | ") + n;
+  throw ConfigError("model.attention = \"" + name + "\" is not a known variant: " + known);
+}
+
+torch::Tensor causal_mask(int64_t T, const torch::Device& device) {
+  return torch::ones({T, T}, torch::TensorOptions().dtype(torch::kBool).device(device)).triu(1);
+}
+
+torch::Tensor attention_logits(const torch::Tensor& q, const torch::Tensor& k, bool causal) {
+  auto logits = torch::matmul(q, k.transpose(-2, -1)) / std::sqrt(static_cast<double>(q.size(-1)));
+  if (causal) logits = logits.masked_fill(causal_mask(q.size(-2), q.device()), -INFINITY);
+  return logits;  // (B, H, T, T)
+}
+
+}  // namespace sigprop

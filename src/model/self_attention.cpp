@@ -1,0 +1,29 @@
+#include "model/self_attention.h"
+
+namespace sigprop {
+
+SelfAttentionImpl::SelfAttentionImpl(const ModelSpec& spec, int layer)
+    : heads(spec.heads), d_k(spec.key_width()), d_v(spec.width / spec.heads) {
+  auto linear = [](int64_t in, int64_t out) {
+    return torch::nn::Linear(torch::nn::LinearOptions(in, out).bias(false));
+  };
+  w_q = register_module("w_q", linear(spec.width, heads * d_k));
+  w_k = register_module("w_k", linear(spec.width, heads * d_k));
+  w_v = register_module("w_v", linear(spec.width, spec.width));
+  w_o = register_module("w_o", linear(spec.width, spec.width));
+  matrix = register_module("matrix", make_attention_matrix(spec.attention, {spec, layer}));
+}
+
+torch::Tensor SelfAttentionImpl::forward(const torch::Tensor& x, torch::Tensor* attn_out) {
+  const int64_t B = x.size(0), T = x.size(1);
+  auto split = [&](const torch::Tensor& t, int64_t hd) {
+    return t.view({B, T, heads, hd}).transpose(1, 2);  // (B, H, T, hd)
+  };
+  auto q = split(w_q(x), d_k), k = split(w_k(x), d_k), v = split(w_v(x), d_v);
+  auto A = matrix->forward(q, k);  // (B, H, T, T)
+  if (attn_out) *attn_out = A.detach();
+  auto y = torch::matmul(A, v).transpose(1, 2).reshape({B, T, heads * d_v});  // (B, T, d)
+  return w_o(y);
+}
+
+}  // namespace sigprop

@@ -1,0 +1,112 @@
+#include "probe/probe.h"
+
+#include <cmath>
+#include <limits>
+#include <memory>
+#include <sstream>
+
+#include <fmt/format.h>
+#include <torch/torch.h>
+
+#include "data/kjv.h"
+#include "model/transformer.h"
+#include "probe/metrics.h"
+
+namespace sigprop {
+namespace {
+
+double grad_norm(const torch::nn::Linear& lin) {
+  auto g = lin->weight.grad();
+  return g.defined() ? g.norm().item<double>() : 0.0;
+}
+
+}  // namespace
+
+std::vector<LayerMetrics> probe_at_init(const ModelSpec& spec, const ProbeBatch& batch,
+                                        uint64_t seed, const torch::Device& device) {
+  torch::manual_seed(seed);
+  Transformer model(spec);
+  model->to(device);
+  ForwardTrace trace;
+  auto out = model->forward(batch.input.to(device), &trace);
+  auto loss = training_loss(spec, out, batch.target.to(device));
+  loss.backward();
+
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  std::vector<LayerMetrics> rows(spec.depth + 1);
+  for (int l = 0; l <= spec.depth; ++l) {
+    LayerMetrics& r = rows[l];
+    const auto& X = trace.hidden[l];
+    r.layer = l;
+    r.loss = loss.item<double>();
+    r.cosine = mean_token_cosine(X);
+    r.t_sim = token_similarity(X);
+    r.res = collapse_residual(X);
+    r.stable_rank = stable_rank(X);
+    r.gram_stable_rank = gram_stable_rank(X);
+    if (l == 0) {
+      r.attn_sigma1 = r.attn_sigma2 = r.attn_lambda2 = r.attn_entropy = nan;
+      r.grad_q = r.grad_k = r.grad_v = r.grad_o = r.grad_mlp = nan;
+      continue;
+    }
+    const auto spectrum = attention_spectrum(trace.attn[l - 1]);
+    r.attn_sigma1 = spectrum.sigma1;
+    r.attn_sigma2 = spectrum.sigma2;
+    r.attn_lambda2 = spectrum.lambda2;
+    r.attn_entropy = spectrum.entropy;
+    auto* block = model->blocks[l - 1]->as<BlockImpl>();
+    r.grad_q = grad_norm(block->attn->w_q);
+    r.grad_k = grad_norm(block->attn->w_k);
+    r.grad_v = grad_norm(block->attn->w_v);
+    r.grad_o = grad_norm(block->attn->w_o);
+    r.grad_mlp = block->mlp ? std::hypot(grad_norm(block->mlp->fc1), grad_norm(block->mlp->fc2))
+                            : nan;
+  }
+  return rows;
+}
+
+std::vector<ProbeRow> run_probe_plan(
+    const ProbePlan& plan, const std::function<void(int, int, const std::string&)>& progress) {
+  std::unique_ptr<CharCorpus> corpus;
+  if (plan.input == ProbeInput::KJV) corpus = std::make_unique<CharCorpus>(load_kjv());
+  const int64_t vocab = corpus ? static_cast<int64_t>(corpus->vocab.size()) : 0;
+
+  std::vector<ProbeRow> rows;
+  const int total = int(plan.specs.size() * plan.depths.size() * plan.seeds.size());
+  int done = 0;
+  for (uint64_t seed : plan.seeds) {
+    for (const auto& base : plan.specs) {
+      for (int depth : plan.depths) {
+        ModelSpec spec = base;
+        spec.depth = depth;
+        spec = spec_for_probe_input(spec, plan.input, plan.seq, vocab);
+        const auto batch =
+            make_probe_batch(plan.input, spec.width, plan.batch, plan.seq, seed, corpus.get());
+        for (const auto& m : probe_at_init(spec, batch, seed, plan.device))
+          rows.push_back({spec.name, depth, spec.width, seed, m});
+        if (progress)
+          progress(++done, total, fmt::format("{} depth {} seed {}", spec.name, depth, seed));
+      }
+    }
+  }
+  return rows;
+}
+
+std::string probe_csv(const std::vector<ProbeRow>& rows) {
+  std::ostringstream out;
+  out << "preset,depth,width,seed,layer,cosine,t_sim,res,stable_rank,gram_stable_rank,"
+         "attn_sigma1,attn_sigma2,attn_lambda2,attn_entropy,grad_q,grad_k,grad_v,grad_o,"
+         "grad_mlp,grad_q_over_v,loss\n";
+  for (const auto& r : rows) {
+    const auto& m = r.m;
+    out << fmt::format("{},{},{},{},{}", r.preset, r.depth, r.width, r.seed, m.layer);
+    for (double v : {m.cosine, m.t_sim, m.res, m.stable_rank, m.gram_stable_rank, m.attn_sigma1,
+                     m.attn_sigma2, m.attn_lambda2, m.attn_entropy, m.grad_q, m.grad_k, m.grad_v,
+                     m.grad_o, m.grad_mlp, m.grad_q / m.grad_v, m.loss})
+      out << ',' << fmt::format("{:.6g}", v);
+    out << '\n';
+  }
+  return out.str();
+}
+
+}  // namespace sigprop

@@ -1,0 +1,54 @@
+// Probing a model at initialisation: one forward and one backward of the training loss on one
+// batch, then the metrics of probe/metrics.h for every layer and the per-layer gradient norms.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include <torch/types.h>
+
+#include "config/model_spec.h"
+#include "probe/probe_input.h"
+
+namespace sigprop {
+
+struct LayerMetrics {
+  int layer = 0;  // 0 = the embedded input, l = output of block l
+  double cosine = 0, t_sim = 0, res = 0, stable_rank = 0, gram_stable_rank = 0;
+  // Attention of block `layer` and gradient norms of its weights (NaN for layer 0).
+  double attn_sigma1 = 0, attn_sigma2 = 0, attn_lambda2 = 0, attn_entropy = 0;
+  double grad_q = 0, grad_k = 0, grad_v = 0, grad_o = 0, grad_mlp = 0;
+  double loss = 0;  // the training loss of the whole model (same on every row)
+};
+
+// Builds the model with torch seed `seed`, runs the batch, returns L+1 rows.
+std::vector<LayerMetrics> probe_at_init(const ModelSpec& spec, const ProbeBatch& batch,
+                                        uint64_t seed, const torch::Device& device);
+
+struct ProbeRow {
+  std::string preset;
+  int depth = 0, width = 0;
+  uint64_t seed = 0;
+  LayerMetrics m;
+};
+
+struct ProbePlan {
+  std::vector<ModelSpec> specs;  // one per preset, depth and width left to `depths`
+  std::vector<int> depths;
+  std::vector<uint64_t> seeds;
+  ProbeInput input = ProbeInput::KJV;
+  int64_t seq = 64, batch = 8;
+  torch::Device device = torch::kCPU;
+};
+
+// Runs every (spec, depth, seed); `progress(done, total, what)` is called after each model.
+std::vector<ProbeRow> run_probe_plan(
+    const ProbePlan& plan,
+    const std::function<void(int, int, const std::string&)>& progress = nullptr);
+
+// CSV with the columns of issue 2 (plus grad_q_over_v and loss), one row per ProbeRow.
+std::string probe_csv(const std::vector<ProbeRow>& rows);
+
+}  // namespace sigprop

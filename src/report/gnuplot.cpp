@@ -1,0 +1,44 @@
+#include "report/gnuplot.h"
+
+#include <unistd.h>
+
+#include <cstdio>
+#include <stdexcept>
+
+#include <fmt/format.h>
+
+namespace sigprop {
+
+std::string gnuplot_datablock(const std::string& name, const std::string& rows) {
+  return "$" + name + " << EOD\n" + rows + "EOD\n";
+}
+
+void render_plot(const std::string& script, const std::string& base, int width_px,
+                 int height_px) {
+  const std::string pid = std::to_string(::getpid());
+  struct Target {
+    std::string ext, terminal;
+  };
+  const Target targets[] = {
+      {"png", fmt::format("pngcairo size {},{} font 'Sans,11'", width_px, height_px)},
+      {"svg", fmt::format("svg size {},{} dynamic font 'Sans,11'", width_px, height_px)},
+  };
+  for (const auto& t : targets) {
+    const std::string final_path = base + "." + t.ext, tmp = final_path + ".tmp." + pid;
+    FILE* pipe = ::popen("gnuplot 2>&1", "w");
+    if (!pipe) throw std::runtime_error("cannot start gnuplot (install gnuplot-nox)");
+    const std::string full =
+        fmt::format("set terminal {}\nset output '{}'\n{}\nunset output\n", t.terminal, tmp, script);
+    std::fwrite(full.data(), 1, full.size(), pipe);
+    const int rc = ::pclose(pipe);
+    if (rc != 0) {
+      std::remove(tmp.c_str());
+      throw std::runtime_error("gnuplot failed (exit " + std::to_string(rc) + ") writing " +
+                               final_path + "; is gnuplot-nox installed?");
+    }
+    if (std::rename(tmp.c_str(), final_path.c_str()) != 0)
+      throw std::runtime_error("cannot write " + final_path);
+  }
+}
+
+}  // namespace sigprop

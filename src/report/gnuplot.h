@@ -1,0 +1,16 @@
+// Plots through gnuplot: one script body (no terminal or output lines), rendered to
+// `base.png` and `base.svg`, each written atomically.
+#pragma once
+
+#include <string>
+
+namespace sigprop {
+
+// Data blocks for a script: "$name << EOD\n...\nEOD\n".
+std::string gnuplot_datablock(const std::string& name, const std::string& rows);
+
+// Throws std::runtime_error when gnuplot is missing or fails (message says which).
+void render_plot(const std::string& script, const std::string& base, int width_px = 1500,
+                 int height_px = 500);
+
+}  // namespace sigprop

@@ -1,0 +1,116 @@
+#include "report/probe_report.h"
+
+#include <algorithm>
+#include <cmath>
+#include <map>
+#include <tuple>
+
+#include <fmt/format.h>
+
+#include "report/gnuplot.h"
+
+namespace sigprop {
+namespace {
+
+// Presets in order of first appearance, so tables and legends follow the user's order.
+std::vector<std::string> preset_order(const std::vector<ProbeRow>& rows) {
+  std::vector<std::string> order;
+  for (const auto& r : rows)
+    if (std::find(order.begin(), order.end(), r.preset) == order.end()) order.push_back(r.preset);
+  return order;
+}
+
+std::vector<double*> fields_of(LayerMetrics& m) {
+  return {&m.cosine, &m.t_sim, &m.res, &m.stable_rank, &m.gram_stable_rank,
+          &m.attn_sigma1, &m.attn_sigma2, &m.attn_lambda2, &m.attn_entropy,
+          &m.grad_q, &m.grad_k, &m.grad_v, &m.grad_o, &m.grad_mlp, &m.loss};
+}
+
+double ratio(double a, double b) { return b > 0 ? a / b : std::nan(""); }
+
+}  // namespace
+
+std::vector<ProbeMean> average_over_seeds(const std::vector<ProbeRow>& rows) {
+  const auto order = preset_order(rows);
+  auto rank = [&](const std::string& p) { return std::find(order.begin(), order.end(), p) - order.begin(); };
+  std::map<std::tuple<long, int, int>, ProbeMean> groups;
+  for (const auto& r : rows) {
+    auto& g = groups[{rank(r.preset), r.depth, r.m.layer}];
+    if (g.seeds == 0) {
+      g.preset = r.preset, g.depth = r.depth, g.layer = r.m.layer, g.m.layer = r.m.layer;
+      for (double* f : fields_of(g.m)) *f = 0.0;
+    }
+    LayerMetrics m = r.m;
+    auto src = fields_of(m), dst = fields_of(g.m);
+    for (size_t i = 0; i < src.size(); ++i) *dst[i] += *src[i];  // NaN stays NaN
+    ++g.seeds;
+  }
+  std::vector<ProbeMean> out;
+  for (auto& [key, g] : groups) {
+    for (double* f : fields_of(g.m)) *f /= g.seeds;
+    out.push_back(g);
+  }
+  return out;
+}
+
+std::string probe_summary_table(const std::vector<ProbeRow>& rows) {
+  std::string out = fmt::format("{:<18} {:>5} {:>8} {:>8} {:>8} {:>8} {:>12} {:>8}\n", "preset",
+                                "depth", "cosine", "t_sim", "res", "sr(X)", "gq/gv last", "loss");
+  for (const auto& g : average_over_seeds(rows)) {
+    if (g.layer != g.depth) continue;  // final layer only
+    out += fmt::format("{:<18} {:>5} {:>8.4f} {:>8.4f} {:>8.4f} {:>8.2f} {:>12.3e} {:>8.3f}\n",
+                       g.preset, g.depth, g.m.cosine, g.m.t_sim, g.m.res, g.m.stable_rank,
+                       ratio(g.m.grad_q, g.m.grad_v), g.m.loss);
+  }
+  return out;
+}
+
+std::string probe_plot_script(const std::vector<ProbeRow>& rows) {
+  const auto order = preset_order(rows);
+  const auto means = average_over_seeds(rows);
+  int max_depth = 0;
+  std::vector<int> depths;
+  for (const auto& g : means) {
+    max_depth = std::max(max_depth, g.depth);
+    if (std::find(depths.begin(), depths.end(), g.depth) == depths.end()) depths.push_back(g.depth);
+  }
+  const bool by_depth = depths.size() > 1;
+
+  std::string script, layer_plot, ratio_plot, depth_plot;
+  for (size_t i = 0; i < order.size(); ++i) {
+    std::string by_layer, final_by_depth;
+    for (const auto& g : means) {
+      if (g.preset != order[i]) continue;
+      if (g.depth == max_depth)
+        by_layer += fmt::format("{} {:.8g} {:.8g}\n", g.layer, g.m.cosine, ratio(g.m.grad_q, g.m.grad_v));
+      if (g.layer == g.depth) final_by_depth += fmt::format("{} {:.8g}\n", g.depth, g.m.cosine);
+    }
+    script += gnuplot_datablock(fmt::format("L{}", i), by_layer);
+    script += gnuplot_datablock(fmt::format("D{}", i), final_by_depth);
+    const std::string sep = i ? ", " : "";
+    const std::string title = fmt::format("title '{}' lw 2 lc {}", order[i], i + 1);
+    layer_plot += fmt::format("{}$L{} using 1:2 with linespoints pt 7 ps 0.5 {}", sep, i, title);
+    ratio_plot += fmt::format("{}$L{} using 1:3 with linespoints pt 7 ps 0.5 {}", sep, i, title);
+    depth_plot += fmt::format("{}$D{} using 1:2 with linespoints pt 7 {}", sep, i, title);
+  }
+  script += fmt::format("set multiplot layout 1,{}\n", by_depth ? 3 : 2);
+  script += "set grid\nset key top left box opaque\n";
+  script += fmt::format(
+      "set title 'Token cosine similarity at init (depth {})'\nset xlabel 'layer'\n"
+      "set ylabel 'mean pairwise cosine'\nset yrange [-0.05:1.05]\nplot {}\n",
+      max_depth, layer_plot);
+  script += fmt::format(
+      "set title 'Query vs value gradient (depth {})'\nset ylabel '|grad W_Q| / |grad W_V|'\n"
+      "set logscale y\nset format y '10^{{%L}}'\nset autoscale y\nset xrange [1:*]\nplot {}\n"
+      "unset logscale y\nset format y '%g'\nset xrange [*:*]\n",
+      max_depth, ratio_plot);
+  if (by_depth)
+    script += fmt::format(
+        "set title 'Final-layer cosine against depth'\nset xlabel 'depth L'\nset logscale x 2\n"
+        "set ylabel 'mean pairwise cosine at layer L'\nset yrange [-0.05:1.05]\nplot {}\n",
+        depth_plot);
+  script += "unset multiplot\n";
+  return script;
+}
+
+}  // namespace sigprop
