@@ -9,6 +9,7 @@
 
 #include "cli/commands.h"
 #include "cli/model_options.h"
+#include "cli/progress.h"
 #include "core/run_folder.h"
 #include "config/spec_io.h"
 #include "core/error.h"
@@ -50,12 +51,7 @@ void run(const ProbeArgs& a) {
   RunFolder folder(a.out);
 
   const auto t0 = std::chrono::steady_clock::now();
-  auto rows = run_probe_plan(plan, [&](int done, int total, const std::string& what) {
-    const double el = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    fmt::print(stderr, "\r[probe] {}/{} {:<40} {:5.1f}s elapsed, ETA {:5.1f}s", done, total, what,
-               el, el / done * (total - done));
-    if (done == total) fmt::print(stderr, "\n");
-  });
+  auto rows = run_probe_plan(plan, Progress("probe"));
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 
   nlohmann::json meta = run_metadata("probe");

@@ -7,6 +7,9 @@
 
 #include <fmt/format.h>
 
+#include "core/atomic_file.h"
+#include "core/error.h"
+
 namespace sigprop {
 
 std::string gnuplot_datablock(const std::string& name, const std::string& rows) {
@@ -25,16 +28,24 @@ void render_plot(const std::string& script, const std::string& base, int width_p
   };
   for (const auto& t : targets) {
     const std::string final_path = base + "." + t.ext, tmp = final_path + ".tmp." + pid;
-    FILE* pipe = ::popen("gnuplot 2>&1", "w");
+    const std::string log = tmp + ".log";
+    FILE* pipe = ::popen(("gnuplot 2>'" + log + "'").c_str(), "w");
     if (!pipe) throw std::runtime_error("cannot start gnuplot (install gnuplot-nox)");
     const std::string full =
         fmt::format("set terminal {}\nset output '{}'\n{}\nunset output\n", t.terminal, tmp, script);
     std::fwrite(full.data(), 1, full.size(), pipe);
     const int rc = ::pclose(pipe);
+    std::string messages;
+    try {
+      messages = read_file(log);
+    } catch (const DataError&) {
+    }
+    std::remove(log.c_str());
     if (rc != 0) {
       std::remove(tmp.c_str());
-      throw std::runtime_error("gnuplot failed (exit " + std::to_string(rc) + ") writing " +
-                               final_path + "; is gnuplot-nox installed?");
+      if (messages.find("not found") != std::string::npos)
+        throw std::runtime_error("gnuplot is not installed: sudo apt-get install gnuplot-nox");
+      throw std::runtime_error("gnuplot failed writing " + final_path + ":\n" + messages);
     }
     if (std::rename(tmp.c_str(), final_path.c_str()) != 0)
       throw std::runtime_error("cannot write " + final_path);

@@ -88,21 +88,23 @@ std::string probe_plot_script(const std::vector<ProbeRow>& rows) {
     script += gnuplot_datablock(fmt::format("L{}", i), by_layer);
     script += gnuplot_datablock(fmt::format("D{}", i), final_by_depth);
     const std::string sep = i ? ", " : "";
-    const std::string title = fmt::format("title '{}' lw 2 lc {}", order[i], i + 1);
-    layer_plot += fmt::format("{}$L{} using 1:2 with linespoints pt 7 ps 0.5 {}", sep, i, title);
-    ratio_plot += fmt::format("{}$L{} using 1:3 with linespoints pt 7 ps 0.5 {}", sep, i, title);
-    depth_plot += fmt::format("{}$D{} using 1:2 with linespoints pt 7 {}", sep, i, title);
+    const std::string style =
+        fmt::format("title '{}' with linespoints lw 2 lc {} pt 7 ps 0.6", order[i], i + 1);
+    layer_plot += fmt::format("{}$L{} using 1:2 {}", sep, i, style);
+    ratio_plot += fmt::format("{}$L{} using 1:3 {}", sep, i, style);
+    depth_plot += fmt::format("{}$D{} using 1:2 {}", sep, i, style);
   }
   script += fmt::format("set multiplot layout 1,{}\n", by_depth ? 3 : 2);
-  script += "set grid\nset key top left box opaque\n";
+  script += "set grid\nset key bottom right box opaque\n";
   script += fmt::format(
       "set title 'Token cosine similarity at init (depth {})'\nset xlabel 'layer'\n"
       "set ylabel 'mean pairwise cosine'\nset yrange [-0.05:1.05]\nplot {}\n",
       max_depth, layer_plot);
   script += fmt::format(
       "set title 'Query vs value gradient (depth {})'\nset ylabel '|grad W_Q| / |grad W_V|'\n"
-      "set logscale y\nset format y '10^{{%L}}'\nset autoscale y\nset xrange [1:*]\nplot {}\n"
-      "unset logscale y\nset format y '%g'\nset xrange [*:*]\n",
+      "set logscale y\nset format y '10^{{%L}}'\nset autoscale y\nset xrange [1:*]\n"
+      "set key bottom left\nplot {}\n"
+      "unset logscale y\nset format y '%g'\nset xrange [*:*]\nset key bottom right\n",
       max_depth, ratio_plot);
   if (by_depth)
     script += fmt::format(
