@@ -1,0 +1,94 @@
+// Parity with PyTorch (Debian's python3-torch): the same weights, input and target give the same
+// output, loss and every parameter gradient as tests/parity/reference.py. Tolerance:
+// max |sigprop - reference| <= 1e-5 * (1 + max |reference|), float32.
+#include <gtest/gtest.h>
+#include <torch/torch.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+
+#include <nlohmann/json.hpp>
+
+#include "config/spec_io.h"
+#include "core/atomic_file.h"
+#include "model/transformer.h"
+
+using namespace sigprop;
+namespace fs = std::filesystem;
+
+namespace {
+
+void save_dict(const std::string& path, const c10::Dict<std::string, torch::Tensor>& dict) {
+  const auto bytes = torch::pickle_save(dict);
+  std::ofstream(path, std::ios::binary).write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+}
+
+c10::Dict<std::string, torch::Tensor> load_dict(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::vector<char> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  auto generic = torch::pickle_load(bytes).toGenericDict();
+  c10::Dict<std::string, torch::Tensor> out;
+  for (const auto& kv : generic) out.insert(kv.key().toStringRef(), kv.value().toTensor());
+  return out;
+}
+
+void expect_close(const std::string& what, const torch::Tensor& ours, const torch::Tensor& ref) {
+  ASSERT_EQ(ours.sizes(), ref.sizes()) << what;
+  const double diff = (ours.to(torch::kDouble) - ref.to(torch::kDouble)).abs().max().item<double>();
+  const double scale = 1.0 + ref.abs().max().item<double>();
+  EXPECT_LE(diff, 1e-5 * scale) << what << " differs: max |diff| = " << diff;
+}
+
+void check_parity(const std::string& name, const std::vector<std::string>& overrides) {
+  ModelSpec spec;
+  spec.depth = 2, spec.width = 32, spec.heads = 4, spec.mlp_width = 64, spec.vocab_size = 11;
+  spec.max_seq = 16;
+  for (const auto& o : overrides) apply_override(spec, o);
+  torch::manual_seed(11);
+  Transformer model(spec);
+  const auto input = torch::randint(0, spec.vocab_size, {3, 9}, torch::kLong);
+  const auto target = torch::randint(0, spec.vocab_size, {3, 9}, torch::kLong);
+
+  const fs::path dir = fs::temp_directory_path() / ("sigprop_parity_" + name);
+  fs::create_directories(dir);
+  c10::Dict<std::string, torch::Tensor> inputs;
+  for (const auto& p : model->named_parameters()) inputs.insert(p.key(), p.value().detach());
+  inputs.insert("input", input);
+  inputs.insert("target", target);
+  save_dict(dir / "inputs.pt", inputs);
+  write_file_atomic(dir / "spec.json", spec_to_json(spec).dump());
+
+  const std::string cmd = std::string(SIGPROP_PYTHON) + " " + SIGPROP_TEST_DIR +
+                          "/parity/reference.py " + dir.string();
+  ASSERT_EQ(std::system(cmd.c_str()), 0) << "reference failed: " << cmd;
+  const auto ref = load_dict(dir / "reference.pt");
+
+  auto out = model->forward(input);
+  auto loss = training_loss(spec, out, target);
+  loss.backward();
+  expect_close(name + " output", out.detach(), ref.at("output"));
+  expect_close(name + " loss", loss.detach(), ref.at("loss"));
+  int grads = 0;
+  for (const auto& p : model->named_parameters()) {
+    expect_close(name + " grad." + p.key(), p.value().grad(), ref.at("grad." + p.key()));
+    ++grads;
+  }
+  EXPECT_EQ(grads + 2, static_cast<int>(ref.size())) << "parameter sets differ";
+  fs::remove_all(dir);
+}
+
+}  // namespace
+
+TEST(Parity, PostNormReLU) { check_parity("post", {"norm=post", "activation=relu"}); }
+
+TEST(Parity, PreNormRMSNormGeluScaled) {
+  check_parity("pre", {"norm=pre", "norm_kind=rmsnorm", "activation=gelu", "residual=1/sqrt(L)",
+                       "d_k=6"});
+}
+
+TEST(Parity, VanillaBidirectionalLeaky) {
+  check_parity("vanilla", {"norm=none", "residual=none", "activation=leaky_relu",
+                           "leaky_slope=0.2", "positional=none", "causal=false"});
+}
