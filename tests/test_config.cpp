@@ -88,7 +88,8 @@ TEST(Config, OverridesParseLikeToml) {
   EXPECT_EQ(s.width, 64);
   EXPECT_FALSE(s.causal);
   EXPECT_DOUBLE_EQ(s.residual.alpha(9), 0.5);
-  EXPECT_THROW(apply_override(s, "heads=5"), ConfigError);
+  apply_override(s, "heads=5");
+  EXPECT_THROW(s.validate(), ConfigError);
   EXPECT_THROW(apply_override(s, "noequals"), ConfigError);
 }
 

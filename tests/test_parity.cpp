@@ -92,3 +92,24 @@ TEST(Parity, VanillaBidirectionalLeaky) {
   check_parity("vanilla", {"norm=none", "residual=none", "activation=leaky_relu",
                            "leaky_slope=0.2", "positional=none", "causal=false"});
 }
+
+TEST(Parity, ShapedAttentionLambdaGammaShapedRelu) {
+  check_parity("shaped", {"attention=shaped", "residual=lambda_gamma", "residual_gamma=0.6",
+                          "norm=none", "activation=shaped_relu", "shaped_c_plus=0.5",
+                          "shaped_c_minus=-2.0", "shaped_tau0=0.5", "init=lecun"});
+}
+
+TEST(Parity, EspaWithTatLeakyRelu) {
+  check_parity("espa", {"attention=espa", "espa_gamma=0.3", "activation=tat_leaky_relu",
+                        "tat_eta=0.3", "norm=none", "residual=none", "init=orthogonal"});
+}
+
+TEST(Parity, UspaCausal) {
+  check_parity("uspa", {"attention=uspa", "uspa_rho=0.6", "norm=none", "residual=none"});
+}
+
+TEST(Parity, GapRemovedWithSimilarityRemoval) {
+  check_parity("gap", {"attention=gap_removed", "simremove=both", "simremove_tau=0.7",
+                       "causal=false"});
+  check_parity("gap_causal", {"attention=gap_removed", "simremove=attention"});
+}

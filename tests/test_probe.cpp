@@ -27,19 +27,19 @@ TEST(Probe, PostNormCollapsesWithDepthAndScalingPreventsIt) {
   ProbePlan plan;
   plan.specs = {load_preset("post-ln"), load_preset("post-ln-scaled")};
   for (auto& s : plan.specs) s.width = 64;
-  plan.depths = {1, 4, 16, 48};
+  plan.depths = {1, 4, 16, 64};
   plan.seeds = {0, 1};
   plan.input = ProbeInput::KJV;
   plan.seq = 32, plan.batch = 4;
   auto rows = run_probe_plan(plan);
-  ASSERT_EQ(rows.size(), 2u * 2u * (2 + 5 + 17 + 49));
+  ASSERT_EQ(rows.size(), 2u * 2u * (2 + 5 + 17 + 65));
   auto c = final_cosines(rows);
   auto post = [&](int d) { return c.at({"post-ln", d}); };
   auto scaled = [&](int d) { return c.at({"post-ln-scaled", d}); };
   EXPECT_LT(post(1), post(4));
   EXPECT_LT(post(4), post(16));
-  EXPECT_GT(post(48), 0.95);
-  for (int d : {16, 48}) EXPECT_LT(scaled(d), post(d) - 0.3) << d;
+  EXPECT_GT(post(64), 0.95);
+  for (int d : {16, 64}) EXPECT_LT(scaled(d), post(d) - 0.3) << d;
   for (const auto& r : rows) {
     EXPECT_TRUE(std::isfinite(r.m.cosine) && std::isfinite(r.m.stable_rank));
     if (r.m.layer > 0) EXPECT_FALSE(std::isnan(r.m.attn_sigma1) || std::isnan(r.m.grad_q));

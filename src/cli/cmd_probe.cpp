@@ -11,6 +11,7 @@
 #include "cli/model_options.h"
 #include "cli/progress.h"
 #include "core/run_folder.h"
+#include "config/presets.h"
 #include "config/spec_io.h"
 #include "core/error.h"
 #include "core/runtime.h"
@@ -26,12 +27,13 @@ struct ProbeArgs {
   std::vector<int> depths;
   int seq = 64, batch = 8, seeds = 2;
   std::string input = "kjv", out = "runs/probe", device = "cpu";
-  bool no_plot = false;
+  bool no_plot = false, compare = false;
 };
 
 void run(const ProbeArgs& a) {
   ProbePlan plan;
-  plan.specs = resolve_specs(a.model, {"post-ln", "pre-ln", "post-ln-scaled"});
+  plan.specs = resolve_specs(a.model, a.compare ? preset_names()
+                                                : std::vector<std::string>{"post-ln", "pre-ln", "post-ln-scaled"});
   plan.depths = a.depths;
   if (plan.depths.empty()) plan.depths = {plan.specs.front().depth};
   for (int d : plan.depths)
@@ -46,7 +48,11 @@ void run(const ProbeArgs& a) {
     for (int d : plan.depths) {
       ModelSpec s = spec;
       s.depth = d;
-      spec_for_probe_input(s, plan.input, plan.seq, 2);
+      try {
+        spec_for_probe_input(s, plan.input, plan.seq, 2);
+      } catch (const ConfigError& e) {
+        throw ConfigError(fmt::format("{} at depth {}: {}", spec.name, d, e.what()));
+      }
     }
   RunFolder folder(a.out);
 
@@ -69,7 +75,7 @@ void run(const ProbeArgs& a) {
   if (!a.no_plot) render_plot(probe_plot_script(rows), folder.path("probe"));
   folder.commit();
 
-  fmt::print("{}", probe_summary_table(rows));
+  fmt::print("{}", probe_summary_table(rows, a.compare));
   fmt::print("wrote {}/probe.csv, run.json{} in {:.1f}s\n", a.out,
              a.no_plot ? "" : ", probe.png, probe.svg", seconds);
 }
@@ -90,6 +96,8 @@ void add_probe_command(CLI::App& app) {
   cmd->add_option("--out", args.out, "output folder");
   cmd->add_option("--device", args.device, "cpu | cuda | cuda:N");
   cmd->add_flag("--no-plot", args.no_plot, "skip the gnuplot figure");
+  cmd->add_flag("--compare", args.compare,
+                "compare presets (default: all of them); table sorted by final-layer cosine");
   cmd->callback([] { run(args); });
 }
 

@@ -4,6 +4,7 @@
 #include <sstream>
 
 #include "core/error.h"
+#include "theory/tat.h"
 
 namespace sigprop {
 
@@ -12,6 +13,7 @@ double ResidualScale::alpha(int depth) const {
     case Kind::Constant: return value;
     case Kind::InvSqrtDepth: return 1.0 / std::sqrt(static_cast<double>(depth));  // paper 002
     case Kind::None: return 1.0;
+    case Kind::LambdaGamma: return value;
   }
   return value;
 }
@@ -20,6 +22,7 @@ std::string ResidualScale::to_string() const {
   switch (kind) {
     case Kind::InvSqrtDepth: return "1/sqrt(L)";
     case Kind::None: return "none";
+    case Kind::LambdaGamma: return "lambda_gamma";
     case Kind::Constant: break;
   }
   std::ostringstream s;
@@ -54,6 +57,22 @@ void ModelSpec::validate() const {
   require(num_classes >= 2, "num_classes", "an integer >= 2", to_string(num_classes));
   require(std::isfinite(init_std) && init_std > 0.0, "init_std", "a positive number",
           to_string(init_std));
+  require(residual_gamma > 0.0 && residual_gamma <= 1.0, "residual_gamma", "a number in (0, 1]",
+          to_string(residual_gamma));
+  require(std::isfinite(simremove_tau), "simremove_tau", "a finite number", to_string(simremove_tau));
+  require(shaped_tau0 > 0.0 && std::isfinite(shaped_tau0), "shaped_tau0", "a positive number",
+          to_string(shaped_tau0));
+  require(espa_gamma > 0.0 && std::isfinite(espa_gamma), "espa_gamma", "a positive number",
+          to_string(espa_gamma));
+  // ρ_L < 0 would make ρ_l decrease with l, and U-SPA's A_l negative (paper 001).
+  require(uspa_rho >= 0.0 && uspa_rho < 1.0, "uspa_rho",
+          "a number in [0, 1) (rho_l must be non-decreasing for A_l >= 0)", to_string(uspa_rho));
+  require(std::isfinite(shaped_c_plus) && std::isfinite(shaped_c_minus), "shaped_c_plus",
+          "finite numbers (with shaped_c_minus)", to_string(shaped_c_plus));
+  require(attention_base == "softmax" || attention_base == "uniform" ||
+              attention_base == "random_markov",
+          "attention_base", "softmax | uniform | random_markov", attention_base);
+  if (activation == Activation::TatLeakyReLU) tat_solve_slope(tat_eta, tat_nonlinearities());
 }
 
 }  // namespace sigprop

@@ -9,14 +9,17 @@ namespace sigprop {
 
 enum class NormPlace { Pre, Post, None };
 enum class NormKind { LayerNorm, RMSNorm };
-enum class Activation { ReLU, GELU, LeakyReLU };
+enum class Activation { ReLU, GELU, LeakyReLU, TatLeakyReLU, ShapedReLU };
 enum class Positional { Learned, Sinusoidal, None };
 enum class InputKind { Tokens, Patches, Raw };
-enum class InitKind { Normal, Xavier, Orthogonal };
+enum class InitKind { Normal, Xavier, Orthogonal, LeCun };
+// Similarity removal (paper 000): which branch outputs get Y <- (I - τΠ) Y.
+enum class SimRemove { None, Attention, MLP, Both };
 
-// Residual branch scale α in X + α·f(X). `None` drops the skip: X ← f(X).
+// Residual branch scale α in X + α·f(X). `None` drops the skip: X ← f(X). `LambdaGamma` is the
+// shaped transformer's λX + γ·f(X) with λ² + γ² = 1 (paper 004), γ = ModelSpec::residual_gamma.
 struct ResidualScale {
-  enum class Kind { Constant, InvSqrtDepth, None } kind = Kind::Constant;
+  enum class Kind { Constant, InvSqrtDepth, None, LambdaGamma } kind = Kind::Constant;
   double value = 1.0;  // used when kind == Constant
 
   double alpha(int depth) const;  // the factor applied to each branch
@@ -34,12 +37,22 @@ struct ModelSpec {
   int mlp_width = 512;  // 0 = attention-only blocks
   Activation activation = Activation::ReLU;
   double leaky_slope = 0.01;  // for Activation::LeakyReLU
+  double tat_eta = 0.9;       // TAT target C^N(0) = η over the model's N nonlinearities (001)
+  double shaped_c_plus = 0.0;    // shaped ReLU slopes s± = 1 + c±/√n (004) [guess: defaults]
+  double shaped_c_minus = -1.0;
 
   NormPlace norm = NormPlace::Post;
   NormKind norm_kind = NormKind::LayerNorm;
   ResidualScale residual;
+  double residual_gamma = 0.35355339059327373;  // γ of LambdaGamma; 1/√8 as in METHODS' reference
+  SimRemove simremove = SimRemove::None;  // paper 000 [placement: guess, so a switch]
+  double simremove_tau = 1.0;
 
   std::string attention = "softmax";  // name in the attention registry (model/attention.h)
+  std::string attention_base = "softmax";  // the A that gap_removed and value_skipinit modify
+  double shaped_tau0 = 1.0;                // shaped attention temperature τ₀ (004)
+  double espa_gamma = 0.005;               // E-SPA γ_L (001)
+  double uspa_rho = 0.8;                   // U-SPA ρ_L (001) [guess]
   bool causal = true;
   Positional positional = Positional::Learned;
 
@@ -55,6 +68,8 @@ struct ModelSpec {
   bool zero_queries = false;  // W_Q = 0 at init: uniform attention (papers 001, 002)
 
   int key_width() const { return d_k > 0 ? d_k : width / heads; }
+  // N of TAT: nonlinearities on a path through the model, one per block with an MLP.
+  int tat_nonlinearities() const { return mlp_width > 0 ? depth : 0; }
   // Throws ConfigError naming the first impossible value.
   void validate() const;
 };

@@ -107,13 +107,15 @@ Field enum_field(const char* key, E ModelSpec::*member, std::vector<std::pair<st
 
 Field residual_field() {
   const char* key = "residual";
-  std::string allowed = "\"1/sqrt(L)\", \"none\" or a positive number";
-  return {{key, allowed, "scale of each residual branch; none removes the skip"},
+  std::string allowed = "\"1/sqrt(L)\", \"none\", \"lambda_gamma\" or a positive number";
+  return {{key, allowed,
+           "branch scale α in X + α f(X); none removes the skip; lambda_gamma: λX + γf(X)"},
           [=](ModelSpec& s, const Value& v) {
             ResidualScale r;
             if (const auto* t = std::get_if<std::string>(&v)) {
               if (*t == "1/sqrt(L)") r.kind = ResidualScale::Kind::InvSqrtDepth;
               else if (*t == "none") r.kind = ResidualScale::Kind::None;
+              else if (*t == "lambda_gamma") r.kind = ResidualScale::Kind::LambdaGamma;
               else reject(key, allowed, v);
             } else if (const auto* d = std::get_if<double>(&v)) {
               r.value = *d;
@@ -153,9 +155,16 @@ const std::vector<Field>& fields() {
       int_field("mlp_width", &ModelSpec::mlp_width, 0, "MLP hidden width; 0 = attention only"),
       enum_field("activation", &ModelSpec::activation,
                  {{"relu", Activation::ReLU}, {"gelu", Activation::GELU},
-                  {"leaky_relu", Activation::LeakyReLU}},
+                  {"leaky_relu", Activation::LeakyReLU}, {"tat_leaky_relu", Activation::TatLeakyReLU},
+                  {"shaped_relu", Activation::ShapedReLU}},
                  "MLP nonlinearity"),
       real_field("leaky_slope", &ModelSpec::leaky_slope, "negative slope of leaky_relu, in [0,1)"),
+      real_field("tat_eta", &ModelSpec::tat_eta,
+                 "tat_leaky_relu: target C^N(0) over N = depth nonlinearities (paper 001)"),
+      real_field("shaped_c_plus", &ModelSpec::shaped_c_plus,
+                 "shaped_relu: s+ = 1 + c+/sqrt(width) (paper 004) [default a guess]"),
+      real_field("shaped_c_minus", &ModelSpec::shaped_c_minus,
+                 "shaped_relu: s- = 1 + c-/sqrt(width) (paper 004) [default a guess]"),
       enum_field("norm", &ModelSpec::norm,
                  {{"pre", NormPlace::Pre}, {"post", NormPlace::Post}, {"none", NormPlace::None}},
                  "where the normalisation sits"),
@@ -163,7 +172,19 @@ const std::vector<Field>& fields() {
                  {{"layernorm", NormKind::LayerNorm}, {"rmsnorm", NormKind::RMSNorm}},
                  "which normalisation"),
       residual_field(),
+      real_field("residual_gamma", &ModelSpec::residual_gamma,
+                 "gamma of residual = lambda_gamma, in (0, 1]; lambda = sqrt(1 - gamma^2)"),
+      enum_field("simremove", &ModelSpec::simremove,
+                 {{"none", SimRemove::None}, {"attention", SimRemove::Attention},
+                  {"mlp", SimRemove::MLP}, {"both", SimRemove::Both}},
+                 "similarity removal Y <- (I - tau Pi) Y on these branch outputs (paper 000)"),
+      real_field("simremove_tau", &ModelSpec::simremove_tau, "tau of similarity removal"),
       attention_field(),
+      text_field("attention_base", &ModelSpec::attention_base,
+                 "the A that gap_removed and value_skipinit modify: softmax | uniform | random_markov"),
+      real_field("shaped_tau0", &ModelSpec::shaped_tau0, "shaped attention temperature tau0 (004)"),
+      real_field("espa_gamma", &ModelSpec::espa_gamma, "E-SPA gamma_L of the last layer (001)"),
+      real_field("uspa_rho", &ModelSpec::uspa_rho, "U-SPA rho_L of the last layer (001) [guess]"),
       bool_field("causal", &ModelSpec::causal, "causal mask (language modelling) or bidirectional"),
       enum_field("positional", &ModelSpec::positional,
                  {{"learned", Positional::Learned}, {"sinusoidal", Positional::Sinusoidal},
@@ -180,7 +201,7 @@ const std::vector<Field>& fields() {
       int_field("num_classes", &ModelSpec::num_classes, 2, "patches: classes"),
       enum_field("init", &ModelSpec::init,
                  {{"normal", InitKind::Normal}, {"xavier", InitKind::Xavier},
-                  {"orthogonal", InitKind::Orthogonal}},
+                  {"orthogonal", InitKind::Orthogonal}, {"lecun", InitKind::LeCun}},
                  "weight initialisation of the blocks"),
       real_field("init_std", &ModelSpec::init_std, "standard deviation for init = normal"),
       bool_field("zero_queries", &ModelSpec::zero_queries, "W_Q = 0 at init (uniform attention)"),
@@ -233,7 +254,6 @@ void apply_override(ModelSpec& spec, const std::string& assignment) {
   if (eq == std::string::npos || eq == 0)
     throw ConfigError("override '" + assignment + "' must look like key=value");
   set_spec_value(spec, assignment.substr(0, eq), assignment.substr(eq + 1));
-  spec.validate();
 }
 
 ModelSpec parse_spec_toml(const std::string& text, const std::string& source,

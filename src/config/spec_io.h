@@ -27,7 +27,9 @@ ModelSpec parse_spec_toml(const std::string& text, const std::string& source,
                           const ModelSpec& base = ModelSpec{});
 ModelSpec load_spec_file(const std::string& path, const ModelSpec& base = ModelSpec{});
 
-// Applies one `key=value` override (value in TOML syntax; bare strings are accepted).
+// Applies one `key=value` override (value in TOML syntax; bare strings are accepted). Checks the
+// key and the value's type; the caller validates the whole spec once all overrides are in, since
+// some keys constrain each other (heads | width, tat_eta with depth).
 void apply_override(ModelSpec& spec, const std::string& assignment);
 
 // Sets one key from its text form ("128", "pre", "1/sqrt(L)", "true").

@@ -13,6 +13,18 @@ const std::vector<AttentionVariant>& attention_variants() {
        &make_softmax_attention},
       {"uniform", "A = (1/T) 1 1^T (or uniform causal): the W_Q = 0 limit (paper 002)",
        &make_uniform_attention},
+      {"random_markov", "softmax of i.i.d. N(-ln2/2, ln2) logits, input-independent (paper 003)",
+       &make_random_markov_attention},
+      {"gap_removed", "A - (1/T) 1 1^T after softmax: spectral gap removed (paper 003)",
+       &make_gap_removed_attention},
+      {"shaped", "I + softmax(q k^T / tau) - C, tau = tau0 sqrt(n n_k) (paper 004)",
+       &make_shaped_attention},
+      {"value_skipinit", "alpha I + beta A, trainable, alpha = 1, beta = 0 at init (paper 001)",
+       &make_value_skipinit_attention},
+      {"espa", "D softmax(q k^T/sqrt(d_k) + B): exponential signal-preserving attention (paper 001)",
+       &make_espa_attention},
+      {"uspa", "D softmax(q k^T/sqrt(d_k) + B): uniform signal-preserving attention (paper 001)",
+       &make_uspa_attention},
   };
   return all;
 }
@@ -39,6 +51,12 @@ AttentionMatrix make_attention_matrix(const std::string& name, const AttentionCo
 
 torch::Tensor causal_mask(int64_t T, const torch::Device& device) {
   return torch::ones({T, T}, torch::TensorOptions().dtype(torch::kBool).device(device)).triu(1);
+}
+
+torch::Tensor uniform_attention_matrix(int64_t T, bool causal, const torch::TensorOptions& options) {
+  if (!causal) return torch::full({T, T}, 1.0 / double(T), options);
+  auto counts = torch::arange(1, T + 1, options).unsqueeze(1);  // row i: 1/i
+  return torch::ones({T, T}, options).tril() / counts;
 }
 
 torch::Tensor attention_logits(const torch::Tensor& q, const torch::Tensor& k, bool causal) {

@@ -1,11 +1,27 @@
 #include "model/block.h"
 
+#include <cmath>
+
 #include "model/norm.h"
 
 namespace sigprop {
 
+torch::Tensor remove_similarity(const torch::Tensor& y, double tau) {
+  return y - tau * y.mean(1, /*keepdim=*/true);
+}
+
 BlockImpl::BlockImpl(const ModelSpec& spec, int layer)
-    : place_(spec.norm), skip_(spec.residual.kind), alpha_(spec.residual.alpha(spec.depth)) {
+    : place_(spec.norm),
+      skip_(spec.residual.kind),
+      alpha_(spec.residual.alpha(spec.depth)),
+      lambda_(1.0),
+      sim_tau_(spec.simremove_tau),
+      sim_attn_(spec.simremove == SimRemove::Attention || spec.simremove == SimRemove::Both),
+      sim_mlp_(spec.simremove == SimRemove::MLP || spec.simremove == SimRemove::Both) {
+  if (skip_ == ResidualScale::Kind::LambdaGamma) {
+    alpha_ = spec.residual_gamma;
+    lambda_ = std::sqrt(1.0 - alpha_ * alpha_);
+  }
   attn = register_module("attn", SelfAttention(spec, layer));
   if (spec.mlp_width > 0) mlp = register_module("mlp", MLP(spec));
   if (place_ != NormPlace::None) {
@@ -20,6 +36,7 @@ BlockImpl::BlockImpl(const ModelSpec& spec, int layer)
 
 torch::Tensor BlockImpl::residual(const torch::Tensor& x, const torch::Tensor& branch) const {
   if (skip_ == ResidualScale::Kind::None) return branch;
+  if (lambda_ != 1.0) return lambda_ * x + alpha_ * branch;
   return alpha_ == 1.0 ? x + branch : x + alpha_ * branch;
 }
 
@@ -29,10 +46,14 @@ torch::Tensor BlockImpl::norm(torch::nn::AnyModule& ln, const torch::Tensor& x) 
 
 torch::Tensor BlockImpl::forward(const torch::Tensor& x, torch::Tensor* attn_out) {
   const bool pre = place_ == NormPlace::Pre, post = place_ == NormPlace::Post;
-  auto h = residual(x, attn(pre ? norm(ln_1, x) : x, attn_out));
+  auto a = attn(pre ? norm(ln_1, x) : x, attn_out);
+  if (sim_attn_) a = remove_similarity(a, sim_tau_);
+  auto h = residual(x, a);
   if (post) h = norm(ln_1, h);
   if (!mlp) return h;
-  auto y = residual(h, mlp(pre ? norm(ln_2, h) : h));
+  auto m = mlp(pre ? norm(ln_2, h) : h);
+  if (sim_mlp_) m = remove_similarity(m, sim_tau_);
+  auto y = residual(h, m);
   return post ? norm(ln_2, y) : y;
 }
 

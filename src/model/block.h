@@ -1,7 +1,8 @@
 // One transformer block, in the form of paper 002 (Noci et al. 2022):
 //   Z = X + α·Attn(X),  Y = Z + α·MLP(Z)
-// post-norm: LayerNorm after each sum; pre-norm: inside each branch; α from ModelSpec.residual
-// (1, 1/√L, a number, or no skip at all).
+// post-norm: LayerNorm after each sum; pre-norm: inside each branch. The residual is one of
+// X + α f(X) (α = 1, 1/√L, or a number), f(X) alone (no skip), or λX + γ f(X) (paper 004).
+// Similarity removal (paper 000) maps a branch output f to (I − τΠ) f before the residual add.
 #pragma once
 
 #include <torch/torch.h>
@@ -27,8 +28,14 @@ struct BlockImpl : torch::nn::Module {
 
   NormPlace place_;
   ResidualScale::Kind skip_;
-  double alpha_;
+  double alpha_, lambda_;  // branch and skip weights
+  double sim_tau_;
+  bool sim_attn_, sim_mlp_;
 };
 TORCH_MODULE(Block);
+
+// Similarity removal (Yu & Zhang 2023, paper 000): Y ← (I − τΠ) Y, i.e. subtract τ times the
+// mean token. (B, T, d) -> (B, T, d).
+torch::Tensor remove_similarity(const torch::Tensor& y, double tau);
 
 }  // namespace sigprop

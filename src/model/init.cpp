@@ -1,5 +1,6 @@
 #include "model/init.h"
 
+#include <algorithm>
 #include <cmath>
 
 #include "model/transformer.h"
@@ -11,7 +12,14 @@ void init_weight(torch::Tensor& w, const ModelSpec& spec) {
   switch (spec.init) {
     case InitKind::Normal: torch::nn::init::normal_(w, 0.0, spec.init_std); break;
     case InitKind::Xavier: torch::nn::init::xavier_normal_(w); break;
-    case InitKind::Orthogonal: torch::nn::init::orthogonal_(w); break;
+    case InitKind::Orthogonal: {
+      // Scaled orthogonal (as in DKS/TAT, used by paper 001): norm-preserving on average, so a
+      // wide-to-narrow map (fan_out < fan_in) is scaled up by √(fan_in / fan_out).
+      const double fan_out = double(w.size(0)), fan_in = double(w.size(1));
+      torch::nn::init::orthogonal_(w, std::sqrt(std::max(1.0, fan_in / fan_out)));
+      break;
+    }
+    case InitKind::LeCun: torch::nn::init::normal_(w, 0.0, 1.0 / std::sqrt(double(w.size(1)))); break;
   }
 }
 

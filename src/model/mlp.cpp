@@ -1,21 +1,45 @@
 #include "model/mlp.h"
 
+#include <cmath>
+
+#include "theory/tat.h"
+
 namespace sigprop {
 
-MLPImpl::MLPImpl(const ModelSpec& spec)
-    : activation(spec.activation), leaky_slope(spec.leaky_slope) {
+MLPImpl::MLPImpl(const ModelSpec& spec) {
   fc1 = register_module("fc1", torch::nn::Linear(spec.width, spec.mlp_width));
   fc2 = register_module("fc2", torch::nn::Linear(spec.mlp_width, spec.width));
+  switch (spec.activation) {
+    case Activation::ReLU: break;
+    case Activation::GELU: piecewise_linear_ = false; break;
+    case Activation::LeakyReLU: s_neg_ = spec.leaky_slope; break;
+    case Activation::TatLeakyReLU: {
+      // He et al. 2023 (001) after Zhang et al. 2022: φ(x) = √(2/(1+α²)) max(x, αx), α such that
+      // a chain of the model's N nonlinearities maps correlation 0 to η.
+      s_neg_ = tat_solve_slope(spec.tat_eta, spec.tat_nonlinearities());
+      gain_ = tat_leaky_relu_gain(s_neg_);
+      break;
+    }
+    case Activation::ShapedReLU: {
+      // Noci et al. 2023 (004): σ_s(x) = s+ max(x,0) + s- min(x,0), s± = 1 + c±/√n, scaled by
+      // √c with c = 2/(s+² + s-²) so that E[φ(z)²] = 1 for z ~ N(0, 1).
+      const double root_n = std::sqrt(double(spec.width));
+      s_pos_ = 1.0 + spec.shaped_c_plus / root_n;
+      s_neg_ = 1.0 + spec.shaped_c_minus / root_n;
+      gain_ = std::sqrt(2.0 / (s_pos_ * s_pos_ + s_neg_ * s_neg_));
+      break;
+    }
+  }
 }
 
 torch::Tensor MLPImpl::forward(const torch::Tensor& x) {
   auto h = fc1(x);
-  switch (activation) {
-    case Activation::ReLU: h = torch::relu(h); break;
-    case Activation::GELU: h = torch::gelu(h); break;
-    case Activation::LeakyReLU: h = torch::leaky_relu(h, leaky_slope); break;
-  }
-  return fc2(h);
+  if (!piecewise_linear_) return fc2(torch::gelu(h));
+  torch::Tensor act;
+  if (s_pos_ == 1.0 && s_neg_ == 0.0) act = torch::relu(h);
+  else if (s_pos_ == 1.0) act = torch::leaky_relu(h, s_neg_);
+  else act = s_pos_ * torch::relu(h) - s_neg_ * torch::relu(-h);
+  return fc2(gain_ == 1.0 ? act : gain_ * act);
 }
 
 }  // namespace sigprop

@@ -53,12 +53,17 @@ std::vector<ProbeMean> average_over_seeds(const std::vector<ProbeRow>& rows) {
   return out;
 }
 
-std::string probe_summary_table(const std::vector<ProbeRow>& rows) {
-  std::string out = fmt::format("{:<18} {:>5} {:>8} {:>8} {:>8} {:>8} {:>12} {:>8}\n", "preset",
+std::string probe_summary_table(const std::vector<ProbeRow>& rows, bool by_cosine) {
+  std::vector<ProbeMean> finals;
+  for (const auto& g : average_over_seeds(rows))
+    if (g.layer == g.depth) finals.push_back(g);
+  if (by_cosine)
+    std::stable_sort(finals.begin(), finals.end(),
+                     [](const ProbeMean& a, const ProbeMean& b) { return a.m.cosine < b.m.cosine; });
+  std::string out = fmt::format("{:<22} {:>5} {:>8} {:>8} {:>8} {:>8} {:>12} {:>8}\n", "preset",
                                 "depth", "cosine", "t_sim", "res", "sr(X)", "gq/gv last", "loss");
-  for (const auto& g : average_over_seeds(rows)) {
-    if (g.layer != g.depth) continue;  // final layer only
-    out += fmt::format("{:<18} {:>5} {:>8.4f} {:>8.4f} {:>8.4f} {:>8.2f} {:>12.3e} {:>8.3f}\n",
+  for (const auto& g : finals) {
+    out += fmt::format("{:<22} {:>5} {:>8.4f} {:>8.4f} {:>8.4f} {:>8.2f} {:>12.3e} {:>8.3f}\n",
                        g.preset, g.depth, g.m.cosine, g.m.t_sim, g.m.res, g.m.stable_rank,
                        ratio(g.m.grad_q, g.m.grad_v), g.m.loss);
   }

@@ -17,8 +17,8 @@ struct ProbeMean {
 };
 std::vector<ProbeMean> average_over_seeds(const std::vector<ProbeRow>& rows);
 
-// Final-layer metrics per (preset, depth), sorted by preset order then depth.
-std::string probe_summary_table(const std::vector<ProbeRow>& rows);
+// Final-layer metrics per (preset, depth): in the order probed, or by final-layer cosine.
+std::string probe_summary_table(const std::vector<ProbeRow>& rows, bool by_cosine = false);
 
 // Figure: (a) cosine vs layer and (b) |grad W_Q| / |grad W_V| vs layer at the largest depth,
 // one curve per preset; (c) final-layer cosine vs depth when several depths were probed.

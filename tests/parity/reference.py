@@ -25,12 +25,62 @@ class RMSNorm(nn.Module):
         return x * torch.rsqrt(x.pow(2).mean(-1, keepdim=True) + self.eps) * self.weight
 
 
+def uniform_matrix(T, causal):
+    if not causal:
+        return torch.full((T, T), 1.0 / T)
+    return torch.ones(T, T).tril() / torch.arange(1, T + 1).unsqueeze(1)
+
+
+def spa_kernel(m, T, l):
+    """Sigma_l of E-SPA / U-SPA (paper 001), float64; Sigma_0 = I."""
+    L = m["depth"]
+    if l == 0:
+        return torch.eye(T, dtype=torch.float64)
+    if m["attention"] == "uspa":
+        rho = 1 - (1 - m["uspa_rho"]) ** (l / L)
+        return (1 - rho) * torch.eye(T, dtype=torch.float64) + rho
+    s2 = (1 - math.exp(-2 * m["espa_gamma"])) ** (l / L)
+    gamma = -0.5 * math.log(1 - s2)
+    i = torch.arange(T, dtype=torch.float64)
+    return torch.exp(-gamma * (i[None, :] - i[:, None]).abs())
+
+
+def spa_matrix(m, T, l):
+    """A_l = chol(Sigma_l) chol(Sigma_{l-1})^-1 (causal) or sym sqrt (bidirectional)."""
+    prev, cur = spa_kernel(m, T, l - 1), spa_kernel(m, T, l)
+    if m["causal"]:
+        return torch.linalg.cholesky(cur) @ torch.linalg.inv(torch.linalg.cholesky(prev))
+
+    def power(S, p):
+        e, v = torch.linalg.eigh(S)
+        return v @ torch.diag(e.clamp_min(1e-300) ** p) @ v.T
+    return power(cur, 0.5) @ power(prev, -0.5)
+
+
+def tat_slope(eta, n):
+    """Bisection for C^n(0) = eta with C(c) = c + (1-a)^2/(pi(1+a^2)) (sqrt(1-c^2) - c acos c)."""
+    def iterate(a):
+        c = 0.0
+        for _ in range(n):
+            c = min(1.0, max(-1.0, c))
+            c = c + (1 - a) ** 2 / (math.pi * (1 + a * a)) * (math.sqrt(1 - c * c) - c * math.acos(c))
+        return c
+    lo, hi = 0.0, 1.0
+    for _ in range(100):
+        mid = (lo + hi) / 2
+        if iterate(mid) >= eta:
+            lo = mid
+        else:
+            hi = mid
+    return (lo + hi) / 2
+
+
 def make_norm(m):
     return RMSNorm(m["width"]) if m["norm_kind"] == "rmsnorm" else nn.LayerNorm(m["width"], eps=1e-5)
 
 
 class Attention(nn.Module):
-    def __init__(self, m):
+    def __init__(self, m, layer):
         super().__init__()
         d, h = m["width"], m["heads"]
         self.h, self.dk = h, (m["d_k"] or d // h)
@@ -38,20 +88,35 @@ class Attention(nn.Module):
         self.w_k = nn.Linear(d, h * self.dk, bias=False)
         self.w_v = nn.Linear(d, d, bias=False)
         self.w_o = nn.Linear(d, d, bias=False)
-        self.causal, self.variant = m["causal"], m["attention"]
+        self.causal, self.variant, self.m, self.layer = m["causal"], m["attention"], m, layer
+        assert self.variant in ("softmax", "uniform", "gap_removed", "shaped", "espa", "uspa")
+        assert self.variant != "gap_removed" or m["attention_base"] == "softmax"
 
     def forward(self, x):
         B, T, d = x.shape
         q = self.w_q(x).view(B, T, self.h, self.dk).transpose(1, 2)
         k = self.w_k(x).view(B, T, self.h, self.dk).transpose(1, 2)
         v = self.w_v(x).view(B, T, self.h, d // self.h).transpose(1, 2)
-        logits = q @ k.transpose(-2, -1) / math.sqrt(self.dk)
+        if self.variant == "shaped":  # paper 004: tau = tau0 sqrt(n n_k)
+            logits = q @ k.transpose(-2, -1) / (self.m["shaped_tau0"] * math.sqrt(d * self.dk))
+        else:
+            logits = q @ k.transpose(-2, -1) / math.sqrt(self.dk)
         if self.variant == "uniform":
             logits = torch.zeros_like(logits)
+        scale = 1.0
+        if self.variant in ("espa", "uspa"):  # A = D softmax(logits + log(D^-1 A_l))
+            A = spa_matrix(self.m, T, self.layer + 1)
+            scale = A.sum(-1, keepdim=True)
+            logits = logits + torch.log((A / scale).clamp_min(0)).float()
+            scale = scale.float()
         if self.causal:
             mask = torch.ones(T, T, dtype=torch.bool).triu(1)
             logits = logits.masked_fill(mask, float("-inf"))
-        a = torch.softmax(logits, -1)
+        a = scale * torch.softmax(logits, -1)
+        if self.variant == "gap_removed":
+            a = a - uniform_matrix(T, self.causal)
+        if self.variant == "shaped":
+            a = a + torch.eye(T) - uniform_matrix(T, self.causal)
         return self.w_o((a @ v).transpose(1, 2).reshape(B, T, d))
 
 
@@ -60,24 +125,41 @@ class MLP(nn.Module):
         super().__init__()
         self.fc1 = nn.Linear(m["width"], m["mlp_width"])
         self.fc2 = nn.Linear(m["mlp_width"], m["width"])
-        self.act, self.slope = m["activation"], m["leaky_slope"]
+        self.act = m["activation"]
+        self.gain, self.s_pos, self.s_neg = 1.0, 1.0, m["leaky_slope"]
+        if self.act == "tat_leaky_relu":  # paper 001
+            self.s_neg = tat_slope(m["tat_eta"], m["depth"])
+            self.gain = math.sqrt(2 / (1 + self.s_neg ** 2))
+        if self.act == "shaped_relu":  # paper 004
+            n = m["width"]
+            self.s_pos = 1 + m["shaped_c_plus"] / math.sqrt(n)
+            self.s_neg = 1 + m["shaped_c_minus"] / math.sqrt(n)
+            self.gain = math.sqrt(2 / (self.s_pos ** 2 + self.s_neg ** 2))
 
     def forward(self, x):
         h = self.fc1(x)
-        h = {"relu": F.relu, "gelu": F.gelu}.get(self.act, lambda t: F.leaky_relu(t, self.slope))(h)
-        return self.fc2(h)
+        if self.act == "gelu":
+            return self.fc2(F.gelu(h))
+        if self.act == "relu":
+            return self.fc2(F.relu(h))
+        return self.fc2(self.gain * (self.s_pos * h.clamp_min(0) + self.s_neg * h.clamp_max(0)))
 
 
 class Block(nn.Module):
     """Z = X + a*Attn(X), Y = Z + a*MLP(Z); post-norm after each sum, pre-norm in each branch."""
 
-    def __init__(self, m):
+    def __init__(self, m, layer):
         super().__init__()
         self.place = m["norm"]
         r = m["residual"]
-        self.skip = r != "none"
+        self.skip, self.lam = r != "none", 1.0
         self.alpha = 1 / math.sqrt(m["depth"]) if r == "1/sqrt(L)" else (1.0 if r == "none" else r)
-        self.attn = Attention(m)
+        if r == "lambda_gamma":  # paper 004: lambda^2 + gamma^2 = 1
+            self.alpha = m["residual_gamma"]
+            self.lam = math.sqrt(1 - self.alpha ** 2)
+        self.sim = m["simremove"]
+        self.tau = m["simremove_tau"]
+        self.attn = Attention(m, layer)
         self.mlp = MLP(m) if m["mlp_width"] > 0 else None
         if self.place != "none":
             self.ln_1 = make_norm(m)
@@ -85,16 +167,19 @@ class Block(nn.Module):
                 self.ln_2 = make_norm(m)
 
     def res(self, x, branch):
-        return x + self.alpha * branch if self.skip else branch
+        return self.lam * x + self.alpha * branch if self.skip else branch
+
+    def remove(self, y, where):  # paper 000: Y <- (I - tau Pi) Y
+        return y - self.tau * y.mean(1, keepdim=True) if self.sim in (where, "both") else y
 
     def forward(self, x):
         pre, post = self.place == "pre", self.place == "post"
-        h = self.res(x, self.attn(self.ln_1(x) if pre else x))
+        h = self.res(x, self.remove(self.attn(self.ln_1(x) if pre else x), "attention"))
         if post:
             h = self.ln_1(h)
         if self.mlp is None:
             return h
-        y = self.res(h, self.mlp(self.ln_2(h) if pre else h))
+        y = self.res(h, self.remove(self.mlp(self.ln_2(h) if pre else h), "mlp"))
         return self.ln_2(y) if post else y
 
 
@@ -106,7 +191,7 @@ class Transformer(nn.Module):
         self.wte = nn.Embedding(m["vocab_size"], m["width"])
         if m["positional"] == "learned":
             self.wpe = nn.Embedding(m["max_seq"], m["width"])
-        self.blocks = nn.ModuleList(Block(m) for _ in range(m["depth"]))
+        self.blocks = nn.ModuleList(Block(m, l) for l in range(m["depth"]))
         if m["norm"] == "pre":
             self.ln_f = make_norm(m)
         self.head = nn.Linear(m["width"], m["vocab_size"], bias=False)

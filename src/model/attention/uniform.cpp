@@ -1,5 +1,5 @@
-// Uniform attention A = Π = (1/T) 1 1^T, or the uniform causal matrix (row i holds 1/i on
-// positions <= i): the W_Q = 0 limit used in the gradient analysis of paper 002 (Noci et al.).
+// Uniform attention A = Π = (1/T) 1 1^T, or the uniform causal matrix: the W_Q = 0 limit used in
+// the gradient analysis of paper 002 (Noci et al. 2022).
 #include <torch/torch.h>
 
 #include "config/model_spec.h"
@@ -11,10 +11,9 @@ namespace {
 class UniformAttention : public AttentionMatrixImpl {
  public:
   explicit UniformAttention(bool causal) : causal_(causal) {}
-  torch::Tensor forward(const torch::Tensor& q, const torch::Tensor& k) override {
-    auto zeros = torch::zeros({q.size(0), q.size(1), q.size(2), k.size(2)}, q.options());
-    if (causal_) zeros.masked_fill_(causal_mask(q.size(2), q.device()), -INFINITY);
-    return torch::softmax(zeros, -1);  // (B, H, T, T)
+  torch::Tensor forward(const torch::Tensor& q, const torch::Tensor& /*k*/) override {
+    const auto A = uniform_attention_matrix(q.size(2), causal_, q.options());
+    return A.expand({q.size(0), q.size(1), -1, -1});  // (B, H, T, T)
   }
 
  private:

@@ -1,0 +1,36 @@
+// Spectral-gap removal (Naderi, Nait Saada & Tanner 2024, paper 003): A⊥ = A − (1/T) 1 1^T, per
+// head, after the softmax and before the values; A 1 = 1, so this removes the outlier singular
+// value σ1 ≈ 1 and with it rank collapse in width. Causal form: subtract the uniform causal
+// matrix (row i holds 1/i on positions <= i), the causal A's own "mean" direction.
+// The base matrix A is the variant named by model.attention_base (softmax or random_markov).
+#include <torch/torch.h>
+
+#include "config/model_spec.h"
+#include "model/attention/variants.h"
+
+namespace sigprop {
+namespace {
+
+class GapRemovedAttention : public AttentionMatrixImpl {
+ public:
+  GapRemovedAttention(AttentionMatrix base, bool causal) : causal_(causal) {
+    base_ = register_module("base", std::move(base));
+  }
+  torch::Tensor forward(const torch::Tensor& q, const torch::Tensor& k) override {
+    auto A = base_->forward(q, k);  // (B, H, T, T)
+    return A - uniform_attention_matrix(A.size(-2), causal_, A.options());
+  }
+
+ private:
+  AttentionMatrix base_;
+  bool causal_;
+};
+
+}  // namespace
+
+AttentionMatrix make_gap_removed_attention(const AttentionContext& ctx) {
+  return std::make_shared<GapRemovedAttention>(
+      make_attention_matrix(ctx.spec.attention_base, ctx), ctx.spec.causal);
+}
+
+}  // namespace sigprop

@@ -1,0 +1,40 @@
+// Shaped attention (Noci, Li, Li, He, Hofmann, Maddison & Roy 2023, paper 004):
+//   A = I + softmax(q k^T / τ) − C,  τ = τ₀ √(n · n_k),
+// C the uniform matrix (or uniform causal). With weights of variance 1/n, q = Y W_Q is the
+// paper's Y W_Q/√n, so the logits are q·k / (τ₀ √(n n_k)): softmax is a 1/√n perturbation of
+// uniform, A stays near I, and the covariance has a depth-to-width SDE limit.
+#include <cmath>
+
+#include <torch/torch.h>
+
+#include "config/model_spec.h"
+#include "model/attention/variants.h"
+
+namespace sigprop {
+namespace {
+
+class ShapedAttention : public AttentionMatrixImpl {
+ public:
+  ShapedAttention(double tau, bool causal) : tau_(tau), causal_(causal) {}
+  torch::Tensor forward(const torch::Tensor& q, const torch::Tensor& k) override {
+    const int64_t T = q.size(2);
+    auto logits = torch::matmul(q, k.transpose(-2, -1)) / tau_;  // (B, H, T, T)
+    if (causal_) logits = logits.masked_fill(causal_mask(T, q.device()), -INFINITY);
+    const auto C = uniform_attention_matrix(T, causal_, q.options());
+    return torch::softmax(logits, -1) + (torch::eye(T, q.options()) - C);
+  }
+
+ private:
+  double tau_;
+  bool causal_;
+};
+
+}  // namespace
+
+AttentionMatrix make_shaped_attention(const AttentionContext& ctx) {
+  const auto& s = ctx.spec;
+  const double tau = s.shaped_tau0 * std::sqrt(double(s.width) * s.key_width());
+  return std::make_shared<ShapedAttention>(tau, s.causal);
+}
+
+}  // namespace sigprop
