@@ -3,7 +3,7 @@
 set -euo pipefail
 pkgs=(build-essential cmake libtorch-dev libopenblas0-openmp libcli11-dev libtomlplusplus-dev
       nlohmann-json3-dev libfmt-dev libspdlog-dev libgtest-dev gnuplot-nox
-      python3-torch bible-kjv dataset-fashion-mnist)
+      zlib1g-dev python3-torch bible-kjv dataset-fashion-mnist)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

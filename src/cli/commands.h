@@ -11,10 +11,14 @@ constexpr int kExitOk = 0;
 constexpr int kExitFailure = 1;  // an unexpected error
 constexpr int kExitConfig = 2;   // bad config, preset, key or command-line value
 constexpr int kExitData = 3;     // missing or corrupt data file
+constexpr int kExitDiverged = 4;     // training stopped on a non-finite loss or gradient
+constexpr int kExitInterrupted = 130;  // Ctrl-C: checkpoint saved, resumable
 
 void add_env_command(CLI::App& app);
 void add_probe_command(CLI::App& app);
 void add_presets_command(CLI::App& app);
 void add_data_command(CLI::App& app);
+void add_train_command(CLI::App& app);
+void add_race_command(CLI::App& app);
 
 }  // namespace sigprop::cli

@@ -318,6 +318,23 @@ Json spec_to_json(const ModelSpec& spec) {
   return j;
 }
 
+ModelSpec spec_from_json(const Json& j) {
+  ModelSpec spec;
+  spec.name = j.value("name", spec.name);
+  spec.paper = j.value("paper", spec.paper);
+  for (const auto& [key, v] : j.at("model").items()) {
+    Value value;
+    if (v.is_boolean()) value = v.get<bool>();
+    else if (v.is_number_integer()) value = v.get<int64_t>();
+    else if (v.is_number()) value = v.get<double>();
+    else if (v.is_string()) value = v.get<std::string>();
+    else throw ConfigError("model." + key + " in run.json has an unsupported type");
+    field(key).set(spec, value);
+  }
+  spec.validate();
+  return spec;
+}
+
 std::string spec_to_toml(const ModelSpec& spec, const std::string& description) {
   std::ostringstream out;
   out << "name = " << Json(spec.name).dump() << "\n";

@@ -37,5 +37,7 @@ void set_spec_value(ModelSpec& spec, const std::string& key, const std::string& 
 
 std::string spec_to_toml(const ModelSpec& spec, const std::string& description = "");
 nlohmann::json spec_to_json(const ModelSpec& spec);
+// Inverse of spec_to_json (run.json of a past run); throws ConfigError on unknown keys or values.
+ModelSpec spec_from_json(const nlohmann::json& j);
 
 }  // namespace sigprop

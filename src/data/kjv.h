@@ -3,6 +3,7 @@
 // holds one verse per line, with book/chapter headers, verse numbers and blank lines removed.
 #pragma once
 
+#include <memory>
 #include <string>
 
 #include <torch/types.h>
@@ -29,5 +30,10 @@ struct CharCorpus {
 // Loads (preparing if needed) and encodes the KJV cache; throws DataError if it is corrupt.
 CharCorpus load_kjv();
 CharCorpus encode_corpus(const std::string& text);
+
+class Dataset;
+// Next-character prediction on the KJV: the first 90% of the text trains, the last 10% is held
+// out (evaluated on evenly spaced windows). The vocabulary is the corpus's (63 characters).
+std::unique_ptr<Dataset> make_kjv_dataset(int64_t seq);
 
 }  // namespace sigprop

@@ -27,8 +27,15 @@ std::vector<LayerMetrics> probe_at_init(const ModelSpec& spec, const ProbeBatch&
   torch::manual_seed(seed);
   Transformer model(spec);
   model->to(device);
+  return probe_model(*model, batch);
+}
+
+std::vector<LayerMetrics> probe_model(TransformerImpl& model, const ProbeBatch& batch) {
+  const ModelSpec& spec = model.spec;
+  const auto device = model.parameters().front().device();
+  model.zero_grad();
   ForwardTrace trace;
-  auto out = model->forward(batch.input.to(device), &trace);
+  auto out = model.forward(batch.input.to(device), &trace);
   auto loss = training_loss(spec, out, batch.target.to(device));
   loss.backward();
 
@@ -54,7 +61,7 @@ std::vector<LayerMetrics> probe_at_init(const ModelSpec& spec, const ProbeBatch&
     r.attn_sigma2 = spectrum.sigma2;
     r.attn_lambda2 = spectrum.lambda2;
     r.attn_entropy = spectrum.entropy;
-    auto* block = model->blocks[l - 1]->as<BlockImpl>();
+    auto* block = model.blocks[l - 1]->as<BlockImpl>();
     r.grad_q = grad_norm(block->attn->w_q);
     r.grad_k = grad_norm(block->attn->w_k);
     r.grad_v = grad_norm(block->attn->w_v);
@@ -62,6 +69,7 @@ std::vector<LayerMetrics> probe_at_init(const ModelSpec& spec, const ProbeBatch&
     r.grad_mlp = block->mlp ? std::hypot(grad_norm(block->mlp->fc1), grad_norm(block->mlp->fc2))
                             : nan;
   }
+  model.zero_grad();
   return rows;
 }
 

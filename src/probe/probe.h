@@ -23,7 +23,13 @@ struct LayerMetrics {
   double loss = 0;  // the training loss of the whole model (same on every row)
 };
 
-// Builds the model with torch seed `seed`, runs the batch, returns L+1 rows.
+struct TransformerImpl;
+
+// One forward and backward of the training loss of `model` on `batch`, then the metrics of every
+// layer: L+1 rows. Leaves the model's gradients zeroed, so it can be called during training.
+std::vector<LayerMetrics> probe_model(TransformerImpl& model, const ProbeBatch& batch);
+
+// Builds the model with torch seed `seed` and probes it at initialisation.
 std::vector<LayerMetrics> probe_at_init(const ModelSpec& spec, const ProbeBatch& batch,
                                         uint64_t seed, const torch::Device& device);
 

@@ -11,6 +11,7 @@
 #include <torch/types.h>
 
 #include "config/model_spec.h"
+#include "data/dataset.h"
 
 namespace sigprop {
 
@@ -20,10 +21,8 @@ enum class ProbeInput { KJV, Gaussian, Isometric };
 ProbeInput parse_probe_input(const std::string& name);  // throws ConfigError
 std::string to_string(ProbeInput input);
 
-struct ProbeBatch {
-  torch::Tensor input;   // (B, T) int64 tokens or (B, T, d) raw
-  torch::Tensor target;  // (B, T) next tokens or (B, T, d)
-};
+// (B, T) int64 tokens or (B, T, d) raw inputs; (B, T) next tokens or (B, T, d) targets.
+using ProbeBatch = Batch;
 
 // The spec adjusted to the input: token input sized to the corpus vocabulary, or raw input.
 ModelSpec spec_for_probe_input(ModelSpec spec, ProbeInput input, int64_t seq, int64_t vocab);

@@ -16,6 +16,13 @@ std::string gnuplot_datablock(const std::string& name, const std::string& rows) 
   return "$" + name + " << EOD\n" + rows + "EOD\n";
 }
 
+std::string series_style(size_t i) {
+  static const char* colours[] = {"#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9",
+                                  "#000000", "#F0E442", "#8C564B", "#7F7F7F", "#9467BD", "#BCBD22"};
+  constexpr size_t n = sizeof colours / sizeof *colours;
+  return fmt::format("lc rgb '{}' dt {}", colours[i % n], 1 + (i / n) % 4);
+}
+
 void render_plot(const std::string& script, const std::string& base, int width_px,
                  int height_px) {
   const std::string pid = std::to_string(::getpid());

@@ -93,14 +93,16 @@ std::string probe_plot_script(const std::vector<ProbeRow>& rows) {
     script += gnuplot_datablock(fmt::format("L{}", i), by_layer);
     script += gnuplot_datablock(fmt::format("D{}", i), final_by_depth);
     const std::string sep = i ? ", " : "";
-    const std::string style =
-        fmt::format("title '{}' with linespoints lw 2 lc {} pt 7 ps 0.6", order[i], i + 1);
+    const std::string style = fmt::format("title '{}' with linespoints lw 2 {} pt 7 ps 0.5",
+                                          order[i], series_style(i));
     layer_plot += fmt::format("{}$L{} using 1:2 {}", sep, i, style);
     ratio_plot += fmt::format("{}$L{} using 1:3 {}", sep, i, style);
     depth_plot += fmt::format("{}$D{} using 1:2 {}", sep, i, style);
   }
   script += fmt::format("set multiplot layout 1,{}\n", by_depth ? 3 : 2);
-  script += "set grid\nset key bottom right box opaque\n";
+  // Many series: one legend, outside on the right of the last panel; few: inside each panel.
+  const bool many = order.size() > 4;
+  script += many ? "set grid\nunset key\n" : "set grid\nset key bottom right box opaque\n";
   script += fmt::format(
       "set title 'Token cosine similarity at init (depth {})'\nset xlabel 'layer'\n"
       "set ylabel 'mean pairwise cosine'\nset yrange [-0.05:1.05]\nplot {}\n",
@@ -108,14 +110,15 @@ std::string probe_plot_script(const std::vector<ProbeRow>& rows) {
   script += fmt::format(
       "set title 'Query vs value gradient (depth {})'\nset ylabel '|grad W_Q| / |grad W_V|'\n"
       "set logscale y\nset format y '10^{{%L}}'\nset autoscale y\nset xrange [1:*]\n"
-      "set key bottom left\nplot {}\n"
-      "unset logscale y\nset format y '%g'\nset xrange [*:*]\nset key bottom right\n",
-      max_depth, ratio_plot);
+      "{}plot {}\n"
+      "unset logscale y\nset format y '%g'\nset xrange [*:*]\n{}",
+      max_depth, many ? (by_depth ? "" : "set key outside right top box\n") : "set key bottom left\n",
+      ratio_plot, many ? "" : "set key bottom right\n");
   if (by_depth)
     script += fmt::format(
         "set title 'Final-layer cosine against depth'\nset xlabel 'depth L'\nset logscale x 2\n"
-        "set ylabel 'mean pairwise cosine at layer L'\nset yrange [-0.05:1.05]\nplot {}\n",
-        depth_plot);
+        "set ylabel 'mean pairwise cosine at layer L'\nset yrange [-0.05:1.05]\n{}plot {}\n",
+        many ? "set key outside right top box\n" : "", depth_plot);
   script += "unset multiplot\n";
   return script;
 }

@@ -1,0 +1,86 @@
+// `sigprop train`: trains one model on real data, tracking the probe metrics as it learns.
+#include <cmath>
+#include <cstdlib>
+#include <unistd.h>
+
+#include <fmt/format.h>
+
+#include "cli/commands.h"
+#include "cli/interrupt.h"
+#include "cli/model_options.h"
+#include "cli/train_options.h"
+#include "core/error.h"
+#include "core/runtime.h"
+#include "train/trainer.h"
+
+namespace sigprop::cli {
+namespace {
+
+struct TrainArgs {
+  ModelOptions model;
+  TrainConfig config;
+  int depth = 0;
+  std::string out = "runs/train", resume, device = "cpu";
+};
+
+std::string duration(double s) {
+  return s >= 60 ? fmt::format("{}m{:02d}s", int(s) / 60, int(s) % 60) : fmt::format("{:.1f}s", s);
+}
+
+void print_progress(const StepReport& r) {
+  static int64_t last = -1;
+  const bool tty = ::isatty(2);
+  const int64_t every = std::max<int64_t>(1, r.total / 20);
+  if (!tty && r.step % every != 0 && r.step != r.total) return;
+  if (r.step == last) return;
+  last = r.step;
+  fmt::print(stderr, "{}[train] step {}/{} loss {:.4f} lr {:.2e} |g| {:.3f} {:.0f} tok/s ETA {}{}",
+             tty ? "\r" : "", r.step, r.total, r.loss, r.lr, r.grad_norm, r.tokens_per_s,
+             duration(r.eta_s), tty && r.step != r.total ? "   " : "\n");
+}
+
+void run(TrainArgs& a, bool steps_given) {
+  const torch::Device device = parse_device(a.device);
+  std::unique_ptr<Trainer> trainer;
+  if (!a.resume.empty()) {
+    trainer = Trainer::resume(a.resume, steps_given ? a.config.steps : 0, device);
+  } else {
+    if (a.model.presets.size() + a.model.configs.size() > 1)
+      throw ConfigError("train takes one --preset or --config (use `sigprop race` for several)");
+    ModelSpec spec = resolve_specs(a.model, {"pre-ln"}).front();
+    if (a.depth > 0) spec.depth = a.depth;
+    trainer = std::make_unique<Trainer>(spec, a.config, a.out, device);
+  }
+  const auto& spec = trainer->spec();
+  const auto& c = trainer->config();
+  fmt::print(stderr, "[train] {} (depth {}, width {}) on {} for {} steps -> {}\n", spec.name,
+             spec.depth, spec.width, c.data, c.steps, a.resume.empty() ? a.out : a.resume);
+  const TrainSummary s = trainer->run(install_interrupt_flag(), print_progress);
+
+  fmt::print("status: {}\n", s.status);
+  if (!s.message.empty()) fmt::print("message: {}\n", s.message);
+  fmt::print("steps: {}\ntrain_loss: {:.4f}\nval_loss: {:.4f}\n", s.step, s.train_loss, s.val_loss);
+  if (std::isfinite(s.val_bpc)) fmt::print("val_bpc: {:.4f}\n", s.val_bpc);
+  if (std::isfinite(s.val_accuracy)) fmt::print("val_accuracy: {:.4f}\n", s.val_accuracy);
+  fmt::print("unigram_entropy: {:.4f} nats\nwall_time: {}\ntokens_per_s: {:.0f}\n",
+             s.unigram_entropy, duration(s.seconds), s.tokens_per_s);
+  fmt::print("wrote {}/summary.json\n", a.resume.empty() ? a.out : a.resume);
+  if (s.status == "diverged") std::exit(kExitDiverged);
+  if (s.status == "interrupted") std::exit(kExitInterrupted);
+}
+
+}  // namespace
+
+void add_train_command(CLI::App& app) {
+  static TrainArgs args;
+  auto* cmd = app.add_subcommand("train", "Train one model on real data, probing it as it learns");
+  add_model_options(cmd, args.model);
+  cmd->add_option("--depth", args.depth, "depth L (overrides the preset)")->check(CLI::PositiveNumber);
+  add_train_options(cmd, args.config);
+  cmd->add_option("--out", args.out, "run folder")->capture_default_str();
+  cmd->add_option("--resume", args.resume, "continue the run in this folder from its checkpoint");
+  cmd->add_option("--device", args.device, "cpu | cuda | cuda:N");
+  cmd->callback([cmd] { run(args, cmd->count("--steps") > 0); });
+}
+
+}  // namespace sigprop::cli

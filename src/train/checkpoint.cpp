@@ -1,0 +1,50 @@
+#include "train/checkpoint.h"
+
+#include <unistd.h>
+
+#include <cstdio>
+#include <filesystem>
+
+#include "core/error.h"
+
+namespace sigprop {
+
+void save_checkpoint(const std::string& path, torch::nn::Module& model,
+                     torch::optim::Optimizer& optimizer, int64_t step) {
+  torch::serialize::OutputArchive archive, model_archive, optim_archive;
+  model.save(model_archive);
+  optimizer.save(optim_archive);
+  archive.write("model", model_archive);
+  archive.write("optimizer", optim_archive);
+  archive.write("step", torch::tensor(step, torch::kLong));
+  archive.write("format", torch::tensor(int64_t{1}, torch::kLong));
+  const std::string tmp = path + ".tmp." + std::to_string(::getpid());
+  archive.save_to(tmp);
+  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
+    std::remove(tmp.c_str());
+    throw DataError("cannot write checkpoint " + path);
+  }
+}
+
+int64_t load_checkpoint(const std::string& path, torch::nn::Module& model,
+                        torch::optim::Optimizer& optimizer) {
+  if (!std::filesystem::exists(path))
+    throw DataError("no checkpoint at " + path + " (was the run started with this folder?)");
+  try {
+    torch::serialize::InputArchive archive, model_archive, optim_archive;
+    archive.load_from(path);
+    archive.read("model", model_archive);
+    archive.read("optimizer", optim_archive);
+    torch::Tensor step;
+    archive.read("step", step);
+    model.load(model_archive);
+    optimizer.load(optim_archive);
+    return step.item<int64_t>();
+  } catch (const c10::Error& e) {
+    const std::string what = e.what_without_backtrace();
+    throw DataError(path + " is corrupt or belongs to a different model: " +
+                    what.substr(0, what.find('\n')));
+  }
+}
+
+}  // namespace sigprop

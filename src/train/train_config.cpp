@@ -1,0 +1,90 @@
+#include "train/train_config.h"
+
+#include <cmath>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "core/error.h"
+
+namespace sigprop {
+namespace {
+
+template <class T>
+void require(bool ok, const char* option, const T& got, const char* allowed) {
+  if (!ok) throw ConfigError(fmt::format("--{} {} is not allowed: expected {}", option, got, allowed));
+}
+
+}  // namespace
+
+void TrainConfig::validate() const {
+  require(data == "kjv" || data == "fashion-mnist" || data == "synthetic", "data", data,
+          "kjv | fashion-mnist | synthetic");
+  require(steps >= 1, "steps", steps, "an integer >= 1");
+  require(batch >= 1, "batch", batch, "an integer >= 1");
+  require(seq >= 2, "seq", seq, "an integer >= 2");
+  require(std::isfinite(lr) && lr > 0, "lr", lr, "a positive number");
+  require(optimizer == "adamw" || optimizer == "adam" || optimizer == "sgd", "optimizer", optimizer,
+          "adamw | adam | sgd");
+  require(weight_decay >= 0, "weight-decay", weight_decay, "a number >= 0");
+  require(momentum >= 0 && momentum < 1, "momentum", momentum, "a number in [0, 1)");
+  require(warmup >= 0, "warmup", warmup, "an integer >= 0");
+  require(schedule == "cosine" || schedule == "constant", "schedule", schedule, "cosine | constant");
+  require(min_lr_ratio >= 0 && min_lr_ratio <= 1, "min-lr-ratio", min_lr_ratio, "a number in [0, 1]");
+  require(clip >= 0, "clip", clip, "a number >= 0 (0 = off)");
+  require(log_every >= 1, "log-every", log_every, "an integer >= 1");
+  require(eval_every >= 0, "eval-every", eval_every, "an integer >= 0");
+  require(eval_batches >= 0, "eval-batches", eval_batches, "an integer >= 0");
+  require(probe_every >= 0, "probe-every", probe_every, "an integer >= 0");
+  require(checkpoint_every >= 0, "checkpoint-every", checkpoint_every, "an integer >= 0");
+}
+
+double TrainConfig::lr_at(int64_t step) const {
+  if (step < warmup) return lr * double(step + 1) / double(warmup);
+  if (schedule == "constant") return lr;
+  const double span = std::max<int64_t>(1, steps - warmup);
+  const double progress = std::min(1.0, double(step - warmup) / span);
+  const double low = lr * min_lr_ratio;
+  return low + 0.5 * (lr - low) * (1.0 + std::cos(M_PI * progress));
+}
+
+nlohmann::json train_config_to_json(const TrainConfig& c) {
+  return {{"data", c.data},         {"steps", c.steps},
+          {"batch", c.batch},       {"seq", c.seq},
+          {"lr", c.lr},             {"optimizer", c.optimizer},
+          {"weight_decay", c.weight_decay}, {"momentum", c.momentum},
+          {"warmup", c.warmup},     {"schedule", c.schedule},
+          {"min_lr_ratio", c.min_lr_ratio}, {"clip", c.clip},
+          {"seed", c.seed},         {"log_every", c.log_every},
+          {"eval_every", c.eval_every}, {"eval_batches", c.eval_batches},
+          {"probe_every", c.probe_every}, {"checkpoint_every", c.checkpoint_every}};
+}
+
+TrainConfig train_config_from_json(const nlohmann::json& j) {
+  TrainConfig c;
+  try {
+    c.data = j.at("data");
+    c.steps = j.at("steps");
+    c.batch = j.at("batch");
+    c.seq = j.at("seq");
+    c.lr = j.at("lr");
+    c.optimizer = j.at("optimizer");
+    c.weight_decay = j.at("weight_decay");
+    c.momentum = j.at("momentum");
+    c.warmup = j.at("warmup");
+    c.schedule = j.at("schedule");
+    c.min_lr_ratio = j.at("min_lr_ratio");
+    c.clip = j.at("clip");
+    c.seed = j.at("seed");
+    c.log_every = j.at("log_every");
+    c.eval_every = j.at("eval_every");
+    c.eval_batches = j.at("eval_batches");
+    c.probe_every = j.at("probe_every");
+    c.checkpoint_every = j.at("checkpoint_every");
+  } catch (const nlohmann::json::exception& e) {
+    throw DataError(std::string("malformed training config in run.json: ") + e.what());
+  }
+  return c;
+}
+
+}  // namespace sigprop

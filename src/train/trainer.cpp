@@ -1,0 +1,237 @@
+#include "train/trainer.h"
+
+#include <chrono>
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "config/spec_io.h"
+#include "core/atomic_file.h"
+#include "core/error.h"
+#include "core/run_folder.h"
+#include "probe/probe.h"
+#include "train/checkpoint.h"
+#include "train/optimizer.h"
+
+namespace fs = std::filesystem;
+using Json = nlohmann::json;
+
+namespace sigprop {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double seconds_since(Clock::time_point t) {
+  return std::chrono::duration<double>(Clock::now() - t).count();
+}
+
+// JSON has no NaN: absent values are written as null.
+Json number(double v) { return std::isfinite(v) ? Json(v) : Json(nullptr); }
+
+Json probe_json(const std::vector<LayerMetrics>& rows) {
+  Json out = Json::array();
+  for (const auto& m : rows)
+    out.push_back({{"layer", m.layer}, {"cosine", number(m.cosine)}, {"t_sim", number(m.t_sim)},
+                   {"res", number(m.res)}, {"stable_rank", number(m.stable_rank)},
+                   {"attn_entropy", number(m.attn_entropy)}, {"grad_q", number(m.grad_q)},
+                   {"grad_v", number(m.grad_v)}, {"grad_q_over_v", number(m.grad_q / m.grad_v)}});
+  return out;
+}
+
+}  // namespace
+
+Json summary_to_json(const TrainSummary& s) {
+  return {{"status", s.status},
+          {"step", s.step},
+          {"message", s.message},
+          {"train_loss", number(s.train_loss)},
+          {"val_loss", number(s.val_loss)},
+          {"val_bpc", number(s.val_bpc)},
+          {"val_accuracy", number(s.val_accuracy)},
+          {"unigram_entropy", number(s.unigram_entropy)},
+          {"seconds", s.seconds},
+          {"tokens_per_s", s.tokens_per_s}};
+}
+
+Trainer::Trainer(ModelSpec spec, TrainConfig config, std::string dir, torch::Device device)
+    : spec_(std::move(spec)), config_(std::move(config)), dir_(std::move(dir)), device_(device) {
+  config_.validate();
+  spec_.validate();
+  if (fs::exists(path("run.json")))
+    throw ConfigError("--out " + dir_ + " already holds a run; continue it with --resume " + dir_ +
+                      " or choose another --out");
+  build();  // loads data and builds the model before anything is written
+  std::error_code ec;
+  fs::create_directories(dir_, ec);
+  if (ec) throw DataError("cannot create " + dir_ + ": " + ec.message());
+  Json meta = run_metadata("train");
+  meta["config"] = spec_to_json(spec_);
+  meta["train"] = train_config_to_json(config_);
+  meta["device"] = device_.str();
+  write_file_atomic(path("run.json"), meta.dump(2) + "\n");
+  if (!data_->vocabulary().empty())
+    write_file_atomic(path("vocab.json"), Json{{"vocab", data_->vocabulary()}}.dump() + "\n");
+  write_file_atomic(path("train.jsonl"), "");
+}
+
+Trainer::Trainer(Resumed, const std::string& dir, int64_t steps, torch::Device device)
+    : dir_(dir), device_(device) {
+  Json meta;
+  try {
+    meta = Json::parse(read_file(path("run.json")));
+  } catch (const Json::exception& e) {
+    throw DataError(path("run.json") + " is not valid JSON: " + e.what());
+  }
+  spec_ = spec_from_json(meta.at("config"));
+  config_ = train_config_from_json(meta.at("train"));
+  if (steps > 0) config_.steps = steps;
+  config_.validate();
+  build();
+  step_ = load_checkpoint(path("checkpoint.pt"), *model_, *optimizer_);
+  // Drop log lines written after the checkpoint, so the log continues without duplicates.
+  std::istringstream log(read_file(path("train.jsonl")));
+  std::string kept;
+  for (std::string line; std::getline(log, line);)
+    if (!line.empty() && Json::parse(line).value("step", int64_t{0}) <= step_) kept += line + "\n";
+  write_file_atomic(path("train.jsonl"), kept);
+}
+
+std::unique_ptr<Trainer> Trainer::resume(const std::string& dir, int64_t steps,
+                                         torch::Device device) {
+  return std::unique_ptr<Trainer>(new Trainer(Resumed{}, dir, steps, device));
+}
+
+void Trainer::build() {
+  data_ = make_dataset(config_.data, config_.seq);
+  data_->adapt(spec_);
+  spec_.validate();
+  torch::manual_seed(config_.seed);
+  model_ = Transformer(spec_);
+  model_->to(device_);
+  optimizer_ = make_optimizer(config_, model_->parameters());
+  eval_batches_ = data_->eval_batches(config_.batch, config_.eval_batches);
+}
+
+Json Trainer::evaluate() {
+  torch::NoGradGuard no_grad;
+  double loss_sum = 0, correct = 0, count = 0;
+  for (const auto& b : eval_batches_) {
+    auto out = model_->forward(b.input.to(device_));
+    auto target = b.target.to(device_);
+    const double n = double(target.numel());
+    loss_sum += training_loss(spec_, out, target).item<double>() * n;
+    if (!data_->is_language()) correct += (out.argmax(-1) == target).sum().item<double>();
+    count += n;
+  }
+  const double loss = loss_sum / count;
+  Json j{{"val_loss", number(loss)}};
+  if (data_->is_language()) j["val_bpc"] = number(loss / std::log(2.0));
+  else j["val_accuracy"] = correct / count;
+  return j;
+}
+
+void Trainer::append_log(const Json& line) {
+  std::ofstream out(path("train.jsonl"), std::ios::app);
+  out << line.dump() << "\n";
+  out.flush();
+  if (!out) throw DataError("cannot append to " + path("train.jsonl"));
+}
+
+TrainSummary Trainer::run(const std::atomic<bool>* stop,
+                          const std::function<void(const StepReport&)>& progress) {
+  TrainSummary summary;
+  summary.unigram_entropy = data_->unigram_entropy();
+  const auto start = Clock::now();
+  const auto params = model_->parameters();
+  const double tokens_per_batch = [&] {
+    auto b = data_->train_batch(1, config_.seed, 0);
+    return double(config_.batch) * (spec_.input == InputKind::Patches
+                                        ? double(b.input.size(2) / spec_.patch_size) *
+                                              double(b.input.size(3) / spec_.patch_size)
+                                        : double(b.input.size(1)));
+  }();
+  if (step_ == 0 && config_.probe_every > 0)
+    append_log({{"step", 0}, {"probe", probe_json(probe_model(*model_, eval_batches_.front()))}});
+
+  double window_loss = 0, window_time = 0, train_time = 0;
+  int64_t window_steps = 0, trained = 0;
+  const auto finish = [&](const std::string& status, const std::string& message) {
+    summary.status = status;
+    summary.message = message;
+    summary.step = step_;
+    summary.seconds = seconds_since(start);
+    summary.tokens_per_s = train_time > 0 ? tokens_per_batch * double(trained) / train_time : 0.0;
+    write_file_atomic(path("summary.json"), summary_to_json(summary).dump(2) + "\n");
+    return summary;
+  };
+
+  while (step_ < config_.steps) {
+    if (stop && stop->load()) {
+      save_checkpoint(path("checkpoint.pt"), *model_, *optimizer_, step_);
+      return finish("interrupted", "stopped by the user at step " + std::to_string(step_) +
+                                       "; continue with --resume " + dir_);
+    }
+    const auto t0 = Clock::now();
+    const double lr = config_.lr_at(step_);
+    set_learning_rate(*optimizer_, lr);
+    const Batch batch = data_->train_batch(config_.batch, config_.seed, step_);
+    optimizer_->zero_grad();
+    auto loss = training_loss(spec_, model_->forward(batch.input.to(device_)), batch.target.to(device_));
+    loss.backward();
+    const double grad_norm = torch::nn::utils::clip_grad_norm_(
+        params, config_.clip > 0 ? config_.clip : std::numeric_limits<double>::infinity());
+    const double loss_value = loss.item<double>();
+    if (!std::isfinite(loss_value) || !std::isfinite(grad_norm)) {
+      append_log({{"step", step_ + 1}, {"loss", number(loss_value)}, {"grad_norm", number(grad_norm)},
+                  {"diverged", true}});
+      return finish("diverged", "non-finite " + std::string(std::isfinite(loss_value) ? "gradient" : "loss") +
+                                    " at step " + std::to_string(step_ + 1) + " (lr " +
+                                    std::to_string(lr) + ")");
+    }
+    optimizer_->step();
+    ++step_;
+    ++trained;
+    const double dt = seconds_since(t0);
+    train_time += dt;
+    window_time += dt;
+    window_loss += loss_value;
+    ++window_steps;
+
+    const bool last = step_ == config_.steps;
+    const bool eval = last || (config_.eval_every > 0 && step_ % config_.eval_every == 0);
+    const bool probe = config_.probe_every > 0 && (last || step_ % config_.probe_every == 0);
+    if (last || eval || probe || step_ % config_.log_every == 0 || step_ == 1) {
+      Json line{{"step", step_},
+                {"loss", loss_value},
+                {"loss_mean", window_loss / double(window_steps)},
+                {"lr", lr},
+                {"grad_norm", grad_norm},
+                {"tokens_per_s", tokens_per_batch * double(window_steps) / window_time},
+                {"elapsed_s", seconds_since(start)}};
+      summary.train_loss = window_loss / double(window_steps);
+      window_loss = window_time = 0;
+      window_steps = 0;
+      if (eval) {
+        const Json metrics = evaluate();
+        line.update(metrics);
+        summary.val_loss = metrics["val_loss"].is_null() ? NAN : metrics["val_loss"].get<double>();
+        summary.val_bpc = metrics.value("val_bpc", Json(nullptr)).is_number() ? metrics["val_bpc"].get<double>() : NAN;
+        summary.val_accuracy = metrics.value("val_accuracy", Json(nullptr)).is_number() ? metrics["val_accuracy"].get<double>() : NAN;
+      }
+      if (probe) line["probe"] = probe_json(probe_model(*model_, eval_batches_.front()));
+      append_log(line);
+    }
+    if (last || (config_.checkpoint_every > 0 && step_ % config_.checkpoint_every == 0))
+      save_checkpoint(path("checkpoint.pt"), *model_, *optimizer_, step_);
+    if (progress) {
+      const double per_step = train_time / double(trained);
+      progress({step_, config_.steps, loss_value, lr, grad_norm,
+                tokens_per_batch / std::max(dt, 1e-9), seconds_since(start),
+                per_step * double(config_.steps - step_)});
+    }
+  }
+  return finish("completed", "");
+}
+
+}  // namespace sigprop

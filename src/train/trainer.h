@@ -1,0 +1,75 @@
+// Training a model on a dataset, with the per-layer probe tracked as it learns.
+// A run lives in a folder: run.json (model, training config, versions), train.jsonl (one JSON
+// line per logged step), checkpoint.pt (atomic), summary.json (atomic, at the end), vocab.json
+// (character data). A run can be resumed from its folder and continues bit-for-bit.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include <nlohmann/json.hpp>
+#include <torch/torch.h>
+
+#include "config/model_spec.h"
+#include "data/dataset.h"
+#include "model/transformer.h"
+#include "train/train_config.h"
+
+namespace sigprop {
+
+struct StepReport {
+  int64_t step = 0, total = 0;  // steps completed, budget
+  double loss = 0, lr = 0, grad_norm = 0, tokens_per_s = 0, elapsed_s = 0, eta_s = 0;
+};
+
+struct TrainSummary {
+  std::string status = "completed";  // completed | diverged | interrupted
+  int64_t step = 0;                  // steps completed
+  std::string message;               // why a run stopped early
+  double train_loss = NAN;           // mean over the last logging window
+  double val_loss = NAN, val_bpc = NAN, val_accuracy = NAN;
+  double unigram_entropy = NAN;      // of the training targets, nats
+  double seconds = 0, tokens_per_s = 0;
+};
+nlohmann::json summary_to_json(const TrainSummary& s);
+
+class Trainer {
+ public:
+  // A new run in `dir`: validates everything, then creates the folder and writes run.json.
+  // Throws ConfigError if `dir` already holds a run.
+  Trainer(ModelSpec spec, TrainConfig config, std::string dir, torch::Device device);
+  // Continues the run in `dir` from its checkpoint; `steps` > 0 changes the budget.
+  static std::unique_ptr<Trainer> resume(const std::string& dir, int64_t steps, torch::Device device);
+
+  // Trains until the budget is spent, the loss or gradient is not finite (status "diverged",
+  // nothing stepped), or `*stop` becomes true (checkpoint saved, status "interrupted").
+  TrainSummary run(const std::atomic<bool>* stop = nullptr,
+                   const std::function<void(const StepReport&)>& progress = nullptr);
+
+  const ModelSpec& spec() const { return spec_; }
+  const TrainConfig& config() const { return config_; }
+  Transformer& model() { return model_; }
+
+ private:
+  struct Resumed {};
+  Trainer(Resumed, const std::string& dir, int64_t steps, torch::Device device);
+  void build();  // dataset, adapted spec, model, optimiser, fixed eval/probe batches
+  nlohmann::json evaluate();
+  void append_log(const nlohmann::json& line);
+  std::string path(const std::string& name) const { return dir_ + "/" + name; }
+
+  ModelSpec spec_;
+  TrainConfig config_;
+  std::string dir_;
+  torch::Device device_;
+  std::unique_ptr<Dataset> data_;
+  Transformer model_{nullptr};
+  std::unique_ptr<torch::optim::Optimizer> optimizer_;
+  std::vector<Batch> eval_batches_;
+  int64_t step_ = 0;
+};
+
+}  // namespace sigprop
