@@ -6,6 +6,9 @@
 #include <filesystem>
 #include <fstream>
 #include <sys/wait.h>
+#include <unistd.h>
+
+#include <csignal>
 
 #include <nlohmann/json.hpp>
 
@@ -105,4 +108,74 @@ TEST(Cli, PresetsAndEnv) {
   EXPECT_EQ(env.code, 0);
   for (const char* key : {"libtorch:", "blas_library:", "threads:", "devices:", "sgemm_gflops:"})
     EXPECT_NE(env.output.find(key), std::string::npos) << key;
+}
+
+namespace {
+
+// Starts the CLI in the background; returns its pid.
+pid_t spawn_cli(const std::string& args, const fs::path& log) {
+  const pid_t pid = ::fork();
+  if (pid == 0) {
+    const std::string cmd = "exec " + std::string(SIGPROP_CLI) + " " + args + " > " + log.string() + " 2>&1";
+    ::execl("/bin/sh", "sh", "-c", cmd.c_str(), static_cast<char*>(nullptr));
+    std::_Exit(127);
+  }
+  return pid;
+}
+
+bool wait_for(const fs::path& file, double seconds) {
+  for (int i = 0; i < int(seconds * 20); ++i) {
+    if (fs::exists(file)) return true;
+    ::usleep(50'000);
+  }
+  return false;
+}
+
+}  // namespace
+
+TEST(Cli, TrainKilledWhileCheckpointingResumes) {
+  // kill -9 at an arbitrary moment of a run that checkpoints every step: the checkpoint on disk
+  // is always a whole one, and the run resumes from it.
+  const auto dir = temp_dir("kill");
+  const std::string args = "train --data synthetic --depth 2 --width 32 --heads 2 --seq 16 --batch 4 "
+                           "--steps 100000 --checkpoint-every 1 --eval-every 0 --out " +
+                           (dir / "run").string();
+  const pid_t pid = spawn_cli(args, dir / "log");
+  ASSERT_TRUE(wait_for(dir / "run" / "checkpoint.pt", 60)) << sigprop::read_file(dir / "log");
+  ::usleep(700'000);
+  ::kill(pid, SIGKILL);
+  ::waitpid(pid, nullptr, 0);
+  auto r = run_cli("train --resume " + (dir / "run").string() + " --steps 1");
+  EXPECT_EQ(r.code, 0) << r.output;
+  EXPECT_NE(r.output.find("status: completed"), std::string::npos) << r.output;
+  fs::remove_all(dir);
+}
+
+TEST(Cli, TrainCtrlCSavesAndExits130) {
+  const auto dir = temp_dir("sigint");
+  const pid_t pid = spawn_cli("train --data synthetic --depth 2 --width 32 --heads 2 --seq 16 "
+                              "--batch 4 --steps 100000 --eval-every 0 --checkpoint-every 0 --out " +
+                                  (dir / "run").string(),
+                              dir / "log");
+  ASSERT_TRUE(wait_for(dir / "run" / "train.jsonl", 60));
+  ::usleep(500'000);
+  ::kill(pid, SIGINT);
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  ASSERT_TRUE(WIFEXITED(status)) << sigprop::read_file(dir / "log");
+  EXPECT_EQ(WEXITSTATUS(status), 130) << sigprop::read_file(dir / "log");
+  auto summary = nlohmann::json::parse(sigprop::read_file(dir / "run" / "summary.json"));
+  EXPECT_EQ(summary["status"], "interrupted");
+  EXPECT_TRUE(fs::exists(dir / "run" / "checkpoint.pt"));
+  fs::remove_all(dir);
+}
+
+TEST(Cli, TrainRejectsBadOptionsWithoutWriting) {
+  const auto dir = temp_dir("trainbad");
+  const auto out = dir / "run";
+  expect_rejected("train --data synthetic --optimizer lamb", "adamw | adam | sgd", out);
+  expect_rejected("train --data imagenet", "kjv | fashion-mnist | synthetic", out);
+  expect_rejected("train --data synthetic --preset vanilla-espa-tat --depth 4", "unreachable", out);
+  expect_rejected("train --data synthetic --steps 0", "--steps", out);
+  fs::remove_all(dir);
 }

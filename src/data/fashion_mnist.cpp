@@ -66,6 +66,7 @@ class FashionMnist : public Dataset {
   }
   void adapt(ModelSpec& spec) const override {
     spec.input = InputKind::Patches;
+    spec.causal = false;  // a ViT attends over all patches
     spec.channels = 1;
     spec.num_classes = 10;
     const int tokens = (28 / spec.patch_size) * (28 / spec.patch_size);
