@@ -69,6 +69,7 @@ void run(const ProbeArgs& a) {
   meta["device"] = a.device;
   meta["seconds"] = seconds;
   for (const auto& spec : plan.specs) meta["configs"].push_back(spec_to_json(spec));
+  meta["headline"] = probe_headline(rows);
 
   folder.write("probe.csv", probe_csv(rows));
   folder.write("run.json", meta.dump(2) + "\n");

@@ -20,5 +20,6 @@ void add_presets_command(CLI::App& app);
 void add_data_command(CLI::App& app);
 void add_train_command(CLI::App& app);
 void add_race_command(CLI::App& app);
+void add_sweep_command(CLI::App& app);
 
 }  // namespace sigprop::cli

@@ -22,6 +22,7 @@ int main(int argc, char** argv) {
   sigprop::cli::add_data_command(app);
   sigprop::cli::add_train_command(app);
   sigprop::cli::add_race_command(app);
+  sigprop::cli::add_sweep_command(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

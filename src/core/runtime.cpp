@@ -49,7 +49,8 @@ BlasInfo blas_info() {
 }
 
 void use_all_cores() {
-  const int n = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  int n = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  if (const char* t = std::getenv("SIGPROP_THREADS"); t && std::atoi(t) > 0) n = std::atoi(t);
   at::set_num_threads(n);
 }
 

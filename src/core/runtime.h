@@ -20,7 +20,8 @@ struct BlasInfo {
 };
 BlasInfo blas_info();
 
-// Uses every available core for LibTorch's intra-op pool (Debian's build starts with one).
+// Uses every available core for LibTorch's intra-op pool (Debian's build starts with one), or
+// $SIGPROP_THREADS when set (a sweep running several cells at once sets it).
 void use_all_cores();
 int torch_threads();
 

@@ -53,6 +53,23 @@ std::vector<ProbeMean> average_over_seeds(const std::vector<ProbeRow>& rows) {
   return out;
 }
 
+nlohmann::json probe_headline(const std::vector<ProbeRow>& rows) {
+  double cosine = 0, t_sim = 0, res = 0, sr = 0, log_ratio = 0;
+  int n = 0, n_ratio = 0;
+  for (const auto& r : rows) {
+    if (r.m.layer != r.depth) continue;
+    cosine += r.m.cosine, t_sim += r.m.t_sim, res += r.m.res, sr += r.m.stable_rank, ++n;
+    const double q = ratio(r.m.grad_q, r.m.grad_v);
+    if (q > 0 && std::isfinite(q)) log_ratio += std::log(q), ++n_ratio;
+  }
+  if (n == 0) return nlohmann::json::object();
+  return {{"final_cosine", cosine / n},
+          {"final_t_sim", t_sim / n},
+          {"final_res", res / n},
+          {"final_stable_rank", sr / n},
+          {"final_grad_q_over_v", n_ratio ? std::exp(log_ratio / n_ratio) : 0.0}};
+}
+
 std::string probe_summary_table(const std::vector<ProbeRow>& rows, bool by_cosine) {
   std::vector<ProbeMean> finals;
   for (const auto& g : average_over_seeds(rows))

@@ -2,6 +2,8 @@
 #pragma once
 
 #include <string>
+
+#include <nlohmann/json.hpp>
 #include <vector>
 
 #include "probe/probe.h"
@@ -16,6 +18,10 @@ struct ProbeMean {
   int seeds = 0;
 };
 std::vector<ProbeMean> average_over_seeds(const std::vector<ProbeRow>& rows);
+
+// Final-layer means over everything probed (for sweeps' results tables): cosine, t_sim, res,
+// stable_rank, grad_q_over_v.
+nlohmann::json probe_headline(const std::vector<ProbeRow>& rows);
 
 // Final-layer metrics per (preset, depth): in the order probed, or by final-layer cosine.
 std::string probe_summary_table(const std::vector<ProbeRow>& rows, bool by_cosine = false);

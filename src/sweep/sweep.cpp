@@ -1,0 +1,214 @@
+#include "sweep/sweep.h"
+
+#include <filesystem>
+#include <map>
+#include <set>
+#include <algorithm>
+#include <sstream>
+
+#include <fmt/format.h>
+#include <toml++/toml.h>
+
+#include "config/spec_io.h"
+#include "core/atomic_file.h"
+#include "core/error.h"
+
+namespace fs = std::filesystem;
+using Json = nlohmann::json;
+
+namespace sigprop {
+namespace {
+
+bool is_model_key(const std::string& key) {
+  for (const auto& k : spec_keys())
+    if (k.key == key) return true;
+  return false;
+}
+
+std::string value_text(const toml::node& node, const std::string& where) {
+  if (auto s = node.value_exact<std::string>()) return *s;
+  if (auto i = node.value_exact<int64_t>()) return std::to_string(*i);
+  if (auto d = node.value_exact<double>()) return fmt::format("{}", *d);
+  if (auto b = node.value_exact<bool>()) return *b ? "true" : "false";
+  throw ConfigError(where + " must be a string, number or boolean");
+}
+
+// depth, width and heads are options of every model command, and `input` is probe's; other
+// model keys go through --set; anything else is the command's own option, which the command
+// itself validates.
+void append_option(std::vector<std::string>& args, const std::string& key, const std::string& value) {
+  const bool flag =
+      key == "depth" || key == "width" || key == "heads" || key == "input" || !is_model_key(key);
+  if (!flag) {
+    args.insert(args.end(), {"--set", key + "=" + value});
+  } else if (value == "true") {
+    args.push_back("--" + key);  // boolean flags: --compare, --no-plot, ...
+  } else if (value != "false") {
+    args.insert(args.end(), {"--" + key, value});
+  }
+}
+
+std::string fnv1a(const std::string& s) {
+  uint64_t h = 1469598103934665603ULL;
+  for (unsigned char c : s) h = (h ^ c) * 1099511628211ULL;
+  return fmt::format("{:016x}", h);
+}
+
+}  // namespace
+
+std::vector<SweepCell> SweepGrid::cells() const {
+  size_t total = 1;
+  for (const auto& [k, vs] : grid) total *= vs.size();
+  std::vector<SweepCell> out;
+  for (size_t index = 0; index < total; ++index) {
+    SweepCell cell;
+    cell.index = index;
+    cell.args = command;
+    for (const auto& [k, v] : fixed) append_option(cell.args, k, v);
+    size_t rest = index;
+    std::vector<std::pair<std::string, std::string>> values(grid.size());
+    for (size_t g = grid.size(); g-- > 0;) {
+      const auto& [key, vs] = grid[g];
+      values[g] = {key, vs[rest % vs.size()]};
+      rest /= vs.size();
+    }
+    for (const auto& [k, v] : values) append_option(cell.args, k, v);
+    cell.values = values;
+    std::string joined;
+    for (const auto& a : cell.args) joined += a + '\x1f';
+    cell.hash = fnv1a(joined);
+    out.push_back(cell);
+  }
+  return out;
+}
+
+SweepGrid parse_sweep_grid(const std::string& text, const std::string& source) {
+  toml::table doc;
+  try {
+    doc = toml::parse(text, source);
+  } catch (const toml::parse_error& e) {
+    throw ConfigError(fmt::format("{}:{}: TOML syntax error: {}", source, e.source().begin.line,
+                                  e.description()));
+  }
+  SweepGrid g;
+  for (const auto& [k, node] : doc) {
+    const std::string key(k.str());
+    if (key == "command") {
+      auto s = node.value_exact<std::string>();
+      if (!s) throw ConfigError(source + ": command must be a string");
+      std::istringstream words(*s);
+      for (std::string w; words >> w;) g.command.push_back(w);
+    } else if (key == "fixed" || key == "grid") {
+      const auto* table = node.as_table();
+      if (!table) throw ConfigError(source + ": [" + key + "] must be a table");
+      // toml++ keeps keys sorted; the grid's order (last key fastest) is the file's order.
+      std::vector<std::pair<std::string, const toml::node*>> entries;
+      for (const auto& [ok, onode] : *table) entries.emplace_back(std::string(ok.str()), &onode);
+      std::stable_sort(entries.begin(), entries.end(), [](const auto& a, const auto& b) {
+        return a.second->source().begin < b.second->source().begin;
+      });
+      for (const auto& [okey, node_ptr] : entries) {
+        const toml::node& onode = *node_ptr;
+        const std::string where = source + ": " + key + "." + okey;
+        if (key == "fixed") {
+          g.fixed.emplace_back(okey, value_text(onode, where));
+          continue;
+        }
+        const auto* list = onode.as_array();
+        if (!list || list->empty()) throw ConfigError(where + " must be a non-empty list");
+        std::vector<std::string> values;
+        for (const auto& v : *list) values.push_back(value_text(v, where));
+        g.grid.emplace_back(okey, values);
+      }
+    } else {
+      throw ConfigError(source + ": unknown key '" + key + "'; allowed: command, [fixed], [grid]");
+    }
+  }
+  static const std::set<std::string> commands = {"probe", "train", "race", "theory"};
+  if (g.command.empty() || !commands.count(g.command.front()))
+    throw ConfigError(source + ": command must be one of probe | train | race | theory <name>");
+  if (g.grid.empty()) throw ConfigError(source + ": [grid] needs at least one list of values");
+  return g;
+}
+
+SweepGrid load_sweep_grid(const std::string& path) {
+  std::string text;
+  try {
+    text = read_file(path);
+  } catch (const DataError&) {
+    throw ConfigError("cannot read grid file " + path);
+  }
+  return parse_sweep_grid(text, path);
+}
+
+std::pair<size_t, size_t> parse_shard(const std::string& text) {
+  size_t i = 0, n = 0;
+  char slash = 0;
+  std::istringstream in(text);
+  if (!(in >> i >> slash >> n) || slash != '/' || n == 0 || i >= n || !in.eof())
+    throw ConfigError("--shard " + text + " is not allowed: expected i/N with 0 <= i < N");
+  return {i, n};
+}
+
+std::string cell_dir(const std::string& sweep_dir, const SweepCell& cell) {
+  return sweep_dir + "/cells/" + cell.hash;
+}
+
+bool cell_done(const std::string& sweep_dir, const SweepCell& cell) {
+  return fs::exists(cell_dir(sweep_dir, cell) + "/done.json");
+}
+
+void mark_cell_done(const std::string& sweep_dir, const SweepCell& cell, int exit_code,
+                    double seconds) {
+  Json values = Json::object();
+  for (const auto& [k, v] : cell.values) values[k] = v;
+  const Json done{{"index", cell.index}, {"args", cell.args}, {"values", values},
+                  {"exit_code", exit_code}, {"seconds", seconds}};
+  write_file_atomic(cell_dir(sweep_dir, cell) + "/done.json", done.dump(2) + "\n");
+}
+
+Json cell_headline(const std::string& sweep_dir, const SweepCell& cell) {
+  const std::string out = cell_dir(sweep_dir, cell) + "/out";
+  if (!cell_done(sweep_dir, cell)) return Json::object();
+  if (fs::exists(out + "/summary.json")) return Json::parse(read_file(out + "/summary.json"));
+  if (fs::exists(out + "/run.json")) {
+    const Json run = Json::parse(read_file(out + "/run.json"));
+    if (run.contains("headline")) return run["headline"];
+  }
+  return Json::object();
+}
+
+std::string sweep_results_csv(const std::string& sweep_dir, const SweepGrid& grid) {
+  const auto cells = grid.cells();
+  std::vector<Json> heads;
+  std::vector<std::string> columns;
+  for (const auto& cell : cells) {
+    heads.push_back(cell_headline(sweep_dir, cell));
+    for (const auto& [k, v] : heads.back().items())
+      if ((v.is_number() || v.is_string() || v.is_null()) &&
+          std::find(columns.begin(), columns.end(), k) == columns.end())
+        columns.push_back(k);
+  }
+  std::string csv = "cell";
+  for (const auto& [k, vs] : grid.grid) csv += "," + k;
+  csv += ",done,exit_code";
+  for (const auto& c : columns) csv += "," + c;
+  csv += "\n";
+  for (size_t i = 0; i < cells.size(); ++i) {
+    const auto& cell = cells[i];
+    csv += cell.hash;
+    for (const auto& [k, v] : cell.values) csv += "," + v;
+    const bool done = cell_done(sweep_dir, cell);
+    int code = -1;
+    if (done) code = Json::parse(read_file(cell_dir(sweep_dir, cell) + "/done.json"))["exit_code"];
+    csv += fmt::format(",{},{}", done ? 1 : 0, code);
+    for (const auto& c : columns) {
+      const Json v = heads[i].value(c, Json(nullptr));
+      csv += "," + (v.is_string() ? v.get<std::string>() : v.is_null() ? std::string("") : v.dump());
+    }
+    csv += "\n";
+  }
+  return csv;
+}
+
+}  // namespace sigprop

@@ -1,0 +1,60 @@
+// Sweeps: the cartesian product of a grid of options over one sigprop command, each cell run in
+// its own folder, resumable, and shardable across machines.
+//
+// GRID.toml:
+//   command = "probe"            # probe | train | race | theory <name>
+//   [fixed]                      # options given to every cell
+//   seeds = 2
+//   [grid]                       # lists; every combination is a cell
+//   preset = ["post-ln", "pre-ln"]
+//   depth = [8, 16, 32]
+// depth, width, heads and input are passed as `--key value`, other model keys (see `sigprop presets
+// --show`) as `--set key=value`, anything else as the command's own `--key value` (true: a bare
+// flag; false: omitted). A cell is named by the hash of its command line, so editing the grid
+// re-runs exactly the cells that changed.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+namespace sigprop {
+
+struct SweepCell {
+  size_t index = 0;                                          // position in the grid order
+  std::vector<std::pair<std::string, std::string>> values;   // grid key -> value text
+  std::vector<std::string> args;                             // command line after `sigprop`
+  std::string hash;                                          // 16 hex digits of the args
+};
+
+struct SweepGrid {
+  std::vector<std::string> command;  // e.g. {"theory", "sde"}
+  std::vector<std::pair<std::string, std::string>> fixed;
+  std::vector<std::pair<std::string, std::vector<std::string>>> grid;
+  std::vector<SweepCell> cells() const;  // cartesian product, last key fastest
+};
+
+// Parses GRID.toml; throws ConfigError naming the file and key.
+SweepGrid parse_sweep_grid(const std::string& text, const std::string& source);
+SweepGrid load_sweep_grid(const std::string& path);
+
+// "i/N" -> (i, N) with 0 <= i < N; throws ConfigError.
+std::pair<size_t, size_t> parse_shard(const std::string& text);
+
+// The cell's folder under a sweep folder, and its completion marker (written atomically).
+std::string cell_dir(const std::string& sweep_dir, const SweepCell& cell);
+bool cell_done(const std::string& sweep_dir, const SweepCell& cell);
+void mark_cell_done(const std::string& sweep_dir, const SweepCell& cell, int exit_code,
+                    double seconds);
+
+// Headline numbers a finished cell's outputs hold: run.json "headline" (probe, theory), or
+// summary.json (train), or the rows of race.csv; empty when the cell is not finished.
+nlohmann::json cell_headline(const std::string& sweep_dir, const SweepCell& cell);
+
+// results.csv: one row per finished cell: its grid values, status, and headline numbers.
+std::string sweep_results_csv(const std::string& sweep_dir, const SweepGrid& grid);
+
+}  // namespace sigprop
