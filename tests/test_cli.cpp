@@ -90,6 +90,15 @@ TEST(Cli, ProbeWritesCsvRunJsonAndPlots) {
   EXPECT_TRUE(meta.contains("git") && meta.contains("libtorch"));
   EXPECT_NE(r.output.find("post-ln"), std::string::npos);  // the summary table
 
+  // The report embeds the figure and the final-layer table, self-contained.
+  auto report = run_cli("report " + (dir / "run").string());
+  ASSERT_EQ(report.code, 0) << report.output;
+  const std::string html = sigprop::read_file(dir / "run" / "report.html");
+  EXPECT_NE(html.find("<svg"), std::string::npos);
+  EXPECT_NE(html.find("final cosine"), std::string::npos);
+  EXPECT_EQ(html.find("http://"), html.find("http://www.w3.org"));  // no external resources
+  EXPECT_EQ(run_cli("report " + (dir / "nothing").string()).code, 3);
+
   // Same seed, same numbers: a rerun replaces the folder with an identical CSV.
   auto again = run_cli("probe --preset post-ln,pre-ln --depth 2,3 --width 32 --seq 16 --batch 2 "
                        "--seeds 2 --no-plot --out " + (dir / "run").string());

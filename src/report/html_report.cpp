@@ -1,0 +1,225 @@
+#include "report/html_report.h"
+
+#include <algorithm>
+#include <cmath>
+#include <ctime>
+#include <filesystem>
+#include <map>
+#include <sstream>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "core/atomic_file.h"
+#include "core/error.h"
+#include "core/version.h"
+#include "report/gnuplot.h"
+
+namespace fs = std::filesystem;
+using Json = nlohmann::json;
+
+namespace sigprop {
+namespace {
+
+std::string escape(const std::string& s) {
+  std::string out;
+  for (char c : s) {
+    switch (c) {
+      case '<': out += "&lt;"; break;
+      case '>': out += "&gt;"; break;
+      case '&': out += "&amp;"; break;
+      case '"': out += "&quot;"; break;
+      default: out += c;
+    }
+  }
+  return out;
+}
+
+std::vector<std::vector<std::string>> parse_csv(const std::string& text) {
+  std::vector<std::vector<std::string>> rows;
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);) {
+    std::vector<std::string> cells;
+    std::istringstream fields(line);
+    for (std::string f; std::getline(fields, f, ',');) cells.push_back(f);
+    rows.push_back(cells);
+  }
+  return rows;
+}
+
+std::string html_table(const std::vector<std::vector<std::string>>& rows, size_t max_rows = 200) {
+  if (rows.empty()) return "";
+  std::string out = "<table><tr>";
+  for (const auto& h : rows.front()) out += "<th>" + escape(h) + "</th>";
+  out += "</tr>\n";
+  for (size_t r = 1; r < rows.size() && r <= max_rows; ++r) {
+    out += "<tr>";
+    for (const auto& c : rows[r]) out += "<td>" + escape(c) + "</td>";
+    out += "</tr>\n";
+  }
+  out += "</table>\n";
+  if (rows.size() > max_rows + 1)
+    out += fmt::format("<p class=note>{} more rows in the CSV.</p>\n", rows.size() - max_rows - 1);
+  return out;
+}
+
+// probe.csv -> final-layer means per (preset, depth).
+std::string probe_table(const std::string& csv_path) {
+  const auto rows = parse_csv(read_file(csv_path));
+  if (rows.size() < 2) return "";
+  const auto& head = rows.front();
+  auto col = [&](const std::string& name) {
+    return static_cast<size_t>(std::find(head.begin(), head.end(), name) - head.begin());
+  };
+  const size_t preset = col("preset"), depth = col("depth"), layer = col("layer");
+  const std::vector<std::string> metrics = {"cosine", "t_sim", "res", "stable_rank", "grad_q_over_v"};
+  std::map<std::pair<std::string, int>, std::pair<std::vector<double>, int>> sums;
+  std::vector<std::pair<std::string, int>> order;
+  for (size_t r = 1; r < rows.size(); ++r) {
+    if (rows[r].size() != head.size() || rows[r][layer] != rows[r][depth]) continue;
+    const auto key = std::make_pair(rows[r][preset], std::stoi(rows[r][depth]));
+    auto& [sum, n] = sums[key];
+    if (n == 0) sum.assign(metrics.size(), 0.0), order.push_back(key);
+    for (size_t m = 0; m < metrics.size(); ++m) sum[m] += std::stod(rows[r][col(metrics[m])]);
+    ++n;
+  }
+  std::vector<std::vector<std::string>> table = {{"preset", "depth"}};
+  for (const auto& m : metrics) table[0].push_back("final " + m);
+  for (const auto& key : order) {
+    const auto& [sum, n] = sums[key];
+    std::vector<std::string> row = {key.first, std::to_string(key.second)};
+    for (double s : sum) row.push_back(fmt::format("{:.4g}", s / n));
+    table.push_back(row);
+  }
+  return "<h3>Final layer, seed means</h3>\n" + html_table(table);
+}
+
+// A training run's loss curves (train and validation) as loss.png / loss.svg.
+void render_loss_plot(const fs::path& run) {
+  std::istringstream in(read_file((run / "train.jsonl").string()));
+  std::string train, val;
+  for (std::string line; std::getline(in, line);) {
+    if (line.empty()) continue;
+    const Json j = Json::parse(line);
+    if (j.contains("loss_mean") && j["loss_mean"].is_number())
+      train += fmt::format("{} {}\n", j["step"].get<int64_t>(), j["loss_mean"].get<double>());
+    if (j.contains("val_loss") && j["val_loss"].is_number())
+      val += fmt::format("{} {}\n", j["step"].get<int64_t>(), j["val_loss"].get<double>());
+  }
+  if (train.empty()) return;
+  std::string script = gnuplot_datablock("T", train);
+  std::string plot = "$T using 1:2 title 'training loss (window mean)' with lines lw 2 " + series_style(0);
+  if (!val.empty()) {
+    script += gnuplot_datablock("V", val);
+    plot += ", $V using 1:2 title 'validation loss' with linespoints lw 2 pt 7 " + series_style(1);
+  }
+  script += "set title 'Loss during training'\nset xlabel 'step'\nset ylabel 'loss (nats)'\n"
+            "set logscale x\nset grid\nset key top right box opaque\nplot " + plot + "\n";
+  render_plot(script, (run / "loss").string(), 900, 550);
+}
+
+std::string inline_svg(const fs::path& svg) {
+  const std::string text = read_file(svg.string());
+  const size_t start = text.find("<svg");
+  return start == std::string::npos ? "" : text.substr(start);
+}
+
+std::string config_summary(const Json& run) {
+  std::vector<Json> configs;
+  if (run.contains("configs")) for (const auto& c : run["configs"]) configs.push_back(c);
+  if (run.contains("config")) configs.push_back(run["config"]);
+  if (configs.empty()) return "";
+  std::vector<std::vector<std::string>> table = {
+      {"name", "paper", "depth", "width", "heads", "norm", "residual", "attention", "activation", "init"}};
+  for (const auto& c : configs) {
+    const Json& m = c["model"];
+    auto text = [](const Json& v) { return v.is_string() ? v.get<std::string>() : v.dump(); };
+    table.push_back({text(c["name"]), text(c["paper"]), text(m["depth"]), text(m["width"]),
+                     text(m["heads"]), text(m["norm"]), text(m["residual"]), text(m["attention"]),
+                     text(m["activation"]), text(m["init"])});
+  }
+  return "<h3>Configuration</h3>\n" + html_table(table);
+}
+
+}  // namespace
+
+ReportStats write_html_report(const std::string& dir_text) {
+  const fs::path dir(dir_text);
+  if (!fs::is_directory(dir)) throw DataError(dir_text + " is not a folder");
+  std::vector<fs::path> runs;
+  for (auto it = fs::recursive_directory_iterator(dir); it != fs::recursive_directory_iterator(); ++it)
+    if (it->path().filename() == "run.json") runs.push_back(it->path().parent_path());
+  std::sort(runs.begin(), runs.end());
+  if (runs.empty() && !fs::exists(dir / "results.csv"))
+    throw DataError(dir_text + " holds no sigprop run (no run.json below it)");
+
+  ReportStats stats;
+  std::string body;
+  if (fs::exists(dir / "results.csv")) {
+    body += "<section><h2>Sweep results</h2>\n" +
+            html_table(parse_csv(read_file((dir / "results.csv").string()))) + "</section>\n";
+    ++stats.tables;
+  }
+  for (const auto& run : runs) {
+    const Json meta = Json::parse(read_file((run / "run.json").string()));
+    if (fs::exists(run / "train.jsonl") && !fs::exists(run / "loss.svg")) render_loss_plot(run);
+    const std::string rel = fs::relative(run, dir).string();
+    body += fmt::format("<section><h2>{} <span class=cmd>{}</span></h2>\n",
+                        escape(rel == "." ? dir.filename().string() : rel),
+                        escape(meta.value("command", std::string("?"))));
+    body += config_summary(meta);
+    if (fs::exists(run / "summary.json")) {
+      std::vector<std::vector<std::string>> table = {{"quantity", "value"}};
+      const Json summary = Json::parse(read_file((run / "summary.json").string()));
+      for (const auto& [k, v] : summary.items())
+        table.push_back({k, v.is_string() ? v.get<std::string>() : v.dump()});
+      body += "<h3>Summary</h3>\n" + html_table(table);
+      ++stats.tables;
+    }
+    if (fs::exists(run / "probe.csv")) body += probe_table((run / "probe.csv").string()), ++stats.tables;
+    for (const char* csv : {"race.csv", "results.csv"})
+      if (run != dir && fs::exists(run / csv)) {
+        body += "<h3>" + std::string(csv) + "</h3>\n" + html_table(parse_csv(read_file((run / csv).string())));
+        ++stats.tables;
+      }
+    std::vector<fs::path> svgs;
+    for (const auto& e : fs::directory_iterator(run))
+      if (e.path().extension() == ".svg") svgs.push_back(e.path());
+    std::sort(svgs.begin(), svgs.end());
+    for (const auto& svg : svgs) {
+      body += "<figure>" + inline_svg(svg) + "<figcaption>" + escape(svg.filename().string()) +
+              " (PNG beside it)</figcaption></figure>\n";
+      ++stats.figures;
+    }
+    body += "<details><summary>run.json</summary><pre>" + escape(meta.dump(2)) + "</pre></details>\n";
+    body += "</section>\n";
+    ++stats.runs;
+  }
+
+  char when[32];
+  const std::time_t now = std::time(nullptr);
+  std::strftime(when, sizeof when, "%Y-%m-%d %H:%M UTC", std::gmtime(&now));
+  const std::string html = fmt::format(R"(<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><title>sigprop report: {0}</title>
+<style>
+body {{ font-family: sans-serif; max-width: 1200px; margin: 2em auto; color: #222; }}
+h1 {{ font-size: 1.5em; }} h2 {{ border-bottom: 1px solid #ccc; font-size: 1.2em; }}
+.cmd {{ font-weight: normal; color: #666; font-size: 0.8em; }}
+table {{ border-collapse: collapse; margin: 0.5em 0; font-size: 0.85em; }}
+th, td {{ border: 1px solid #ccc; padding: 2px 6px; text-align: right; }}
+th {{ background: #f3f3f3; }} figure {{ margin: 1em 0; }} figure svg {{ max-width: 100%; height: auto; }}
+figcaption, .note {{ color: #666; font-size: 0.85em; }} pre {{ font-size: 0.8em; }}
+</style></head><body>
+<h1>sigprop report: {0}</h1>
+<p class=note>sigprop {1} ({2}), generated {3}: {4} runs, {5} figures, {6} tables.</p>
+{7}
+</body></html>
+)",
+                                       escape(dir.filename().string()), sigprop_version(),
+                                       git_revision(), when, stats.runs, stats.figures,
+                                       stats.tables, body);
+  write_file_atomic((dir / "report.html").string(), html);
+  return stats;
+}
+
+}  // namespace sigprop
