@@ -188,3 +188,25 @@ TEST(Cli, TrainRejectsBadOptionsWithoutWriting) {
   expect_rejected("train --data synthetic --steps 0", "--steps", out);
   fs::remove_all(dir);
 }
+
+TEST(Cli, RacePicksBestRatePerPresetAndResumes) {
+  const auto dir = temp_dir("race");
+  const std::string args = "race --data synthetic --preset pre-ln,post-ln --depth 2 --width 32 "
+                           "--heads 2 --seq 16 --batch 4 --steps 30 --warmup 5 --log-every 5 "
+                           "--eval-every 10 --eval-batches 2 --lr-grid 1e-3,3e-3 --out " +
+                           (dir / "race").string();
+  auto r = run_cli(args);
+  ASSERT_EQ(r.code, 0) << r.output;
+  const std::string csv = sigprop::read_file(dir / "race" / "race.csv");
+  EXPECT_EQ(std::count(csv.begin(), csv.end(), '\n'), 3) << csv;  // header + one row per preset
+  EXPECT_NE(csv.find("pre-ln"), std::string::npos);
+  EXPECT_TRUE(fs::exists(dir / "race" / "race.png"));
+  for (const char* lr : {"lr0.001", "lr0.003"})
+    EXPECT_TRUE(fs::exists(dir / "race" / "runs" / "post-ln" / lr / "seed0" / "summary.json")) << lr;
+  EXPECT_NE(r.output.find("steps to pre-ln loss"), std::string::npos) << r.output;
+  // A rerun reuses the finished runs and reproduces the table.
+  auto again = run_cli(args);
+  ASSERT_EQ(again.code, 0) << again.output;
+  EXPECT_EQ(sigprop::read_file(dir / "race" / "race.csv"), csv);
+  fs::remove_all(dir);
+}
