@@ -11,4 +11,6 @@ echo "[sigprop] machine:"
 echo "[sigprop] depth study -> runs/depth-study"
 ./build/sigprop probe --preset post-ln,pre-ln,post-ln-scaled --depth 1,2,4,8,16,32,64 \
   --width 128 --seq 64 --batch 8 --seeds 3 --input kjv --out runs/depth-study
+./build/sigprop report runs/depth-study
 echo "[sigprop] figure: runs/depth-study/probe.png (data: runs/depth-study/probe.csv)"
+echo "[sigprop] report: $(pwd)/runs/depth-study/report.html"
