@@ -16,5 +16,6 @@ void add_env_command(CLI::App& app);
 void add_probe_command(CLI::App& app);
 void add_presets_command(CLI::App& app);
 void add_data_command(CLI::App& app);
+void add_theory_command(CLI::App& app);
 
 }  // namespace sigprop::cli

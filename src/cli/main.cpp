@@ -20,6 +20,7 @@ int main(int argc, char** argv) {
   sigprop::cli::add_probe_command(app);
   sigprop::cli::add_presets_command(app);
   sigprop::cli::add_data_command(app);
+  sigprop::cli::add_theory_command(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
