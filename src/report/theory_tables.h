@@ -3,6 +3,7 @@
 
 #include <string>
 
+#include "theory/markov_spectra.h"
 #include "theory/sde_study.h"
 
 namespace sigprop {
@@ -17,5 +18,18 @@ std::string sde_samples_csv(const SdeStudy& s);
 std::string sde_depth_csv(const SdeStudy& s);
 // The printed summary, ending with the agreement figure.
 std::string sde_summary_text(const SdeStudy& s);
+
+// markov_spectra.csv: T,kind,matrix,sigma1,sigma2,top_eigenvalue,scale,scale_theory,
+//   ks_quarter_circle,ks_circular,sr_matrix,sr_layer,gram_sr_layer
+std::string markov_spectra_csv(const MarkovStudy& s);
+// markov_slopes.csv: kind,matrix,slope_layer,slope_layer_se,intercept_layer,r2_layer,
+//   slope_matrix,slope_matrix_se
+std::string markov_slopes_csv(const MarkovStudy& s);
+// markov_values.csv: T,kind,matrix,what,re,im (first draw; singular values and eigenvalues of
+//   √T·A divided by the measured scale σ/m)
+std::string markov_values_csv(const MarkovStudy& s);
+// markov_depth.csv: stack,matrix,layer,stable_rank,gram_stable_rank
+std::string markov_depth_csv(const MarkovStudy& s);
+std::string markov_summary_text(const MarkovStudy& s);
 
 }  // namespace sigprop
