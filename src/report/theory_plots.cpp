@@ -173,4 +173,128 @@ std::string markov_plot_script(const MarkovStudy& s) {
   return script;
 }
 
+namespace {
+
+// Curves on a shared grid: one datablock, one line each.
+std::string curves_plot(const std::string& block, const std::vector<TatCurve>& curves, std::string* script,
+                        const std::vector<double>& grid) {
+  std::vector<std::vector<double>> ys;
+  for (const auto& c : curves) ys.push_back(c.values);
+  *script += columns_block(block, grid, ys);
+  std::string plot;
+  for (size_t i = 0; i < curves.size(); ++i)
+    plot += fmt::format("${} using 1:{} with lines lw 2 lc {} title '{}', ", block, i + 2, i + 1,
+                        label(curves[i].label));
+  return plot + "x with lines dt 2 lc rgb '#888888' title 'identity'";
+}
+
+}  // namespace
+
+std::string tat_plot_script(const TatStudy& s) {
+  const auto& o = s.options;
+  std::string script;
+  const std::string cmap_plot = curves_plot("C", s.cmaps, &script, s.grid);
+  const std::string iter_plot = curves_plot("I", s.iterates, &script, s.grid);
+  std::string mlp_plot;
+  for (size_t j = 0; j < o.c0s.size(); ++j) {
+    std::string rows;
+    for (const auto& r : s.mlp)
+      if (r.c0 == o.c0s[j]) rows += fmt::format("{} {:.6g} {:.6g} {:.6g}\n", r.layer, r.predicted, r.measured, r.measured_sd);
+    script += gnuplot_datablock(fmt::format("M{}", j), rows);
+    mlp_plot += fmt::format("{}$M{} using 1:2 with lines lw 2 lc {} title 'C^l({:g})', "
+                            "$M{} using 1:3:4 with yerrorbars pt 7 ps 0.6 lc {} title 'measured'",
+                            j ? ", " : "", j, j + 1, o.c0s[j], j, j + 1);
+  }
+  std::string rows;
+  for (const auto& r : s.transformer)
+    rows += fmt::format("{} {:.6g} {:.6g} {:.6g}\n", r.layer, r.predicted_mean_rho, r.measured_mean_rho, r.mean_abs_error);
+  script += gnuplot_datablock("K", rows);
+  script += "set multiplot layout 2,2\nset grid\nset key top left box opaque\n";
+  script += "set title 'TAT leaky-ReLU correlation maps C_{alpha}(c)'\nset xlabel 'c'\nset ylabel 'C(c)'\n"
+            "set xrange [-1:1]\nset yrange [-1:1]\nplot " + cmap_plot + "\n";
+  script += fmt::format("set title 'C^N(c) with alpha solved for C^N(0) = {:g}'\nset yrange [*:1]\nplot {}\n",
+                        o.eta, iter_plot);
+  script += fmt::format(
+      "set title 'Deep vanilla MLP (N = {}, width {}, alpha = {:.3f}): input correlation'\n"
+      "set xlabel 'layer l'\nset ylabel 'correlation'\nset xrange [0:{}]\nset yrange [-0.05:1.05]\n"
+      "set key bottom right\nplot {}\n",
+      o.depth, o.width, s.slope, o.depth, mlp_plot);
+  script += fmt::format(
+      "set title 'Vanilla transformer (vanilla-espa-tat, width {}, T = {}): mean token correlation'\n"
+      "set ylabel 'mean rho_{{ij}}'\nset y2label 'mean |error|'\nset y2tics\nset yrange [*:*]\nset y2range [0:*]\n"
+      "plot $K using 1:2 with lines lw 3 lc rgb '#000000' title 'kernel recursion', "
+      "$K using 1:3 with points pt 7 lc rgb '#d62728' title 'measured', "
+      "$K using 1:4 axes x1y2 with lines dt 2 lc rgb '#1f77b4' title 'mean |rho - predicted| (right)'\n",
+      o.transformer_width, o.seq);
+  script += "unset multiplot\n";
+  return script;
+}
+
+std::string escalation_plot_script(const EscalationStudy& s) {
+  std::string script, decay_plot, ratio_plot;
+  for (size_t i = 0; i < s.fits.size(); ++i) {
+    const auto& f = s.fits[i];
+    std::string rows;
+    for (const auto& l : s.layers)
+      if (l.preset == f.preset)
+        rows += fmt::format("{} {:.8g} {:.8g} {:.8g}\n", l.layer, l.t_div, l.ratio, l.lambda2 * l.lambda2);
+    script += gnuplot_datablock(fmt::format("E{}", i), rows);
+    const std::string sep = i ? ", " : "";
+    decay_plot += fmt::format("{}$E{} using 1:2 with linespoints pt 7 ps 0.5 lw 2 lc {} title '{}'", sep,
+                              i, i + 1, label(f.preset));
+    ratio_plot += fmt::format(
+        "{}$E{} using 1:3 with points pt 7 ps 0.8 lc {} title '{}: t_{{div}} ratio', "
+        "$E{} using 1:4 with lines lw 2 lc {} title '{}: |lambda_2|^2', "
+        "{:.8g} with lines dt 2 lw 2 lc {} title '{}: fitted rate {:.3f}'",
+        sep, i, i + 1, label(f.preset), i, i + 1, label(f.preset), f.rate, i + 1, label(f.preset), f.rate);
+  }
+  script += "set multiplot layout 1,2\nset grid\nset key bottom left box opaque\n";
+  script += fmt::format(
+      "set title 't_{{div}} = 1 - t_{{sim}} at init (depth {}, T = {})'\nset xlabel 'layer'\n"
+      "set ylabel 't_{{div}}'\nset logscale y\nset format y '10^{{%L}}'\nplot {}\n"
+      "unset logscale y\nset format y '%g'\n",
+      s.options.depth, s.options.seq, decay_plot);
+  script += "set title 'Per-block contraction of t_{div} beside |lambda_2(A)|^2'\nset xlabel 'block'\n"
+            "set ylabel 'factor per block'\nset xrange [1:*]\nset yrange [0:1.15]\nset key below\n"
+            "plot " + ratio_plot + "\nunset multiplot\n";
+  return script;
+}
+
+std::string gradients_plot_script(const GradientStudy& s) {
+  const int L = *std::max_element(s.options.depths.begin(), s.options.depths.end());
+  std::string script, layer_plot, depth_plot;
+  for (bool scaled : {false, true}) {
+    std::string rows, by_depth;
+    for (const auto& r : s.rows) {
+      if (r.scaled != scaled) continue;
+      if (r.depth == L)
+        rows += fmt::format("{} {:.8g} {:.8g} {:.8g} {:.8g}\n", r.layer, r.measured_q, r.predicted_q,
+                            r.measured_v, r.predicted_v);
+      if (r.layer == r.depth)
+        by_depth += fmt::format("{} {:.8g} {:.8g}\n", r.depth, r.measured_q / r.measured_v,
+                                r.predicted_q / r.predicted_v);
+    }
+    const int k = scaled ? 1 : 0;
+    const std::string name = scaled ? "alpha = 1/sqrt(L)" : "alpha = 1";
+    script += gnuplot_datablock(fmt::format("G{}", k), rows) + gnuplot_datablock(fmt::format("R{}", k), by_depth);
+    const std::string sep = scaled ? ", " : "";
+    layer_plot += fmt::format(
+        "{0}$G{1} using 1:2 with points pt 7 lc {2} title '|dW_Q| {3}', $G{1} using 1:3 with lines lw 2 lc {2} notitle, "
+        "$G{1} using 1:4 with points pt 5 lc {4} title '|dW_V| {3}', $G{1} using 1:5 with lines lw 2 lc {4} notitle",
+        sep, k, 2 * k + 1, name, 2 * k + 2);
+    depth_plot += fmt::format(
+        "{0}$R{1} using 1:2 with points pt 7 ps 1.2 lc {2} title 'measured, {3}', "
+        "$R{1} using 1:3 with lines lw 2 lc {2} title 'predicted, {3}'",
+        sep, k, 2 * k + 1, name);
+  }
+  script += "set multiplot layout 1,2\nset grid\nset key bottom left box opaque\nset logscale y\n"
+            "set format y '10^{%L}'\n";
+  script += fmt::format(
+      "set title 'Gradient norms per block, depth {} (points measured, lines predicted)'\n"
+      "set xlabel 'block'\nset ylabel '|grad|_F'\nplot {}\n", L, layer_plot);
+  script += "set title 'Last block: |dW_Q| / |dW_V| against depth'\nset xlabel 'depth L'\nset logscale x 2\n"
+            "set ylabel '|dW_Q| / |dW_V|'\nplot " + depth_plot + "\nunset multiplot\n";
+  return script;
+}
+
 }  // namespace sigprop

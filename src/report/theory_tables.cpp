@@ -161,4 +161,151 @@ std::string markov_summary_text(const MarkovStudy& s) {
   return out;
 }
 
+std::string tat_curves_csv(const TatStudy& s) {
+  std::string out = "curve,kind,slope,n,c,value\n";
+  for (const auto* group : {&s.cmaps, &s.iterates})
+    for (const auto& c : *group)
+      for (size_t i = 0; i < s.grid.size(); ++i)
+        out += fmt::format("{},{},{},{},{:.4g},{}\n", c.label, group == &s.cmaps ? "cmap" : "iterate",
+                           num(c.slope), c.n, s.grid[i], num(c.values[i]));
+  return out;
+}
+
+std::string tat_slopes_csv(const TatStudy& s) {
+  std::string out = "n,eta,slope,reachable_eta\n";
+  for (const auto& c : s.table)
+    out += fmt::format("{},{},{},{}\n", c.n, num(c.eta), num(c.slope), num(c.reachable));
+  return out;
+}
+
+std::string tat_mlp_csv(const TatStudy& s) {
+  std::string out = "c0,layer,predicted,measured,measured_sd\n";
+  for (const auto& r : s.mlp)
+    out += fmt::format("{},{},{},{},{}\n", num(r.c0), r.layer, num(r.predicted), num(r.measured),
+                       num(r.measured_sd));
+  return out;
+}
+
+std::string tat_transformer_csv(const TatStudy& s) {
+  std::string out = "layer,predicted_mean_rho,measured_mean_rho,mean_abs_error\n";
+  for (const auto& r : s.transformer)
+    out += fmt::format("{},{},{},{}\n", r.layer, num(r.predicted_mean_rho), num(r.measured_mean_rho),
+                       num(r.mean_abs_error));
+  return out;
+}
+
+std::string tat_summary_text(const TatStudy& s) {
+  const auto& o = s.options;
+  std::string out = "TAT leaky ReLU (paper 001): slope alpha with C_alpha^N(0) = eta "
+                    "(- : unreachable, eta above the ReLU chain's C^N(0))\n";
+  out += fmt::format("{:>5}", "N");
+  for (double e : o.etas) out += fmt::format(" {:>9}", fmt::format("eta={:g}", e));
+  out += fmt::format(" {:>10}\n", "max eta");
+  for (int n : o.nonlinearities) {
+    out += fmt::format("{:>5}", n);
+    double reach = 0;
+    for (const auto& c : s.table)
+      if (c.n == n) {
+        out += std::isnan(c.slope) ? fmt::format(" {:>9}", "-") : fmt::format(" {:>9.4f}", c.slope);
+        reach = c.reachable;
+      }
+    out += fmt::format(" {:>10.4f}\n", reach);
+  }
+  out += fmt::format("deep vanilla MLP: N = {}, width {}, {} networks, alpha = {:.4f} (eta {:g})\n",
+                     o.depth, o.width, o.networks, s.slope, o.eta);
+  for (double c0 : o.c0s)
+    for (const auto& r : s.mlp)
+      if (r.c0 == c0 && r.layer == o.depth)
+        out += fmt::format("  c0 = {:<5g} C^N(c0) = {:.4f}  measured {:.4f} +- {:.4f}\n", c0, r.predicted,
+                           r.measured, r.measured_sd);
+  const auto& last = s.transformer.back();
+  out += fmt::format(
+      "vanilla transformer (vanilla-espa-tat, depth {}, width {}, T = {}): final mean rho predicted "
+      "{:.4f}, measured {:.4f}\n",
+      o.depth, o.transformer_width, o.seq, last.predicted_mean_rho, last.measured_mean_rho);
+  out += fmt::format(
+      "agreement: MLP max |measured - C^l(c0)| = {:.4f} over layers and c0; transformer max over "
+      "layers of mean |rho - predicted| = {:.4f}\n",
+      s.mlp_max_error, s.transformer_max_error);
+  return out;
+}
+
+std::string escalation_layers_csv(const EscalationStudy& s) {
+  std::string out = "preset,layer,t_div,t_div_ratio,lambda2\n";
+  for (const auto& l : s.layers)
+    out += fmt::format("{},{},{},{},{}\n", l.preset, l.layer, num(l.t_div), num(l.ratio), num(l.lambda2));
+  return out;
+}
+
+std::string escalation_fits_csv(const EscalationStudy& s) {
+  std::string out = "preset,layers_fitted,rate,log_slope_se,lambda2_mean,lambda2_sq_mean\n";
+  for (const auto& f : s.fits)
+    out += fmt::format("{},{},{},{},{},{}\n", f.preset, f.layers_fitted, num(f.rate),
+                       num(f.log_fit.slope_se), num(f.lambda2_mean), num(f.lambda2_sq_mean));
+  return out;
+}
+
+std::string escalation_summary_text(const EscalationStudy& s) {
+  const auto& o = s.options;
+  std::string out = fmt::format(
+      "token similarity escalation (paper 000): depth {}, T = {}, batch {}, {} seeds, input {}\n",
+      o.depth, o.seq, o.batch, o.seeds, to_string(o.input));
+  out += fmt::format("{:<22} {:>7} {:>10} {:>10} {:>10} {:>10} {:>12}\n", "preset", "layers",
+                     "rate", "|l2| mean", "|l2|^2", "t_div(1)", "t_div(L)");
+  for (const auto& f : s.fits) {
+    double first = 0, last = 0;
+    for (const auto& l : s.layers)
+      if (l.preset == f.preset) {
+        if (l.layer == 1) first = l.t_div;
+        last = l.t_div;
+      }
+    out += fmt::format("{:<22} {:>7} {:>10.4f} {:>10.4f} {:>10.4f} {:>10.3e} {:>12.3e}\n", f.preset,
+                       f.layers_fitted, f.rate, f.lambda2_mean, f.lambda2_sq_mean, first, last);
+  }
+  out += "rate: e^slope of log t_div against layer, over the layers with t_div > floor; |l2|: the\n"
+         "attention's second eigenvalue modulus over the same blocks (A alone would contract t_div by |l2|^2)\n";
+  for (const auto& f : s.fits)
+    out += fmt::format("agreement: {}: fitted t_div rate {:.4f} vs mean |lambda2|^2 {:.4f} (ratio {:.3f})\n",
+                       f.preset, f.rate, f.lambda2_sq_mean, f.rate / f.lambda2_sq_mean);
+  return out;
+}
+
+std::string gradients_csv(const GradientStudy& s) {
+  std::string out = "depth,scaling,layer,measured_q,predicted_q,measured_v,predicted_v,spread\n";
+  for (const auto& r : s.rows)
+    out += fmt::format("{},{},{},{},{},{},{},{}\n", r.depth, r.scaled ? "1/sqrt(L)" : "1", r.layer,
+                       num(r.measured_q), num(r.predicted_q), num(r.measured_v), num(r.predicted_v),
+                       num(r.spread));
+  return out;
+}
+
+std::string gradients_summary_text(const GradientStudy& s) {
+  const auto& o = s.options;
+  std::string out = fmt::format(
+      "query/key vs value gradients under uniform attention (paper 002): {}, width {}, T = {}, "
+      "batch {}, {} networks per setting\n",
+      o.pre_ln ? "pre-LN" : "post-LN", o.width, o.seq, o.batch, o.networks);
+  out += fmt::format("{:>6} {:<10} {:>12} {:>12} {:>12} {:>12} {:>12}\n", "depth", "alpha",
+                     "|dWq| first", "|dWq| last", "pred last", "|dWv| last", "pred last");
+  for (int L : o.depths)
+    for (bool scaled : {false, true}) {
+      const GradientRow* first = nullptr;
+      const GradientRow* last = nullptr;
+      for (const auto& r : s.rows)
+        if (r.depth == L && r.scaled == scaled) {
+          if (!first) first = &r;
+          last = &r;
+        }
+      out += fmt::format("{:>6} {:<10} {:>12.3e} {:>12.3e} {:>12.3e} {:>12.3e} {:>12.3e}\n", L,
+                         scaled ? "1/sqrt(L)" : "1", first->measured_q, last->measured_q,
+                         last->predicted_q, last->measured_v, last->predicted_v);
+    }
+  for (const auto& a : s.agreement)
+    out += fmt::format(
+        "agreement ({}): median |log10(measured/predicted)| W_Q {:.3f}, W_V {:.3f} (max {:.3f}, {:.3f})\n",
+        a.scaled ? "alpha = 1/sqrt(L)" : "alpha = 1", a.median_log10_q, a.median_log10_v, a.max_log10_q,
+        a.max_log10_v);
+  return out;
+}
+
 }  // namespace sigprop

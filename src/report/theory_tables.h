@@ -3,8 +3,11 @@
 
 #include <string>
 
+#include "theory/escalation_study.h"
+#include "theory/gradient_study.h"
 #include "theory/markov_spectra.h"
 #include "theory/sde_study.h"
+#include "theory/tat_study.h"
 
 namespace sigprop {
 
@@ -31,5 +34,25 @@ std::string markov_values_csv(const MarkovStudy& s);
 // markov_depth.csv: stack,matrix,layer,stable_rank,gram_stable_rank
 std::string markov_depth_csv(const MarkovStudy& s);
 std::string markov_summary_text(const MarkovStudy& s);
+
+// tat_cmaps.csv: curve,kind,slope,n,c,value (C_α and C_α^{∘N} on the grid)
+std::string tat_curves_csv(const TatStudy& s);
+// tat_slopes.csv: n,eta,slope,reachable_eta
+std::string tat_slopes_csv(const TatStudy& s);
+// tat_mlp.csv: c0,layer,predicted,measured,measured_sd
+std::string tat_mlp_csv(const TatStudy& s);
+// tat_transformer.csv: layer,predicted_mean_rho,measured_mean_rho,mean_abs_error
+std::string tat_transformer_csv(const TatStudy& s);
+std::string tat_summary_text(const TatStudy& s);
+
+// escalation_layers.csv: preset,layer,t_div,t_div_ratio,lambda2
+std::string escalation_layers_csv(const EscalationStudy& s);
+// escalation_fits.csv: preset,layers_fitted,rate,rate_log_slope_se,lambda2_mean,lambda2_sq_mean
+std::string escalation_fits_csv(const EscalationStudy& s);
+std::string escalation_summary_text(const EscalationStudy& s);
+
+// gradients.csv: depth,scaling,layer,measured_q,predicted_q,measured_v,predicted_v,spread
+std::string gradients_csv(const GradientStudy& s);
+std::string gradients_summary_text(const GradientStudy& s);
 
 }  // namespace sigprop
