@@ -35,7 +35,8 @@ inline fs::path temp_dir(const std::string& name) {
   return d;
 }
 
-inline void expect_rejected(const std::string& args, const std::string& needle, const fs::path& out) {
+inline void expect_rejected(const std::string& args, const std::string& needle,
+                            const fs::path& out) {
   auto r = run_cli(args + " --out " + out.string());
   EXPECT_EQ(r.code, 2) << args << "\n" << r.output;
   EXPECT_NE(r.output.find(needle), std::string::npos) << args << "\n" << r.output;

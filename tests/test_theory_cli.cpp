@@ -47,27 +47,33 @@ void expect_run(const std::string& args, const std::string& dir_name,
 }  // namespace
 
 TEST(TheoryCli, EverySubcommandWritesItsOutputs) {
-  expect_run("theory sde --paths 256 --networks 256 --full-networks 4 --width 16 --t 0.25", "theory_sde",
-             {"sde_summary.csv", "sde_ks.csv", "sde_depth.csv", "sde_samples.csv", "sde.png", "sde.svg"});
+  expect_run(
+      "theory sde --paths 256 --networks 256 --full-networks 4 --width 16 --t 0.25", "theory_sde",
+      {"sde_summary.csv", "sde_ks.csv", "sde_depth.csv", "sde_samples.csv", "sde.png", "sde.svg"});
   expect_run("theory markov --seq 16,32 --draws 1 --depth 2 --depth-seq 16", "theory_markov",
              {"markov_spectra.csv", "markov_slopes.csv", "markov_values.csv", "markov_depth.csv",
               "markov.png", "markov.svg"});
-  expect_run("theory tat --depth 13 --width 32 --networks 2 --transformer-width 32 --seq 8 "
-             "--transformers 1 --no-plot", "theory_tat",
-             {"tat_curves.csv", "tat_slopes.csv", "tat_mlp.csv", "tat_transformer.csv"});
-  expect_run("theory escalation --depth 4 --width 32 --seq 8 --batch 2 --seeds 1", "theory_escalation",
+  expect_run(
+      "theory tat --depth 13 --width 32 --networks 2 --transformer-width 32 --seq 8 "
+      "--transformers 1 --no-plot",
+      "theory_tat", {"tat_curves.csv", "tat_slopes.csv", "tat_mlp.csv", "tat_transformer.csv"});
+  expect_run("theory escalation --depth 4 --width 32 --seq 8 --batch 2 --seeds 1",
+             "theory_escalation",
              {"escalation_layers.csv", "escalation_fits.csv", "escalation.png", "escalation.svg"});
-  expect_run("theory gradients --depth 2,4 --width 16 --seq 8 --batch 1 --networks 2", "theory_gradients",
-             {"gradients.csv", "gradients.png", "gradients.svg"});
+  expect_run("theory gradients --depth 2,4 --width 16 --seq 8 --batch 1 --networks 2",
+             "theory_gradients", {"gradients.csv", "gradients.png", "gradients.svg"});
 }
 
 TEST(TheoryCli, SameSeedSameNumbers) {
   const auto dir = temp_dir("theory_seed");
-  const std::string args = "theory sde --paths 128 --networks 128 --full-networks 0 --width 12 --t 0.25 --no-plot";
+  const std::string args =
+      "theory sde --paths 128 --networks 128 --full-networks 0 --width 12 --t 0.25 --no-plot";
   ASSERT_EQ(run_cli(args + " --out " + (dir / "a").string()).code, 0);
   ASSERT_EQ(run_cli(args + " --out " + (dir / "b").string()).code, 0);
-  EXPECT_EQ(sigprop::read_file(dir / "a" / "sde_samples.csv"), sigprop::read_file(dir / "b" / "sde_samples.csv"));
+  EXPECT_EQ(sigprop::read_file(dir / "a" / "sde_samples.csv"),
+            sigprop::read_file(dir / "b" / "sde_samples.csv"));
   ASSERT_EQ(run_cli(args + " --seed 1 --out " + (dir / "c").string()).code, 0);
-  EXPECT_NE(sigprop::read_file(dir / "a" / "sde_samples.csv"), sigprop::read_file(dir / "c" / "sde_samples.csv"));
+  EXPECT_NE(sigprop::read_file(dir / "a" / "sde_samples.csv"),
+            sigprop::read_file(dir / "c" / "sde_samples.csv"));
   fs::remove_all(dir);
 }

@@ -41,9 +41,10 @@ TEST(TheoryMarkov, EigenvaluesFillTheDiskAndGapRemovalSendsTheOutlierToZero) {
   for (int64_t i = 1; i < T; ++i) bulk[i - 1] = sorted[i].item<double>();
   EXPECT_LT(ks_one_sample(bulk, [](double x) { return circular_law_modulus_cdf(x, 1.0); }), 0.08);
   EXPECT_GT(ks_one_sample(bulk, [](double x) { return circular_law_modulus_cdf(x, 1.3); }), 0.2);
-  auto evp = std::get<0>(torch::linalg_eigvals(root_t * remove_spectral_gap(A)).abs().sort(0, true));
-  EXPECT_LT(evp[0].item<double>(), 1.3);                    // no outlier
-  EXPECT_LT(evp[T - 1].item<double>(), 1e-8);               // A⊥1 = 0
+  auto evp =
+      std::get<0>(torch::linalg_eigvals(root_t * remove_spectral_gap(A)).abs().sort(0, true));
+  EXPECT_LT(evp[0].item<double>(), 1.3);                               // no outlier
+  EXPECT_LT(evp[T - 1].item<double>(), 1e-8);                          // A⊥1 = 0
   EXPECT_NEAR(evp[0].item<double>(), sorted[1].item<double>(), 1e-8);  // same bulk
 }
 
@@ -56,13 +57,17 @@ TEST(TheoryMarkov, StableRankSlopeAgainstT) {
   const auto s = run_markov_study(o);
   ASSERT_EQ(s.rows.size(), 3u * 2u * 2u);
   for (const auto& f : s.slopes) {
-    if (!f.gap_removed) EXPECT_NEAR(f.layer.slope, 0.0, 0.01) << to_string(f.kind);
-    else EXPECT_GT(f.layer.slope, f.kind == AttentionDraw::RandomMarkov ? 0.15 : 0.1)
-        << to_string(f.kind);  // T/4 as d/T -> inf; less at d = 4T and small T
-    if (f.gap_removed && f.kind == AttentionDraw::RandomMarkov) EXPECT_NEAR(f.matrix.slope, 0.25, 0.05);
+    if (!f.gap_removed)
+      EXPECT_NEAR(f.layer.slope, 0.0, 0.01) << to_string(f.kind);
+    else
+      EXPECT_GT(f.layer.slope, f.kind == AttentionDraw::RandomMarkov ? 0.15 : 0.1)
+          << to_string(f.kind);  // T/4 as d/T -> inf; less at d = 4T and small T
+    if (f.gap_removed && f.kind == AttentionDraw::RandomMarkov)
+      EXPECT_NEAR(f.matrix.slope, 0.25, 0.05);
   }
   for (const auto& r : s.rows) {
-    EXPECT_NEAR(r.sigma1 / std::sqrt(double(r.T)), r.gap_removed ? r.sigma1 / std::sqrt(double(r.T)) : 1.0, 0.02);
+    EXPECT_NEAR(r.sigma1 / std::sqrt(double(r.T)),
+                r.gap_removed ? r.sigma1 / std::sqrt(double(r.T)) : 1.0, 0.02);
     if (r.kind == AttentionDraw::KeyQueryGaussian) EXPECT_NEAR(r.scale / r.scale_theory, 1.0, 0.15);
     if (r.kind == AttentionDraw::RandomMarkov) EXPECT_NEAR(r.scale, 1.0, 0.1);
   }

@@ -53,5 +53,6 @@ TEST(TheoryGradients, UniformAttentionFormulasTrackTheMeasuredGradients) {
   EXPECT_GT(v_last / v_first, 0.3);
   // The last block sees an isotropic output gradient: the formulas hold there even unscaled.
   for (const auto& r : s.rows)
-    if (r.depth == 4 && r.layer == 4 && !r.scaled) EXPECT_NEAR(r.measured_v / r.predicted_v, 1.0, 0.3);
+    if (r.depth == 4 && r.layer == 4 && !r.scaled)
+      EXPECT_NEAR(r.measured_v / r.predicted_v, 1.0, 0.3);
 }

@@ -27,8 +27,8 @@ struct Moments {
 };
 
 // n·E[ΔV] and n·Cov[ΔV] over `networks` one-block finite networks started at V0.
-Moments one_block_moments(const ShapedParams& p, FiniteSampler sampler, int64_t n,
-                          int64_t networks, uint64_t seed) {
+Moments one_block_moments(const ShapedParams& p, FiniteSampler sampler, int64_t n, int64_t networks,
+                          uint64_t seed) {
   FiniteOptions o;
   o.params = p, o.sampler = sampler, o.V0 = generic_V(), o.width = n, o.depth = 1;
   o.networks = networks, o.seed = seed;
@@ -56,8 +56,9 @@ void expect_moments_match(const ShapedParams& p, FiniteSampler sampler, int64_t 
   // Diffusion: every entry within 6% of the largest, which is well outside sampling error
   // (relative standard error of a covariance ~ √(2/N)) but catches any missing term.
   const double smax = S.abs().max().item<double>();
-  EXPECT_LT((mo.cov - S).abs().max().item<double>(), 0.06 * smax)
-      << "n Cov[dV]:\n" << mo.cov << "\nSigma:\n" << S;
+  EXPECT_LT((mo.cov - S).abs().max().item<double>(), 0.06 * smax) << "n Cov[dV]:\n"
+                                                                  << mo.cov << "\nSigma:\n"
+                                                                  << S;
 }
 
 }  // namespace
@@ -110,7 +111,8 @@ TEST(TheorySde, LinearCorrelationSdeMatchesItsClosedForm) {
     var /= (r.size() - 1);
     const auto closed = linear_correlation_sde(rho, p);
     const double se = std::sqrt(var / r.size());
-    EXPECT_NEAR(mean / h, closed.drift, 4 * se / h + 0.02 * std::fabs(closed.drift)) << "mlp " << mlp;
+    EXPECT_NEAR(mean / h, closed.drift, 4 * se / h + 0.02 * std::fabs(closed.drift))
+        << "mlp " << mlp;
     EXPECT_NEAR(var / h, closed.variance, 0.02 * closed.variance) << "mlp " << mlp;
   }
 }
@@ -176,14 +178,18 @@ TEST(TheorySde, BadOptionsNameTheOption) {
   expect_error([] { equicorrelated(2, 1.0); }, "--rho0");
   expect_error([] { equicorrelated(1, 0.0); }, "--tokens");
   expect_error([] { parse_finite_sampler("exact"); }, "full | reduced | gram");
-  expect_error([] {
-    SdeOptions o;
-    o.V0 = equicorrelated(2, 0.2), o.params.gamma = 1.5;
-    simulate_shaped_sde(o);
-  }, "--gamma");
-  expect_error([] {
-    FiniteOptions o;
-    o.V0 = equicorrelated(4, 0.2), o.width = 4;
-    simulate_shaped_networks(o);
-  }, "--width");
+  expect_error(
+      [] {
+        SdeOptions o;
+        o.V0 = equicorrelated(2, 0.2), o.params.gamma = 1.5;
+        simulate_shaped_sde(o);
+      },
+      "--gamma");
+  expect_error(
+      [] {
+        FiniteOptions o;
+        o.V0 = equicorrelated(4, 0.2), o.width = 4;
+        simulate_shaped_networks(o);
+      },
+      "--width");
 }

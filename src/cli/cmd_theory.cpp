@@ -15,10 +15,6 @@ void add_common_options(CLI::App* cmd, TheoryCommon& c, const std::string& defau
   cmd->add_flag("--no-plot", c.no_plot, "skip the gnuplot figure");
 }
 
-double seconds_since(std::chrono::steady_clock::time_point start) {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-}
-
 void publish(const TheoryRun& run, const TheoryCommon& common, double seconds) {
   RunFolder folder(common.out);
   nlohmann::json meta = run_metadata(run.command);

@@ -10,6 +10,8 @@
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 
+#include "cli/progress.h"
+
 namespace sigprop::cli {
 
 void add_theory_sde(CLI::App* theory);
@@ -33,14 +35,26 @@ struct TheoryRun {
   std::vector<std::pair<std::string, std::string>> files;  // CSV name -> content
   std::string plot_name, plot_script;                      // <plot_name>.png/.svg
   int plot_width = 1500, plot_height = 550;
-  std::string summary;                                     // printed, also in summary.txt
+  std::string summary;  // printed, also in summary.txt
 };
 
 // Writes files, run.json (run_metadata + params + seconds) and the plot into a staged folder,
 // publishes it whole, then prints the summary and what was written.
 void publish(const TheoryRun& run, const TheoryCommon& common, double seconds);
 
-// Seconds since `start`.
-double seconds_since(std::chrono::steady_clock::time_point start);
+// Runs a study with a progress line, times it, describes it as a TheoryRun and publishes it:
+//   run_and_publish("theory sde", common, [&](const Progress& p) { return run_sde_study(o, p); },
+//                   [&](const SdeStudy& s) { TheoryRun r; ...; return r; });
+template <class RunStudy, class Describe>
+void run_and_publish(const std::string& command, const TheoryCommon& common, RunStudy run_study,
+                     Describe describe) {
+  const auto start = std::chrono::steady_clock::now();
+  const auto study = run_study(Progress(command));
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  TheoryRun run = describe(study);
+  run.command = command;
+  publish(run, common, seconds);
+}
 
 }  // namespace sigprop::cli

@@ -22,20 +22,21 @@ void run(EscalationArgs& a) {
   a.o.specs = resolve_specs(a.model, {"post-ln", "post-ln-simremove"});
   a.o.input = parse_probe_input(a.input);
   validate(a.o);
-  const auto start = std::chrono::steady_clock::now();
-  const EscalationStudy study = run_escalation_study(a.o, Progress("theory escalation"));
-  const double seconds = seconds_since(start);
-  TheoryRun r;
-  r.command = "theory escalation";
-  r.params = {{"depth", a.o.depth}, {"seq", a.o.seq}, {"batch", a.o.batch}, {"seeds", a.o.seeds},
-              {"input", a.input}, {"floor", a.o.floor}};
-  for (const auto& spec : a.o.specs) r.params["configs"].push_back(spec_to_json(spec));
-  r.files = {{"escalation_layers.csv", escalation_layers_csv(study)},
-             {"escalation_fits.csv", escalation_fits_csv(study)}};
-  r.plot_name = "escalation";
-  r.plot_script = escalation_plot_script(study);
-  r.summary = escalation_summary_text(study);
-  publish(r, a.common, seconds);
+  run_and_publish(
+      "theory escalation", a.common,
+      [&](const Progress& progress) { return run_escalation_study(a.o, progress); },
+      [&](const EscalationStudy& study) {
+        TheoryRun r;
+        r.params = {{"depth", a.o.depth}, {"seq", a.o.seq},   {"batch", a.o.batch},
+                    {"seeds", a.o.seeds}, {"input", a.input}, {"floor", a.o.floor}};
+        for (const auto& spec : a.o.specs) r.params["configs"].push_back(spec_to_json(spec));
+        r.files = {{"escalation_layers.csv", escalation_layers_csv(study)},
+                   {"escalation_fits.csv", escalation_fits_csv(study)}};
+        r.plot_name = "escalation";
+        r.plot_script = escalation_plot_script(study);
+        r.summary = escalation_summary_text(study);
+        return r;
+      });
 }
 
 }  // namespace
@@ -43,7 +44,8 @@ void run(EscalationArgs& a) {
 void add_theory_escalation(CLI::App* theory) {
   static EscalationArgs a;
   auto* cmd = theory->add_subcommand(
-      "escalation", "Token similarity escalation (paper 000): t_div rate vs |lambda2|, with the fix");
+      "escalation",
+      "Token similarity escalation (paper 000): t_div rate vs |lambda2|, with the fix");
   add_model_options(cmd, a.model);
   cmd->add_option("--depth", a.o.depth, "blocks L")->capture_default_str();
   cmd->add_option("--seq", a.o.seq, "tokens T")->capture_default_str();

@@ -16,8 +16,10 @@ void validate(const EscalationOptions& o) {
   if (o.depth < 2 || o.depth > 4096)
     throw ConfigError(fmt::format("--depth {} is not allowed: expected 2..4096", o.depth));
   if (o.seq < 2) throw ConfigError(fmt::format("--seq {} is not allowed: expected >= 2", o.seq));
-  if (o.batch < 1) throw ConfigError(fmt::format("--batch {} is not allowed: expected >= 1", o.batch));
-  if (o.seeds < 1) throw ConfigError(fmt::format("--seeds {} is not allowed: expected >= 1", o.seeds));
+  if (o.batch < 1)
+    throw ConfigError(fmt::format("--batch {} is not allowed: expected >= 1", o.batch));
+  if (o.seeds < 1)
+    throw ConfigError(fmt::format("--seeds {} is not allowed: expected >= 1", o.seeds));
   for (const auto& s : o.specs) {
     ModelSpec spec = s;
     spec.depth = o.depth;

@@ -37,9 +37,9 @@ struct EscalationLayer {
 
 struct EscalationFit {
   std::string preset;
-  int layers_fitted = 0;   // layers 0..k with t_div above the floor
-  LineFit log_fit;         // log t_div = a + b·layer
-  double rate = 0;         // e^b: the fitted geometric contraction of t_div per block
+  int layers_fitted = 0;       // layers 0..k with t_div above the floor
+  LineFit log_fit;             // log t_div = a + b·layer
+  double rate = 0;             // e^b: the fitted geometric contraction of t_div per block
   double lambda2_mean = 0;     // over the fitted blocks
   double lambda2_sq_mean = 0;  // |λ₂|², the contraction of a squared norm by A alone
 };
@@ -51,6 +51,7 @@ struct EscalationStudy {
 };
 
 EscalationStudy run_escalation_study(
-    const EscalationOptions& o, const std::function<void(int, int, const std::string&)>& progress = nullptr);
+    const EscalationOptions& o,
+    const std::function<void(int, int, const std::string&)>& progress = nullptr);
 
 }  // namespace sigprop

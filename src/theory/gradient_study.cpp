@@ -38,9 +38,10 @@ std::vector<LayerSquares> one_network(const GradientStudyOptions& o, int depth, 
     auto W1 = normal({d, f}, std::sqrt(2.0 / double(d)));
     auto W2 = normal({f, d}, 1.0 / std::sqrt(double(f)));
     auto xa = o.pre_ln ? layer_norm(X) : X;
-    auto S = torch::softmax(torch::matmul(torch::matmul(xa, WQ.back()),
-                                          torch::matmul(xa, WK.back()).transpose(1, 2)) /
-                                std::sqrt(double(d)), -1);
+    auto S = torch::softmax(
+        torch::matmul(torch::matmul(xa, WQ.back()), torch::matmul(xa, WK.back()).transpose(1, 2)) /
+            std::sqrt(double(d)),
+        -1);
     auto h = torch::matmul(S, torch::matmul(xa, WV.back()));
     h.retain_grad();
     H.push_back(h);
@@ -63,8 +64,8 @@ std::vector<LayerSquares> one_network(const GradientStudyOptions& o, int depth, 
     const auto& x = Xatt[l];
     const double s2 = H[l].grad().pow(2).mean().item<double>();
     auto K = torch::matmul(x, WK[l]), V = torch::matmul(x, WV[l]);
-    auto PK = K - K.mean(1, true);                              // P X W_K
-    auto M = torch::matmul(V.transpose(1, 2), PK);              // W_Vᵀ Xᵀ P X W_K: (B, d, d)
+    auto PK = K - K.mean(1, true);                  // P X W_K
+    auto M = torch::matmul(V.transpose(1, 2), PK);  // W_Vᵀ Xᵀ P X W_K: (B, d, d)
     auto x2 = x.pow(2).sum({1, 2}), m2 = M.pow(2).sum({1, 2});
     auto& r = out[l];
     r.mq = WQ[l].grad().pow(2).sum().item<double>();
@@ -72,7 +73,8 @@ std::vector<LayerSquares> one_network(const GradientStudyOptions& o, int depth, 
     r.pq = s2 * (x2 * m2).sum().item<double>() / (double(T * T) * double(d));
     r.pv = s2 * double(T * d) * x.mean(1).pow(2).sum().item<double>();
     auto Px = x - x.mean(1, true);
-    r.spread = (torch::matmul(x.transpose(1, 2), Px).pow(2).sum({1, 2}).sqrt() / x2).mean().item<double>();
+    r.spread =
+        (torch::matmul(x.transpose(1, 2), Px).pow(2).sum({1, 2}).sqrt() / x2).mean().item<double>();
   }
   return out;
 }
@@ -88,16 +90,20 @@ double median(std::vector<double> v) {
 void validate(const GradientStudyOptions& o) {
   if (o.depths.empty()) throw ConfigError("--depth needs at least one depth");
   for (int L : o.depths)
-    if (L < 1 || L > 1024) throw ConfigError(fmt::format("--depth {} is not allowed: expected 1..1024", L));
-  if (o.width < 2) throw ConfigError(fmt::format("--width {} is not allowed: expected >= 2", o.width));
+    if (L < 1 || L > 1024)
+      throw ConfigError(fmt::format("--depth {} is not allowed: expected 1..1024", L));
+  if (o.width < 2)
+    throw ConfigError(fmt::format("--width {} is not allowed: expected >= 2", o.width));
   if (o.seq < 2) throw ConfigError(fmt::format("--seq {} is not allowed: expected >= 2", o.seq));
-  if (o.batch < 1) throw ConfigError(fmt::format("--batch {} is not allowed: expected >= 1", o.batch));
+  if (o.batch < 1)
+    throw ConfigError(fmt::format("--batch {} is not allowed: expected >= 1", o.batch));
   if (o.networks < 1)
     throw ConfigError(fmt::format("--networks {} is not allowed: expected >= 1", o.networks));
 }
 
-GradientStudy run_gradient_study(const GradientStudyOptions& o,
-                                 const std::function<void(int, int, const std::string&)>& progress) {
+GradientStudy run_gradient_study(
+    const GradientStudyOptions& o,
+    const std::function<void(int, int, const std::string&)>& progress) {
   validate(o);
   struct Job {
     int depth;

@@ -5,7 +5,8 @@
 //   post-LN  Z = LN(X + α·S X W_V),      Y = LN(Z + α·relu(Z W₁) W₂)
 //   pre-LN   Z = X + α·S LN(X) W_V,      Y = Z + α·relu(LN(Z) W₁) W₂   (final LN on the output)
 // with S = softmax(X W_Q (X W_K)ᵀ/√d_k) and W_Q = 0 at init, so S = Π = (1/T)11ᵀ (uniform).
-// With output gradient G = ∂O/∂(S X W_V) of i.i.d. entries of variance s² (METHODS: O = ⟨R, A X W_V⟩):
+// With output gradient G = ∂O/∂(S X W_V) of i.i.d. entries of variance s² (METHODS: O = ⟨R, A X
+// W_V⟩):
 //   E|∂O/∂W_Q|²_F = s²·|X|²_F·|W_Kᵀ Xᵀ P X W_V|²_F / (T² d_k),   E|∂O/∂W_V|²_F = s²·T·d_v·|x̄|²,
 // X the attention's input, P = I − Π, x̄ its mean token. Query gradients scale with the token
 // spread XᵀPX, which rank collapse drives to 0; α = 1/√L keeps it.
@@ -39,7 +40,7 @@ struct GradientRow {
   int layer = 0;        // 1-based block
   double measured_q = 0, measured_v = 0;
   double predicted_q = 0, predicted_v = 0;
-  double spread = 0;    // |Xᵀ P X|_F / |X|²_F of the attention input (mean over networks)
+  double spread = 0;  // |Xᵀ P X|_F / |X|²_F of the attention input (mean over networks)
 };
 
 struct GradientAgreement {
@@ -54,7 +55,8 @@ struct GradientStudy {
   std::vector<GradientAgreement> agreement;  // unscaled, scaled
 };
 
-GradientStudy run_gradient_study(const GradientStudyOptions& o,
-                                 const std::function<void(int, int, const std::string&)>& progress = nullptr);
+GradientStudy run_gradient_study(
+    const GradientStudyOptions& o,
+    const std::function<void(int, int, const std::string&)>& progress = nullptr);
 
 }  // namespace sigprop

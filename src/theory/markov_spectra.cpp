@@ -24,14 +24,19 @@ std::vector<double> to_vector(const torch::Tensor& t) {
 // s² of the logits of each kind, for inputs with unit-norm rows and d_k = d.
 double logit_variance(AttentionDraw k, int64_t d) {
   switch (k) {
-    case AttentionDraw::RandomMarkov: return std::log(2.0);
-    case AttentionDraw::KeyQueryXavier: return 1.0 / (double(d) * double(d));  // (2/(d+d_k))²
-    case AttentionDraw::KeyQueryGaussian: return 1.0;
+    case AttentionDraw::RandomMarkov:
+      return std::log(2.0);
+    case AttentionDraw::KeyQueryXavier:
+      return 1.0 / (double(d) * double(d));  // (2/(d+d_k))²
+    case AttentionDraw::KeyQueryGaussian:
+      return 1.0;
   }
   return std::nan("");
 }
 
-double xavier_std(int64_t fan_in, int64_t fan_out) { return std::sqrt(2.0 / double(fan_in + fan_out)); }
+double xavier_std(int64_t fan_in, int64_t fan_out) {
+  return std::sqrt(2.0 / double(fan_in + fan_out));
+}
 
 // Everything measured on one (T, kind, draw), for A (index 0) and A⊥ (index 1).
 struct DrawResult {
@@ -45,8 +50,10 @@ DrawResult measure_draw(int64_t T, AttentionDraw kind, double aspect, at::Genera
   const int64_t d = std::max<int64_t>(T, std::llround(aspect * double(T)));
   auto X = isometric_rows(1, T, d, gen);  // (1, T, d)
   torch::Tensor A;
-  if (kind == AttentionDraw::RandomMarkov) A = random_markov_matrix(1, T, gen);
-  else A = key_query_matrix(X, d, kind == AttentionDraw::KeyQueryXavier ? xavier_std(d, d) : 1.0, gen);
+  if (kind == AttentionDraw::RandomMarkov)
+    A = random_markov_matrix(1, T, gen);
+  else
+    A = key_query_matrix(X, d, kind == AttentionDraw::KeyQueryXavier ? xavier_std(d, d) : 1.0, gen);
   auto WV = torch::randn({d, d}, gen, torch::kFloat).to(torch::kDouble);  // W_V ~ N(0, 1)
   DrawResult r;
   r.scale = (A * double(T) - 1.0).pow(2).mean().sqrt().item<double>();
@@ -97,9 +104,12 @@ ModelSpec depth_spec(const MarkovStudyOptions& o, const std::string& stack, bool
 
 std::string to_string(AttentionDraw k) {
   switch (k) {
-    case AttentionDraw::RandomMarkov: return "random_markov";
-    case AttentionDraw::KeyQueryXavier: return "kq_xavier";
-    case AttentionDraw::KeyQueryGaussian: return "kq_normal";
+    case AttentionDraw::RandomMarkov:
+      return "random_markov";
+    case AttentionDraw::KeyQueryXavier:
+      return "kq_xavier";
+    case AttentionDraw::KeyQueryGaussian:
+      return "kq_normal";
   }
   return "?";
 }
@@ -107,7 +117,8 @@ std::string to_string(AttentionDraw k) {
 AttentionDraw parse_attention_draw(const std::string& name) {
   for (auto k : all_attention_draws())
     if (to_string(k) == name) return k;
-  throw ConfigError("--kinds " + name + " is not allowed: expected random_markov | kq_xavier | kq_normal");
+  throw ConfigError("--kinds " + name +
+                    " is not allowed: expected random_markov | kq_xavier | kq_normal");
 }
 
 const std::vector<AttentionDraw>& all_attention_draws() {
@@ -141,11 +152,13 @@ torch::Tensor remove_spectral_gap(const torch::Tensor& A) { return A - 1.0 / dou
 double lognormal_bulk_scale(double logit_variance) { return std::sqrt(std::expm1(logit_variance)); }
 
 void validate(const MarkovStudyOptions& o) {
-  if (o.seqs.size() < 2) throw ConfigError("--seq needs at least two lengths T (a slope is fitted)");
+  if (o.seqs.size() < 2)
+    throw ConfigError("--seq needs at least two lengths T (a slope is fitted)");
   for (int64_t T : o.seqs)
     if (T < 4 || T > 4096)
       throw ConfigError(fmt::format("--seq {} is not allowed: expected 4 <= T <= 4096", T));
-  if (o.draws < 1) throw ConfigError(fmt::format("--draws {} is not allowed: expected >= 1", o.draws));
+  if (o.draws < 1)
+    throw ConfigError(fmt::format("--draws {} is not allowed: expected >= 1", o.draws));
   if (!(o.aspect >= 1.0 && o.aspect <= 64.0))
     throw ConfigError(fmt::format("--aspect {} is not allowed: expected d/T in [1, 64]", o.aspect));
   if (o.kinds.empty()) throw ConfigError("--kinds needs at least one kind");
@@ -201,8 +214,10 @@ MarkovStudy run_markov_study(const MarkovStudyOptions& o,
         for (double* f : {&row.sigma1, &row.sigma2, &row.top_eigenvalue, &row.scale, &row.sr_matrix,
                           &row.sr_layer, &row.gram_sr_layer})
           *f /= n;
-        row.ks_quarter_circle = ks_one_sample(sv, [](double x) { return quarter_circle_cdf(x, 2.0); });
-        row.ks_circular = ks_one_sample(mod, [](double x) { return circular_law_modulus_cdf(x, 1.0); });
+        row.ks_quarter_circle =
+            ks_one_sample(sv, [](double x) { return quarter_circle_cdf(x, 2.0); });
+        row.ks_circular =
+            ks_one_sample(mod, [](double x) { return circular_law_modulus_cdf(x, 1.0); });
         study.rows.push_back(row);
       }
       if (progress) progress(++done, total, fmt::format("T = {} {}", T, to_string(kind)));

@@ -48,11 +48,11 @@ double lognormal_bulk_scale(double logit_variance);
 
 struct MarkovStudyOptions {
   std::vector<int64_t> seqs{50, 100, 200, 400};  // T
-  int64_t draws = 3;            // matrices per (T, kind)
-  double aspect = 4.0;          // d = aspect·T [guess: METHODS' d = T/γ with γ = 1/4]
+  int64_t draws = 3;                             // matrices per (T, kind)
+  double aspect = 4.0;  // d = aspect·T [guess: METHODS' d = T/γ with γ = 1/4]
   std::vector<AttentionDraw> kinds = all_attention_draws();
-  int64_t depth = 16;           // the depth study: layers
-  int64_t depth_seq = 100;      //                  T
+  int64_t depth = 16;       // the depth study: layers
+  int64_t depth_seq = 100;  //                  T
   uint64_t seed = 0;
 };
 void validate(const MarkovStudyOptions& o);  // throws ConfigError naming the option
@@ -77,8 +77,8 @@ struct SpectrumSample {
   int64_t T = 0;
   AttentionDraw kind = AttentionDraw::RandomMarkov;
   bool gap_removed = false;
-  std::vector<double> singular;          // all T singular values / scale, descending
-  std::vector<double> eig_re, eig_im;    // all T eigenvalues / scale
+  std::vector<double> singular;        // all T singular values / scale, descending
+  std::vector<double> eig_re, eig_im;  // all T eigenvalues / scale
 };
 
 // Stable rank after one layer against T, per (kind, A or A⊥): sr = intercept + slope·T.
@@ -92,9 +92,9 @@ struct RankSlope {
 // (one head, W_V ~ N(0, 1/d) [guess: variance-preserving so the skip matters], W_O = I, raw
 // isometric input ×√d), random_markov or gap_removed attention.
 struct DepthRankRow {
-  std::string stack;      // plain | skip | ln | skip+ln  (ln = post-LayerNorm)
+  std::string stack;  // plain | skip | ln | skip+ln  (ln = post-LayerNorm)
   bool gap_removed = false;
-  int layer = 0;          // 0 = input
+  int layer = 0;  // 0 = input
   double sr = 0, gram_sr = 0;
 };
 
@@ -106,7 +106,8 @@ struct MarkovStudy {
   std::vector<DepthRankRow> depth_rows;
 };
 
-MarkovStudy run_markov_study(const MarkovStudyOptions& o,
-                             const std::function<void(int, int, const std::string&)>& progress = nullptr);
+MarkovStudy run_markov_study(
+    const MarkovStudyOptions& o,
+    const std::function<void(int, int, const std::string&)>& progress = nullptr);
 
 }  // namespace sigprop

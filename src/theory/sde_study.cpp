@@ -26,7 +26,8 @@ CorrelationSeries from_sde(const std::string& name, const SdeResult& r) {
   return s;
 }
 
-CorrelationSeries from_finite(const std::string& kind, const FiniteOptions& o, const FiniteResult& r) {
+CorrelationSeries from_finite(const std::string& kind, const FiniteOptions& o,
+                              const FiniteResult& r) {
   CorrelationSeries s;
   s.name = finite_name(kind, o.width, o.sampler);
   s.kind = kind;
@@ -44,10 +45,13 @@ CorrelationSeries from_finite(const std::string& kind, const FiniteOptions& o, c
 void validate(const SdeStudyOptions& o) {
   validate(o.params);
   equicorrelated(o.tokens, o.rho0);  // checks --tokens and --rho0
-  if (!(o.horizon > 0.0)) throw ConfigError(fmt::format("--t {} is not allowed: expected t > 0", o.horizon));
+  if (!(o.horizon > 0.0))
+    throw ConfigError(fmt::format("--t {} is not allowed: expected t > 0", o.horizon));
   if (!(o.step > 0.0 && o.step <= o.horizon))
-    throw ConfigError(fmt::format("--h {} is not allowed: expected 0 < h <= t = {}", o.step, o.horizon));
-  if (o.paths < 2) throw ConfigError(fmt::format("--paths {} is not allowed: expected >= 2", o.paths));
+    throw ConfigError(
+        fmt::format("--h {} is not allowed: expected 0 < h <= t = {}", o.step, o.horizon));
+  if (o.paths < 2)
+    throw ConfigError(fmt::format("--paths {} is not allowed: expected >= 2", o.paths));
   if (o.networks < 2)
     throw ConfigError(fmt::format("--networks {} is not allowed: expected >= 2", o.networks));
   if (o.full_networks < 0 || o.full_networks == 1)
@@ -56,7 +60,8 @@ void validate(const SdeStudyOptions& o) {
   if (o.widths.empty()) throw ConfigError("--width needs at least one width");
   for (int64_t n : o.widths)
     if (n <= o.tokens)
-      throw ConfigError(fmt::format("--width {} is not allowed: need n > m = {} tokens", n, o.tokens));
+      throw ConfigError(
+          fmt::format("--width {} is not allowed: need n > m = {} tokens", n, o.tokens));
   if (o.key_width < 0 || (o.key_width > 0 && o.key_width < o.tokens))
     throw ConfigError(fmt::format("--key-width {} is not allowed: need 0 (= width) or >= m = {}",
                                   o.key_width, o.tokens));
@@ -89,7 +94,8 @@ SdeStudy run_sde_study(const SdeStudyOptions& o,
     const int64_t n = o.widths[i];
     jobs.push_back({"shaped", FiniteSampler::Gram, n, o.networks});
     if (o.reduced) jobs.push_back({"shaped", FiniteSampler::Reduced, n, o.networks});
-    if (i == 0 && o.full_networks > 0) jobs.push_back({"shaped", FiniteSampler::Full, n, o.full_networks});
+    if (i == 0 && o.full_networks > 0)
+      jobs.push_back({"shaped", FiniteSampler::Full, n, o.full_networks});
     jobs.push_back({"softmax", FiniteSampler::Gram, n, o.networks});
   }
   const int total = 2 + int(jobs.size());

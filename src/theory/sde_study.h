@@ -17,17 +17,17 @@
 namespace sigprop {
 
 struct SdeStudyOptions {
-  ShapedParams params;            // params.attention is ignored: both SDEs are run
-  int64_t tokens = 2;             // m
-  double rho0 = 0.2;              // initial pairwise correlation
-  double horizon = 0.75;          // t = depth/width
-  double step = 0.01;             // Euler–Maruyama h
-  int64_t paths = 4096;           // SDE paths (each SDE)
+  ShapedParams params;    // params.attention is ignored: both SDEs are run
+  int64_t tokens = 2;     // m
+  double rho0 = 0.2;      // initial pairwise correlation
+  double horizon = 0.75;  // t = depth/width
+  double step = 0.01;     // Euler–Maruyama h
+  int64_t paths = 4096;   // SDE paths (each SDE)
   std::vector<int64_t> widths{200};
-  int64_t key_width = 0;          // n_k; 0 = n
-  int64_t networks = 4096;        // finite networks per width and sampler (reduced, gram)
-  int64_t full_networks = 64;     // full-weight networks at the first width; 0 = none
-  bool reduced = true;            // run the chol(V)·Z sampler at every width
+  int64_t key_width = 0;        // n_k; 0 = n
+  int64_t networks = 4096;      // finite networks per width and sampler (reduced, gram)
+  int64_t full_networks = 128;  // full-weight networks at the first width; 0 = none
+  bool reduced = true;          // run the chol(V)·Z sampler at every width
   uint64_t seed = 0;
 };
 // Throws ConfigError naming the option.
@@ -39,7 +39,7 @@ struct CorrelationSeries {
   std::string kind;     // sde | sde-no-attention | shaped | softmax
   std::string sampler;  // "" for the SDEs
   int64_t width = 0;    // 0 for the SDEs
-  std::vector<double> final_rho;  // ρ₀₁ at t, one per path or network
+  std::vector<double> final_rho;    // ρ₀₁ at t, one per path or network
   std::vector<double> t, mean_rho;  // mean off-diagonal correlation against t = layer/n
   SampleSummary summary;
   int64_t blown_up = 0;  // SDE paths stopped before t

@@ -18,7 +18,7 @@ namespace {
 struct BlockConstants {
   int64_t m, n, nk;
   double lambda, gamma;
-  double tau;                   // logit temperature
+  double tau;  // logit temperature
   bool attention, mlp, shaped;
   double s_plus, s_minus, gain;  // shaped ReLU slopes and √c
 
@@ -128,7 +128,8 @@ class ReducedChunk : public TokenChunk {
   // X W/√n has i.i.d. N(0, XXᵀ/n) columns: R·Z with R Rᵀ = XXᵀ/n (METHODS: chol(V)·Z).
   torch::Tensor source(const torch::Tensor& X) const override {
     auto Xd = X.to(torch::kDouble);
-    return square_root_factor(torch::matmul(Xd, Xd.transpose(1, 2)) / double(k_.n)).to(torch::kFloat);
+    return square_root_factor(torch::matmul(Xd, Xd.transpose(1, 2)) / double(k_.n))
+        .to(torch::kFloat);
   }
   torch::Tensor draw(const torch::Tensor& R, int64_t cols) override {
     return torch::matmul(R, torch::randn({R.size(0), k_.m, cols}, gen_, torch::kFloat));
@@ -145,14 +146,16 @@ class GramChunk : public Chunk {
     auto AR = R;
     if (k_.attention) {
       auto G = torch::matmul(bartlett_factor(c(), k_.m, double(k_.nk), gen_), gaussian());
-      AR = torch::matmul(k_.attention_matrix(torch::matmul(torch::matmul(R, G), R.transpose(1, 2))), R);
+      AR = torch::matmul(k_.attention_matrix(torch::matmul(torch::matmul(R, G), R.transpose(1, 2))),
+                         R);
     }
     residual_update(R, AR);
   }
   void mlp_sublayer() override {
     auto R = square_root_factor(V_);
     // u_j ~ N(0, V) for the n hidden units; float32 like the token samplers (5x cheaper draws).
-    auto U = torch::matmul(R.to(torch::kFloat), torch::randn({c(), k_.m, k_.n}, gen_, torch::kFloat));
+    auto U =
+        torch::matmul(R.to(torch::kFloat), torch::randn({c(), k_.m, k_.n}, gen_, torch::kFloat));
     auto H = k_.shaped_relu(U);
     auto K = (torch::matmul(H, H.transpose(1, 2)) / double(k_.n)).to(torch::kDouble);
     residual_update(R, square_root_factor(K));
@@ -180,8 +183,10 @@ int64_t chunk_size(const FiniteOptions& o, const BlockConstants& k) {
   switch (o.sampler) {
     case FiniteSampler::Full:  // ~8 MB of weights per draw
       return std::clamp<int64_t>((int64_t{1} << 21) / (k.n * std::max(k.n, k.nk)), 1, 64);
-    case FiniteSampler::Reduced: return 256;
-    case FiniteSampler::Gram: return 1024;  // tiny tensors: amortise the per-op overhead
+    case FiniteSampler::Reduced:
+      return 256;
+    case FiniteSampler::Gram:
+      return 1024;  // tiny tensors: amortise the per-op overhead
   }
   return 64;
 }
@@ -190,9 +195,12 @@ std::unique_ptr<Chunk> make_chunk(const FiniteOptions& o, const BlockConstants& 
                                   at::Generator gen, int64_t c) {
   const auto V0 = o.V0.to(torch::kDouble);
   switch (o.sampler) {
-    case FiniteSampler::Full: return std::make_unique<FullChunk>(k, std::move(gen), V0, c);
-    case FiniteSampler::Reduced: return std::make_unique<ReducedChunk>(k, std::move(gen), V0, c);
-    case FiniteSampler::Gram: return std::make_unique<GramChunk>(k, std::move(gen), V0, c);
+    case FiniteSampler::Full:
+      return std::make_unique<FullChunk>(k, std::move(gen), V0, c);
+    case FiniteSampler::Reduced:
+      return std::make_unique<ReducedChunk>(k, std::move(gen), V0, c);
+    case FiniteSampler::Gram:
+      return std::make_unique<GramChunk>(k, std::move(gen), V0, c);
   }
   return nullptr;
 }
@@ -208,9 +216,12 @@ FiniteSampler parse_finite_sampler(const std::string& name) {
 
 std::string to_string(FiniteSampler s) {
   switch (s) {
-    case FiniteSampler::Full: return "full";
-    case FiniteSampler::Reduced: return "reduced";
-    case FiniteSampler::Gram: return "gram";
+    case FiniteSampler::Full:
+      return "full";
+    case FiniteSampler::Reduced:
+      return "reduced";
+    case FiniteSampler::Gram:
+      return "gram";
   }
   return "?";
 }
@@ -229,7 +240,8 @@ FiniteResult simulate_shaped_networks(const FiniteOptions& o) {
   if (o.key_width < 0 || (o.key_width > 0 && o.key_width < m))
     throw ConfigError(fmt::format("--key-width {} is not allowed: need 0 (= width) or >= m = {}",
                                   o.key_width, m));
-  if (o.depth < 1) throw ConfigError(fmt::format("depth {} is not allowed: need >= 1 block", o.depth));
+  if (o.depth < 1)
+    throw ConfigError(fmt::format("depth {} is not allowed: need >= 1 block", o.depth));
   if (o.networks < 1)
     throw ConfigError(fmt::format("--networks {} is not allowed: need >= 1", o.networks));
 

@@ -43,17 +43,17 @@ struct FiniteOptions {
   ShapedParams params;
   AttentionShape shape = AttentionShape::Shaped;
   FiniteSampler sampler = FiniteSampler::Gram;
-  torch::Tensor V0;        // (m, m) initial covariance Y₀Y₀ᵀ/n, float64
-  int64_t width = 200;     // n
-  int64_t key_width = 0;   // n_k; 0 = n
-  int64_t depth = 150;     // blocks, t·n for horizon t
+  torch::Tensor V0;       // (m, m) initial covariance Y₀Y₀ᵀ/n, float64
+  int64_t width = 200;    // n
+  int64_t key_width = 0;  // n_k; 0 = n
+  int64_t depth = 150;    // blocks, t·n for horizon t
   int64_t networks = 4096;
   uint64_t seed = 1;
 };
 
 struct FiniteResult {
-  torch::Tensor V;                // (networks, m, m) float64 after the last block
-  std::vector<double> mean_rho;   // mean off-diagonal correlation after each block, 0..depth
+  torch::Tensor V;               // (networks, m, m) float64 after the last block
+  std::vector<double> mean_rho;  // mean off-diagonal correlation after each block, 0..depth
 };
 
 // Runs `networks` independent networks from Y₀ = √n·chol(V0)·O (so Y₀Y₀ᵀ/n = V0 exactly), in

@@ -55,8 +55,10 @@ torch::Tensor per_path_mean_correlation(const torch::Tensor& V) {
 
 void validate(const ShapedParams& p) {
   if (!(p.gamma > 0.0 && p.gamma <= 1.0))
-    throw ConfigError(fmt::format("--gamma {} is not allowed: expected a number in (0, 1] "
-                                  "(lambda = sqrt(1 - gamma^2))", p.gamma));
+    throw ConfigError(
+        fmt::format("--gamma {} is not allowed: expected a number in (0, 1] "
+                    "(lambda = sqrt(1 - gamma^2))",
+                    p.gamma));
   if (!(p.tau0 > 0.0))
     throw ConfigError(fmt::format("--tau0 {} is not allowed: expected a number > 0", p.tau0));
   if (!std::isfinite(p.c_plus) || !std::isfinite(p.c_minus))
@@ -109,7 +111,8 @@ torch::Tensor shaped_diffusion(const torch::Tensor& V, const ShapedParams& p) {
 
 ScalarSde linear_correlation_sde(double rho, const ShapedParams& p) {
   if (p.attention)
-    throw ConfigError("the closed correlation SDE holds without attention terms (attention = false)");
+    throw ConfigError(
+        "the closed correlation SDE holds without attention terms (attention = false)");
   const double g2 = p.gamma * p.gamma;
   const double k = g2 * (2.0 - g2) + (p.mlp ? 2.0 * g2 : 0.0);
   ScalarSde s;
@@ -123,10 +126,13 @@ SdeResult simulate_shaped_sde(const SdeOptions& o) {
   validate(o.params);
   if (!o.V0.defined() || o.V0.dim() != 2 || o.V0.size(0) != o.V0.size(1) || o.V0.size(0) < 2)
     throw ConfigError("the SDE needs an initial covariance V0 of m x m tokens, m >= 2");
-  if (!(o.horizon > 0.0)) throw ConfigError(fmt::format("--t {} is not allowed: expected t > 0", o.horizon));
+  if (!(o.horizon > 0.0))
+    throw ConfigError(fmt::format("--t {} is not allowed: expected t > 0", o.horizon));
   if (!(o.step > 0.0 && o.step <= o.horizon))
-    throw ConfigError(fmt::format("--h {} is not allowed: expected 0 < h <= t = {}", o.step, o.horizon));
-  if (o.paths < 1) throw ConfigError(fmt::format("--paths {} is not allowed: expected >= 1", o.paths));
+    throw ConfigError(
+        fmt::format("--h {} is not allowed: expected 0 < h <= t = {}", o.step, o.horizon));
+  if (o.paths < 1)
+    throw ConfigError(fmt::format("--paths {} is not allowed: expected >= 1", o.paths));
   if (!(o.blowup > 0.0)) throw ConfigError("the blow-up threshold must be > 0");
 
   const int64_t m = o.V0.size(0);
@@ -154,10 +160,10 @@ SdeResult simulate_shaped_sde(const SdeOptions& o) {
       const double h = k + 1 < steps ? o.step : o.horizon - o.step * double(steps - 1);
       auto [evals, evecs] = torch::linalg_eigh(shaped_diffusion(V, o.params));
       auto xi = torch::randn({n, D}, gen, torch::kDouble);
-      auto noise = torch::matmul(evecs, (evals.clamp_min(0.0).sqrt() * xi).unsqueeze(-1)).squeeze(-1);
+      auto noise =
+          torch::matmul(evecs, (evals.clamp_min(0.0).sqrt() * xi).unsqueeze(-1)).squeeze(-1);
       auto next = V + h * shaped_drift(V, o.params) + unvech(std::sqrt(h) * noise, m);
-      auto ok = torch::isfinite(next).all(-1).all(-1) &
-                (next.abs().amax({-2, -1}) <= o.blowup) &
+      auto ok = torch::isfinite(next).all(-1).all(-1) & (next.abs().amax({-2, -1}) <= o.blowup) &
                 (next.diagonal(0, -2, -1).amin(-1) > 0.0);
       alive = alive & ok;
       V = torch::where(alive.view({n, 1, 1}), next, V);  // stopped paths stay where they were

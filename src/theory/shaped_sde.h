@@ -49,19 +49,19 @@ ScalarSde linear_correlation_sde(double rho, const ShapedParams& p);
 
 struct SdeOptions {
   ShapedParams params;
-  torch::Tensor V0;        // (m, m) initial covariance, float64 (e.g. equicorrelated(m, ρ₀))
-  double horizon = 0.75;   // t = depth/width
-  double step = 0.01;      // h; the last step is shortened to land on t
+  torch::Tensor V0;       // (m, m) initial covariance, float64 (e.g. equicorrelated(m, ρ₀))
+  double horizon = 0.75;  // t = depth/width
+  double step = 0.01;     // h; the last step is shortened to land on t
   int64_t paths = 4096;
   uint64_t seed = 0;
-  double blowup = 1e4;     // a path stops when max|V_ij| > blowup, V is not finite, or V_ii ≤ 0
+  double blowup = 1e4;  // a path stops when max|V_ij| > blowup, V is not finite, or V_ii ≤ 0
 };
 
 struct SdeResult {
-  torch::Tensor V;                // (surviving paths, m, m) at t
-  std::vector<double> times;      // 0, h, 2h, ..., t
-  std::vector<double> mean_rho;   // mean off-diagonal correlation of the paths alive at each time
-  int64_t blown_up = 0;           // paths stopped before t
+  torch::Tensor V;               // (surviving paths, m, m) at t
+  std::vector<double> times;     // 0, h, 2h, ..., t
+  std::vector<double> mean_rho;  // mean off-diagonal correlation of the paths alive at each time
+  int64_t blown_up = 0;          // paths stopped before t
 };
 
 // Euler–Maruyama: vech(V) += b h + √h Σ^{1/2} ξ, ξ ~ N(0, I_D), Σ^{1/2} by symmetric

@@ -92,7 +92,8 @@ SampleSummary summarize(const std::vector<double>& x) {
   return s;
 }
 
-std::vector<double> histogram_density(const std::vector<double>& x, double lo, double hi, int bins) {
+std::vector<double> histogram_density(const std::vector<double>& x, double lo, double hi,
+                                      int bins) {
   if (!(hi > lo) || bins < 1) throw ConfigError("histogram: need hi > lo and bins >= 1");
   std::vector<double> h(bins, 0.0);
   if (x.empty()) return h;

@@ -31,8 +31,10 @@ std::vector<std::vector<double>> mlp_correlations(const TatStudyOptions& o, doub
   // Rows u, v_j = c_j u + √(1 − c_j²) w_j with u, w_j orthonormal, times √n: exact c_j.
   auto Q = std::get<0>(torch::linalg_qr(torch::randn({n, k + 1}, gen, torch::kDouble))).t();
   auto c = torch::tensor(o.c0s, torch::kDouble).unsqueeze(1);
-  auto X = torch::cat({Q.narrow(0, 0, 1), c * Q.narrow(0, 0, 1) + (1 - c * c).sqrt() * Q.narrow(0, 1, k)}, 0) *
-           std::sqrt(double(n));
+  auto X =
+      torch::cat(
+          {Q.narrow(0, 0, 1), c * Q.narrow(0, 0, 1) + (1 - c * c).sqrt() * Q.narrow(0, 1, k)}, 0) *
+      std::sqrt(double(n));
   const double gain = tat_leaky_relu_gain(slope);
   std::vector<std::vector<double>> out;
   auto record = [&] {
@@ -59,7 +61,9 @@ torch::Tensor kernel_step(const torch::Tensor& sigma, const torch::Tensor& A, do
 
 double mean_offdiag(const torch::Tensor& R) {
   const int64_t T = R.size(-1);
-  return ((R.sum({-2, -1}) - R.diagonal(0, -2, -1).sum(-1)) / double(T * (T - 1))).mean().item<double>();
+  return ((R.sum({-2, -1}) - R.diagonal(0, -2, -1).sum(-1)) / double(T * (T - 1)))
+      .mean()
+      .item<double>();
 }
 
 }  // namespace
@@ -78,11 +82,15 @@ void validate(const TatStudyOptions& o) {
       throw ConfigError(fmt::format("--c0 {} is not allowed: expected c0 in [-1, 1)", c));
   if (o.c0s.empty()) throw ConfigError("--c0 needs at least one input correlation");
   if (o.width < int(o.c0s.size()) + 1)
-    throw ConfigError(fmt::format("--width {} is not allowed: need > number of --c0 values", o.width));
-  if (o.networks < 1) throw ConfigError(fmt::format("--networks {} is not allowed: need >= 1", o.networks));
+    throw ConfigError(
+        fmt::format("--width {} is not allowed: need > number of --c0 values", o.width));
+  if (o.networks < 1)
+    throw ConfigError(fmt::format("--networks {} is not allowed: need >= 1", o.networks));
   if (o.seq < 2 || o.seq > o.transformer_width)
-    throw ConfigError(fmt::format("--seq {} is not allowed: need 2 <= T <= --transformer-width = {} "
-                                  "(isometric input)", o.seq, o.transformer_width));
+    throw ConfigError(
+        fmt::format("--seq {} is not allowed: need 2 <= T <= --transformer-width = {} "
+                    "(isometric input)",
+                    o.seq, o.transformer_width));
   if (o.batch < 1) throw ConfigError(fmt::format("--batch {} is not allowed: need >= 1", o.batch));
   if (o.transformers < 1)
     throw ConfigError(fmt::format("--transformers {} is not allowed: need >= 1", o.transformers));
@@ -91,8 +99,10 @@ void validate(const TatStudyOptions& o) {
   if (o.depth < 1) throw ConfigError(fmt::format("--depth {} is not allowed: need >= 1", o.depth));
   const double reachable = tat_c_map_iterate(0.0, 0.0, o.depth);
   if (o.eta > reachable)
-    throw ConfigError(fmt::format("--eta {} is unreachable with --depth {} nonlinearities: even ReLU "
-                                  "(slope 0) only reaches C^N(0) = {:.4f}", o.eta, o.depth, reachable));
+    throw ConfigError(
+        fmt::format("--eta {} is unreachable with --depth {} nonlinearities: even ReLU "
+                    "(slope 0) only reaches C^N(0) = {:.4f}",
+                    o.eta, o.depth, reachable));
   for (int n : o.curve_ns)
     if (n < 1) throw ConfigError(fmt::format("--curve-n {} is not allowed: expected N >= 1", n));
 }
@@ -136,7 +146,9 @@ TatStudy run_tat_study(const TatStudyOptions& o,
       double sum = 0, sq = 0;
       for (const auto& net : nets) sum += net[l][j], sq += net[l][j] * net[l][j];
       r.measured = sum / o.networks;
-      r.measured_sd = o.networks > 1 ? std::sqrt(std::max(0.0, (sq - sum * r.measured) / (o.networks - 1))) : 0.0;
+      r.measured_sd = o.networks > 1
+                          ? std::sqrt(std::max(0.0, (sq - sum * r.measured) / (o.networks - 1)))
+                          : 0.0;
       s.mlp_max_error = std::max(s.mlp_max_error, std::fabs(r.measured - r.predicted));
       s.mlp.push_back(r);
     }
@@ -158,7 +170,8 @@ TatStudy run_tat_study(const TatStudyOptions& o,
   std::vector<std::vector<torch::Tensor>> corr(o.transformers);
   for_each_chunk(o.transformers, 1, [&](int64_t i, int64_t, int64_t) {
     auto gen = chunk_generator(o.seed, (1 << 20) + i);
-    auto X = (isometric_rows(o.batch, o.seq, spec.width, gen) * std::sqrt(double(spec.width))).to(torch::kFloat);
+    auto X = (isometric_rows(o.batch, o.seq, spec.width, gen) * std::sqrt(double(spec.width)))
+                 .to(torch::kFloat);
     ForwardTrace trace;
     models[i]->forward(X, &trace);
     for (const auto& h : trace.hidden) {

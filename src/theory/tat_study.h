@@ -18,16 +18,16 @@
 namespace sigprop {
 
 struct TatStudyOptions {
-  std::vector<double> slopes{0.0, 0.25, 0.5, 0.75, 1.0};       // C-map curves
+  std::vector<double> slopes{0.0, 0.25, 0.5, 0.75, 1.0};                  // C-map curves
   std::vector<int> nonlinearities{4, 8, 12, 13, 16, 18, 24, 36, 48, 72};  // slope table N
-  std::vector<double> etas{0.5, 0.7, 0.9};                    // slope table η
-  double eta = 0.9;                       // η of the C^{∘N} curves and the measured networks
+  std::vector<double> etas{0.5, 0.7, 0.9};                                // slope table η
+  double eta = 0.9;  // η of the C^{∘N} curves and the measured networks
   std::vector<int> curve_ns{13, 18, 24, 36, 72};
-  int depth = 24;                         // N of the measured MLP and transformer
-  int width = 256, networks = 16;         // the deep vanilla MLP (Haar-orthogonal weights)
+  int depth = 24;                  // N of the measured MLP and transformer
+  int width = 256, networks = 16;  // the deep vanilla MLP (Haar-orthogonal weights)
   std::vector<double> c0s{0.0, 0.3, 0.6, 0.9};
   int transformer_width = 256, seq = 32, batch = 2;  // preset vanilla-espa-tat, raw input
-  int transformers = 8;                  // independent initialisations of the transformer
+  int transformers = 8;  // independent initialisations of the transformer
   uint64_t seed = 0;
 };
 void validate(const TatStudyOptions& o);  // throws ConfigError naming the option
@@ -49,7 +49,7 @@ struct TatCurve {
 struct TatMlpRow {
   double c0 = 0;
   int layer = 0;
-  double predicted = 0;              // C_α^{∘layer}(c0)
+  double predicted = 0;                  // C_α^{∘layer}(c0)
   double measured = 0, measured_sd = 0;  // over networks
 };
 
@@ -61,11 +61,11 @@ struct TatKernelRow {
 
 struct TatStudy {
   TatStudyOptions options;
-  std::vector<double> grid;          // c in [−1, 1]
-  std::vector<TatCurve> cmaps;       // C_α for each slope
-  std::vector<TatCurve> iterates;    // C_α^{∘N} with α solved for (η, N)
+  std::vector<double> grid;        // c in [−1, 1]
+  std::vector<TatCurve> cmaps;     // C_α for each slope
+  std::vector<TatCurve> iterates;  // C_α^{∘N} with α solved for (η, N)
   std::vector<TatSlopeCell> table;
-  double slope = 0;                  // α for (η, depth): the measured networks'
+  double slope = 0;  // α for (η, depth): the measured networks'
   std::vector<TatMlpRow> mlp;
   std::vector<TatKernelRow> transformer;
   double mlp_max_error = 0;          // max over layers and c0 of |measured − predicted|
