@@ -283,7 +283,7 @@ std::string escalation_plot_script(const EscalationStudy& s) {
       s.options.depth, s.options.seq, decay_plot);
   script +=
       "set title 'Per-block contraction of t_{div} beside |lambda_2(A)|^2'\nset xlabel 'block'\n"
-      "set ylabel 'factor per block'\nset xrange [1:*]\nset yrange [0:1.15]\nset key below\n"
+      "set ylabel 'factor per block'\nset xrange [1:*]\nset yrange [0:1.15]\nset key at graph 0.99, graph 0.56 right top box\n"
       "plot " +
       ratio_plot + "\nunset multiplot\n";
   return script;

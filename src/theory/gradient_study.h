@@ -10,6 +10,8 @@
 //   E|∂O/∂W_Q|²_F = s²·|X|²_F·|W_Kᵀ Xᵀ P X W_V|²_F / (T² d_k),   E|∂O/∂W_V|²_F = s²·T·d_v·|x̄|²,
 // X the attention's input, P = I − Π, x̄ its mean token. Query gradients scale with the token
 // spread XᵀPX, which rank collapse drives to 0; α = 1/√L keeps it.
+// Initialisation [guess: METHODS gives none for 002]: W_K, W_V ~ N(0, 1/d), W₁ ~ N(0, 2/d),
+// W₂ ~ N(0, 1/(4d)); input X₀ with N(0, 1) entries.
 // Measured: autograd of O = ⟨R, Y_L⟩ with R ~ N(0, 1); s² per layer is the measured mean square of
 // G (so the prediction tests the formulas' dependence on X, not the gradient's scale).
 #pragma once
