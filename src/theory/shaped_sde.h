@@ -64,9 +64,10 @@ struct SdeResult {
   int64_t blown_up = 0;          // paths stopped before t
 };
 
-// Euler–Maruyama: vech(V) += b h + √h Σ^{1/2} ξ, ξ ~ N(0, I_D), Σ^{1/2} by symmetric
-// eigendecomposition with negative eigenvalues clipped (METHODS). Paths run in chunks of 512
-// across threads, each chunk with its own generator: same seed, same numbers.
+// Euler–Maruyama: vech(V) += b h + √h Σ^{1/2} ξ, ξ ~ N(0, I_D), with Σ = QΛQᵀ by symmetric
+// eigendecomposition and negative eigenvalues clipped (METHODS); the increment is drawn as
+// Q max(Λ, 0)^{1/2} ξ, equal in law to the symmetric root's Q max(Λ, 0)^{1/2} Qᵀ ξ. Paths run in
+// chunks of 512 across threads, each chunk with its own generator: same seed, same numbers.
 SdeResult simulate_shaped_sde(const SdeOptions& o);
 
 }  // namespace sigprop
