@@ -1,0 +1,48 @@
+// Running the `sigprop` binary from tests: exit code and output, scratch folders, and the check
+// that bad input exits 2 and writes nothing.
+#pragma once
+
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <string>
+
+namespace sigprop::test {
+
+namespace fs = std::filesystem;
+
+struct Result {
+  int code;
+  std::string output;  // stdout and stderr
+};
+
+inline Result run_cli(const std::string& args) {
+  const std::string cmd = std::string(SIGPROP_CLI) + " " + args + " 2>&1";
+  FILE* pipe = ::popen(cmd.c_str(), "r");
+  std::string out;
+  char buf[4096];
+  for (size_t n; (n = std::fread(buf, 1, sizeof buf, pipe)) > 0;) out.append(buf, n);
+  const int status = ::pclose(pipe);
+  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
+}
+
+inline fs::path temp_dir(const std::string& name) {
+  auto d = fs::temp_directory_path() / ("sigprop_cli_" + name);
+  fs::remove_all(d);
+  fs::create_directories(d);
+  return d;
+}
+
+inline void expect_rejected(const std::string& args, const std::string& needle,
+                            const fs::path& out) {
+  auto r = run_cli(args + " --out " + out.string());
+  EXPECT_EQ(r.code, 2) << args << "\n" << r.output;
+  EXPECT_NE(r.output.find(needle), std::string::npos) << args << "\n" << r.output;
+  EXPECT_FALSE(fs::exists(out)) << "wrote " << out << " despite the error";
+  for (const auto& e : fs::directory_iterator(out.parent_path()))
+    EXPECT_EQ(e.path().string().find(".partial-"), std::string::npos) << e.path();
+}
+
+}  // namespace sigprop::test
