@@ -14,6 +14,7 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "cli/child_process.h"
 #include "cli/commands.h"
 #include "cli/interrupt.h"
 #include "core/atomic_file.h"
@@ -38,26 +39,9 @@ struct Running {
 };
 
 pid_t launch(const SweepCell& cell, const std::string& cell_path, int threads) {
-  std::vector<std::string> args = {"/proc/self/exe"};
-  args.insert(args.end(), cell.args.begin(), cell.args.end());
+  std::vector<std::string> args = cell.args;
   args.insert(args.end(), {"--out", cell_path + "/out"});
-  const std::string log = cell_path + "/log.txt";
-  const pid_t pid = ::fork();
-  if (pid == 0) {
-    std::FILE* f = std::fopen(log.c_str(), "w");
-    if (f) {
-      ::dup2(::fileno(f), 1);
-      ::dup2(::fileno(f), 2);
-    }
-    ::setenv("SIGPROP_THREADS", std::to_string(threads).c_str(), 1);
-    std::vector<char*> argv;
-    for (auto& a : args) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    ::execv(argv[0], argv.data());
-    std::_Exit(127);
-  }
-  if (pid < 0) throw DataError("cannot start a sweep cell (fork failed)");
-  return pid;
+  return spawn_sigprop(args, cell_path + "/log.txt", threads);
 }
 
 std::string tail_of(const std::string& path, size_t bytes = 600) {
@@ -124,7 +108,7 @@ void run(const SweepArgs& a) {
     if (it == running.end()) continue;
     const Running r = it->second;
     running.erase(it);
-    const int code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    const int code = child_exit_code(status);
     const double seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - r.start).count();
     const std::string path = cell_dir(out, r.cell);

@@ -155,6 +155,11 @@ ReportStats write_html_report(const std::string& dir_text) {
 
   ReportStats stats;
   std::string body;
+  if (fs::exists(dir / "repro.json")) {  // a `sigprop repro` folder: the claim under test first
+    const Json about = Json::parse(read_file((dir / "repro.json").string()));
+    body += fmt::format("<section><h2>{}</h2>\n<p><b>Claim under test:</b> {}</p></section>\n",
+                        escape(about.value("title", "")), escape(about.value("claim", "")));
+  }
   if (fs::exists(dir / "results.csv")) {
     body += "<section><h2>Sweep results</h2>\n" +
             html_table(parse_csv(read_file((dir / "results.csv").string()))) + "</section>\n";
@@ -176,6 +181,8 @@ ReportStats write_html_report(const std::string& dir_text) {
       body += "<h3>Summary</h3>\n" + html_table(table);
       ++stats.tables;
     }
+    if (fs::exists(run / "summary.txt"))  // theory runs: the printed summary with its agreement figure
+      body += "<h3>Summary</h3>\n<pre>" + escape(read_file((run / "summary.txt").string())) + "</pre>\n";
     if (fs::exists(run / "probe.csv")) body += probe_table((run / "probe.csv").string()), ++stats.tables;
     for (const char* csv : {"race.csv", "results.csv"})
       if (run != dir && fs::exists(run / csv)) {

@@ -1,0 +1,39 @@
+#include "cli/child_process.h"
+
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+
+#include "core/error.h"
+
+namespace sigprop::cli {
+
+pid_t spawn_sigprop(const std::vector<std::string>& args, const std::string& log_path, int threads) {
+  std::vector<std::string> argv_text = {"/proc/self/exe"};
+  argv_text.insert(argv_text.end(), args.begin(), args.end());
+  const pid_t pid = ::fork();
+  if (pid == 0) {
+    if (!log_path.empty()) {
+      if (std::FILE* f = std::fopen(log_path.c_str(), "w")) {
+        ::dup2(::fileno(f), 1);
+        ::dup2(::fileno(f), 2);
+      }
+    }
+    if (threads > 0) ::setenv("SIGPROP_THREADS", std::to_string(threads).c_str(), 1);
+    std::vector<char*> argv;
+    for (auto& a : argv_text) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    ::execv(argv[0], argv.data());
+    std::_Exit(127);
+  }
+  if (pid < 0) throw DataError("cannot start a child sigprop process (fork failed)");
+  return pid;
+}
+
+int child_exit_code(int wait_status) {
+  return WIFEXITED(wait_status) ? WEXITSTATUS(wait_status) : 128 + WTERMSIG(wait_status);
+}
+
+}  // namespace sigprop::cli

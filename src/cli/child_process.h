@@ -1,0 +1,19 @@
+// Child `sigprop` processes for commands that run other commands (sweep cells, repro steps): the
+// same binary re-executed, so a cell behaves exactly as the command line it records.
+#pragma once
+
+#include <sys/types.h>
+
+#include <string>
+#include <vector>
+
+namespace sigprop::cli {
+
+// Starts `sigprop ARGS...`. Output goes to `log_path` (stdout and stderr), or to this process's
+// own streams when it is empty; `threads` > 0 sets SIGPROP_THREADS for the child.
+pid_t spawn_sigprop(const std::vector<std::string>& args, const std::string& log_path, int threads);
+
+// Exit code of a finished child: its status, or 128 + signal when it was killed.
+int child_exit_code(int wait_status);
+
+}  // namespace sigprop::cli

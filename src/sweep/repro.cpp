@@ -1,0 +1,122 @@
+#include "sweep/repro.h"
+
+#include <filesystem>
+#include <set>
+#include <sstream>
+
+#include <fmt/format.h>
+#include <toml++/toml.h>
+
+#include "core/atomic_file.h"
+#include "core/error.h"
+
+namespace fs = std::filesystem;
+using Json = nlohmann::json;
+
+namespace sigprop {
+namespace {
+
+std::string required_string(const toml::table& t, const std::string& key, const std::string& where) {
+  const auto* node = t.get(key);
+  if (!node) throw ConfigError(where + ": missing key '" + key + "'");
+  auto s = node->value_exact<std::string>();
+  if (!s || s->empty()) throw ConfigError(where + ": " + key + " must be a non-empty string");
+  return *s;
+}
+
+void check_keys(const toml::table& t, const std::set<std::string>& allowed, const std::string& where,
+                const std::string& allowed_text) {
+  for (const auto& [k, v] : t)
+    if (!allowed.count(std::string(k.str())))
+      throw ConfigError(fmt::format("{}: unknown key '{}'; allowed: {}", where, k.str(), allowed_text));
+}
+
+ReproStep parse_step(const toml::table& t, const std::string& where) {
+  check_keys(t, {"name", "args"}, where, "name, args");
+  ReproStep step;
+  step.name = required_string(t, "name", where);
+  for (char c : step.name)
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '_')
+      throw ConfigError(where + ": name '" + step.name + "' may hold only letters, digits, - and _");
+  std::istringstream words(required_string(t, "args", where));
+  for (std::string w; words >> w;) step.args.push_back(w);
+  static const std::set<std::string> commands = {"probe", "train", "race", "theory"};
+  if (step.args.empty() || !commands.count(step.args.front()))
+    throw ConfigError(where + ".args must start with probe | train | race | theory");
+  for (const auto& a : step.args)
+    if (a == "--out" || a.rfind("--out=", 0) == 0 || a == "--resume")
+      throw ConfigError(where + ".args must not set " + a + ": repro chooses each step's folder");
+  return step;
+}
+
+Json read_done(const std::string& repro_dir) {
+  const fs::path path = fs::path(repro_dir) / "done.json";
+  if (!fs::exists(path)) return Json::object();
+  try {
+    return Json::parse(read_file(path.string()));
+  } catch (const Json::exception&) {
+    return Json::object();  // written atomically, so only a hand-edited file gets here
+  }
+}
+
+}  // namespace
+
+std::string ReproStep::command_line() const {
+  std::string line = "sigprop";
+  for (const auto& a : args) line += " " + a;
+  return line;
+}
+
+ReproPlan parse_repro_plan(const std::string& text, const std::string& source) {
+  toml::table doc;
+  try {
+    doc = toml::parse(text, source);
+  } catch (const toml::parse_error& e) {
+    throw ConfigError(fmt::format("{}:{}: TOML syntax error: {}", source, e.source().begin.line,
+                                  e.description()));
+  }
+  check_keys(doc, {"paper", "title", "claim", "step"}, source, "paper, title, claim, [[step]]");
+  ReproPlan plan;
+  plan.paper = required_string(doc, "paper", source);
+  plan.title = required_string(doc, "title", source);
+  plan.claim = required_string(doc, "claim", source);
+  const auto* steps = doc.get_as<toml::array>("step");
+  if (!steps || steps->empty()) throw ConfigError(source + ": needs at least one [[step]]");
+  std::set<std::string> names;
+  for (size_t i = 0; i < steps->size(); ++i) {
+    const std::string where = fmt::format("{}: step[{}]", source, i);
+    const auto* t = steps->get(i)->as_table();
+    if (!t) throw ConfigError(where + " must be a table ([[step]])");
+    ReproStep step = parse_step(*t, where);
+    if (!names.insert(step.name).second)
+      throw ConfigError(where + ": name '" + step.name + "' is used twice");
+    plan.steps.push_back(std::move(step));
+  }
+  return plan;
+}
+
+ReproPlan load_repro_plan(const std::string& path) {
+  std::string text;
+  try {
+    text = read_file(path);
+  } catch (const DataError&) {
+    throw ConfigError("cannot read reproduction plan " + path);
+  }
+  return parse_repro_plan(text, path);
+}
+
+bool repro_step_done(const std::string& repro_dir, const ReproStep& step) {
+  const Json done = read_done(repro_dir);
+  return done.contains(step.name) && done[step.name].value("command", "") == step.command_line();
+}
+
+void mark_repro_step_done(const std::string& repro_dir, const ReproPlan& plan, const ReproStep& step,
+                          int exit_code, double seconds) {
+  Json done = read_done(repro_dir);
+  done[step.name] = {{"command", step.command_line()}, {"exit_code", exit_code}, {"seconds", seconds}};
+  write_file_atomic((fs::path(repro_dir) / "done.json").string(), done.dump(2) + "\n");
+  const Json about = {{"paper", plan.paper}, {"title", plan.title}, {"claim", plan.claim}};
+  write_file_atomic((fs::path(repro_dir) / "repro.json").string(), about.dump(2) + "\n");
+}
+
+}  // namespace sigprop

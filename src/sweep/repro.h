@@ -1,0 +1,44 @@
+// Paper reproductions: a plan of sigprop command lines, one per figure of a paper's headline
+// claim, run in order into one folder and reported together.
+//
+// configs/repro/NNN.toml:
+//   paper = "000"
+//   title = "Similarity escalation (paper 000)"
+//   claim = "one sentence: what the paper shows"
+//   [[step]]
+//   name = "escalation"                       # the step's folder under the repro folder
+//   args = "theory escalation --depth 32"     # a sigprop command line, without --out
+//
+// Steps are plain command lines so that every number in a reproduction can be re-run by hand.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+namespace sigprop {
+
+struct ReproStep {
+  std::string name;
+  std::vector<std::string> args;  // command line after `sigprop`, split on blanks
+  std::string command_line() const;
+};
+
+struct ReproPlan {
+  std::string paper, title, claim;
+  std::vector<ReproStep> steps;
+};
+
+// Parses a plan; throws ConfigError naming the file and key (unknown keys, a missing name or
+// args, a command other than probe/train/race/theory, an --out in args, a repeated name).
+ReproPlan parse_repro_plan(const std::string& text, const std::string& source);
+ReproPlan load_repro_plan(const std::string& path);
+
+// Which steps of a repro folder are finished: done.json maps step name -> the command line it
+// ran, so a step whose command changed is run again.
+bool repro_step_done(const std::string& repro_dir, const ReproStep& step);
+void mark_repro_step_done(const std::string& repro_dir, const ReproPlan& plan, const ReproStep& step,
+                          int exit_code, double seconds);
+
+}  // namespace sigprop
