@@ -13,6 +13,7 @@
 #include "sweep/repro.h"
 
 using namespace sigprop;
+namespace fs = std::filesystem;
 using sigprop::test::run_cli;
 using sigprop::test::temp_dir;
 
