@@ -13,26 +13,13 @@
 
 #include "config/spec_io.h"
 #include "core/atomic_file.h"
+#include "core/tensor_dict.h"
 #include "model/transformer.h"
 
 using namespace sigprop;
 namespace fs = std::filesystem;
 
 namespace {
-
-void save_dict(const std::string& path, const c10::Dict<std::string, torch::Tensor>& dict) {
-  const auto bytes = torch::pickle_save(dict);
-  std::ofstream(path, std::ios::binary).write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-}
-
-c10::Dict<std::string, torch::Tensor> load_dict(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::vector<char> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  auto generic = torch::pickle_load(bytes).toGenericDict();
-  c10::Dict<std::string, torch::Tensor> out;
-  for (const auto& kv : generic) out.insert(kv.key().toStringRef(), kv.value().toTensor());
-  return out;
-}
 
 void expect_close(const std::string& what, const torch::Tensor& ours, const torch::Tensor& ref) {
   ASSERT_EQ(ours.sizes(), ref.sizes()) << what;
@@ -57,13 +44,13 @@ void check_parity(const std::string& name, const std::vector<std::string>& overr
   for (const auto& p : model->named_parameters()) inputs.insert(p.key(), p.value().detach());
   inputs.insert("input", input);
   inputs.insert("target", target);
-  save_dict(dir / "inputs.pt", inputs);
+  save_tensor_dict(dir / "inputs.pt", inputs);
   write_file_atomic(dir / "spec.json", spec_to_json(spec).dump());
 
   const std::string cmd = std::string(SIGPROP_PYTHON) + " " + SIGPROP_TEST_DIR +
                           "/parity/reference.py " + dir.string();
   ASSERT_EQ(std::system(cmd.c_str()), 0) << "reference failed: " << cmd;
-  const auto ref = load_dict(dir / "reference.pt");
+  const auto ref = load_tensor_dict(dir / "reference.pt");
 
   auto out = model->forward(input);
   auto loss = training_loss(spec, out, target);

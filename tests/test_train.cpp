@@ -13,6 +13,7 @@
 #include "config/presets.h"
 #include "config/spec_io.h"
 #include "core/atomic_file.h"
+#include "core/tensor_dict.h"
 #include "core/error.h"
 #include "data/dataset.h"
 #include "data/fashion_mnist.h"
@@ -230,16 +231,13 @@ TEST(Parity, TrainingMatchesPyTorchFor200Steps) {
   }
   inputs.insert("inputs", torch::stack(xs));
   inputs.insert("targets", torch::stack(ys));
-  const auto bytes = torch::pickle_save(inputs);
-  std::ofstream(dir / "inputs.pt", std::ios::binary).write(bytes.data(), std::streamsize(bytes.size()));
+  save_tensor_dict((dir / "inputs.pt").string(), inputs);
   write_file_atomic((dir / "spec.json").string(),
                     Json{{"model", spec_to_json(spec)["model"]}, {"train", train_config_to_json(c)}}.dump());
   const std::string cmd = std::string(SIGPROP_PYTHON) + " " + SIGPROP_TEST_DIR +
                           "/parity/train_reference.py " + dir.string();
   ASSERT_EQ(std::system(cmd.c_str()), 0) << cmd;
-  std::ifstream in(dir / "losses.pt", std::ios::binary);
-  std::vector<char> buf((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  auto ref = torch::pickle_load(buf).toGenericDict().at("losses").toTensor();
+  const auto ref = load_tensor_dict((dir / "losses.pt").string()).at("losses");
 
   const auto run_dir = dir / "run";
   Trainer(spec, c, run_dir.string(), torch::kCPU).run();

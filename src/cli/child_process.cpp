@@ -10,9 +10,8 @@
 
 namespace sigprop::cli {
 
-pid_t spawn_sigprop(const std::vector<std::string>& args, const std::string& log_path, int threads) {
-  std::vector<std::string> argv_text = {"/proc/self/exe"};
-  argv_text.insert(argv_text.end(), args.begin(), args.end());
+pid_t spawn_process(const std::vector<std::string>& argv_given, const std::string& log_path, int threads) {
+  std::vector<std::string> argv_text = argv_given;
   const pid_t pid = ::fork();
   if (pid == 0) {
     if (!log_path.empty()) {
@@ -28,8 +27,14 @@ pid_t spawn_sigprop(const std::vector<std::string>& args, const std::string& log
     ::execv(argv[0], argv.data());
     std::_Exit(127);
   }
-  if (pid < 0) throw DataError("cannot start a child sigprop process (fork failed)");
+  if (pid < 0) throw DataError("cannot start " + argv_given.front() + " (fork failed)");
   return pid;
+}
+
+pid_t spawn_sigprop(const std::vector<std::string>& args, const std::string& log_path, int threads) {
+  std::vector<std::string> argv = {"/proc/self/exe"};
+  argv.insert(argv.end(), args.begin(), args.end());
+  return spawn_process(argv, log_path, threads);
 }
 
 int child_exit_code(int wait_status) {

@@ -9,8 +9,11 @@
 
 namespace sigprop::cli {
 
-// Starts `sigprop ARGS...`. Output goes to `log_path` (stdout and stderr), or to this process's
-// own streams when it is empty; `threads` > 0 sets SIGPROP_THREADS for the child.
+// Starts `argv[0] argv[1..]` (a path, not searched). Output goes to `log_path` (stdout and
+// stderr), or to this process's own streams when it is empty; `threads` > 0 sets SIGPROP_THREADS
+// for the child.
+pid_t spawn_process(const std::vector<std::string>& argv, const std::string& log_path, int threads);
+// The same for `sigprop ARGS...`: this very binary.
 pid_t spawn_sigprop(const std::vector<std::string>& args, const std::string& log_path, int threads);
 
 // Exit code of a finished child: its status, or 128 + signal when it was killed.

@@ -24,5 +24,6 @@ void add_sweep_command(CLI::App& app);
 void add_report_command(CLI::App& app);
 void add_theory_command(CLI::App& app);
 void add_repro_command(CLI::App& app);
+void add_bench_command(CLI::App& app);
 
 }  // namespace sigprop::cli

@@ -1,4 +1,5 @@
 #include "train/trainer.h"
+#include "train/train_step.h"
 
 #include <chrono>
 #include <cmath>
@@ -176,20 +177,15 @@ TrainSummary Trainer::run(const std::atomic<bool>* stop,
     const double lr = config_.lr_at(step_);
     set_learning_rate(*optimizer_, lr);
     const Batch batch = data_->train_batch(config_.batch, config_.seed, step_);
-    optimizer_->zero_grad();
-    auto loss = training_loss(spec_, model_->forward(batch.input.to(device_)), batch.target.to(device_));
-    loss.backward();
-    const double grad_norm = torch::nn::utils::clip_grad_norm_(
-        params, config_.clip > 0 ? config_.clip : std::numeric_limits<double>::infinity());
-    const double loss_value = loss.item<double>();
-    if (!std::isfinite(loss_value) || !std::isfinite(grad_norm)) {
+    const StepOutcome outcome = train_step(spec_, model_, *optimizer_, params, batch, config_.clip, device_);
+    const double loss_value = outcome.loss, grad_norm = outcome.grad_norm;
+    if (!outcome.stepped) {
       append_log({{"step", step_ + 1}, {"loss", number(loss_value)}, {"grad_norm", number(grad_norm)},
                   {"diverged", true}});
       return finish("diverged", "non-finite " + std::string(std::isfinite(loss_value) ? "gradient" : "loss") +
                                     " at step " + std::to_string(step_ + 1) + " (lr " +
                                     std::to_string(lr) + ")");
     }
-    optimizer_->step();
     ++step_;
     ++trained;
     const double dt = seconds_since(t0);

@@ -1,0 +1,51 @@
+// The benchmark harness: its FLOP count, and the smoke run CI does (it must run both sides and
+// produce its table; tests never time anything).
+#include <gtest/gtest.h>
+
+#include <filesystem>
+
+#include "bench/bench_case.h"
+#include "cli_run.h"
+#include "core/atomic_file.h"
+#include "core/error.h"
+
+using namespace sigprop;
+namespace fs = std::filesystem;
+using sigprop::test::run_cli;
+using sigprop::test::temp_dir;
+
+TEST(Bench, FlopsCountEveryMatrixProductAndTheAttentionProducts) {
+  ModelSpec s;
+  s.depth = 2, s.width = 8, s.heads = 2, s.mlp_width = 32, s.vocab_size = 10;
+  // Per block: W_Q, W_K, W_V, W_O 4*64 + MLP 2*8*32 = 768; two blocks 1536; head 80 -> N = 1616.
+  EXPECT_DOUBLE_EQ(training_flops_per_token(s, 16), 6.0 * 1616 + 12.0 * 2 * 16 * 8);
+}
+
+TEST(Bench, CasesMatchTheIssue) {
+  const auto cases = bench_cases(false);
+  const auto& c = find_bench_case(cases, "c");
+  EXPECT_EQ(c.spec.depth, 6);
+  EXPECT_EQ(c.spec.width, 384);
+  EXPECT_EQ(c.spec.heads, 6);
+  EXPECT_EQ(c.seq, 256);
+  EXPECT_EQ(c.batch, 16);
+  EXPECT_EQ(find_bench_case(cases, "b").spec.depth, 48);
+  EXPECT_THROW(find_bench_case(cases, "z"), ConfigError);
+}
+
+TEST(Bench, QuickModeRunsBothSidesAndWritesTheTable) {
+  const fs::path out = temp_dir("bench") / "out";
+  const auto r = run_cli("bench --quick --repeats 1 --cases a --out " + out.string());
+  ASSERT_EQ(r.code, 0) << r.output;
+  const std::string csv = read_file((out / "bench.csv").string());
+  EXPECT_NE(csv.find("\na,"), std::string::npos) << csv;
+  EXPECT_NE(r.output.find("ratio"), std::string::npos) << r.output;
+}
+
+TEST(Bench, UnknownCaseIsRejectedBeforeAnythingIsWritten) {
+  const fs::path out = temp_dir("bench_bad") / "out";
+  const auto r = run_cli("bench --cases a,z --out " + out.string());
+  EXPECT_EQ(r.code, 2) << r.output;
+  EXPECT_NE(r.output.find("'z' is not allowed"), std::string::npos) << r.output;
+  EXPECT_FALSE(fs::exists(out));
+}
