@@ -1,5 +1,7 @@
 #include "probe/probe.h"
 
+#include <algorithm>
+
 #include <cmath>
 #include <limits>
 #include <memory>
@@ -80,11 +82,13 @@ std::vector<ProbeRow> run_probe_plan(
   const int64_t vocab = corpus ? static_cast<int64_t>(corpus->vocab.size()) : 0;
 
   std::vector<ProbeRow> rows;
-  const int total = int(plan.specs.size() * plan.depths.size() * plan.seeds.size());
+  const int total = int((plan.specs.size() * plan.depths.size() - plan.skip.size()) * plan.seeds.size());
   int done = 0;
   for (uint64_t seed : plan.seeds) {
     for (const auto& base : plan.specs) {
       for (int depth : plan.depths) {
+        if (std::find(plan.skip.begin(), plan.skip.end(), std::make_pair(base.name, depth)) != plan.skip.end())
+          continue;
         ModelSpec spec = base;
         spec.depth = depth;
         spec = spec_for_probe_input(spec, plan.input, plan.seq, vocab);

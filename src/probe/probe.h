@@ -43,6 +43,7 @@ struct ProbeRow {
 struct ProbePlan {
   std::vector<ModelSpec> specs;  // one per preset, depth and width left to `depths`
   std::vector<int> depths;
+  std::vector<std::pair<std::string, int>> skip;  // (preset, depth) pairs left out
   std::vector<uint64_t> seeds;
   ProbeInput input = ProbeInput::KJV;
   int64_t seq = 64, batch = 8;
