@@ -44,6 +44,8 @@ AttentionMatrix make_attention_matrix(const std::string& name, const AttentionCo
 torch::Tensor causal_mask(int64_t T, const torch::Device& device);
 // Π = (1/T) 1 1^T, or the uniform causal matrix (row i holds 1/i on positions <= i): (T, T).
 torch::Tensor uniform_attention_matrix(int64_t T, bool causal, const torch::TensorOptions& options);
+// Logits `scale` q k^T, future positions at -inf when causal.
+torch::Tensor scaled_logits(const torch::Tensor& q, const torch::Tensor& k, double scale, bool causal);
 // Scaled dot-product logits q k^T / sqrt(d_k), future positions at -inf when causal.
 torch::Tensor attention_logits(const torch::Tensor& q, const torch::Tensor& k, bool causal);
 

@@ -59,10 +59,16 @@ torch::Tensor uniform_attention_matrix(int64_t T, bool causal, const torch::Tens
   return torch::ones({T, T}, options).tril() / counts;
 }
 
-torch::Tensor attention_logits(const torch::Tensor& q, const torch::Tensor& k, bool causal) {
-  auto logits = torch::matmul(q, k.transpose(-2, -1)) / std::sqrt(static_cast<double>(q.size(-1)));
-  if (causal) logits = logits.masked_fill(causal_mask(q.size(-2), q.device()), -INFINITY);
+torch::Tensor scaled_logits(const torch::Tensor& q, const torch::Tensor& k, double scale, bool causal) {
+  // Scaling q (T x d_k per head) is cheaper than scaling the T x T logits, and the mask is
+  // written into the fresh logits in place: the product's backward needs q and k, not its output.
+  auto logits = torch::matmul(q * scale, k.transpose(-2, -1));
+  if (causal) logits.masked_fill_(causal_mask(q.size(-2), q.device()), -INFINITY);
   return logits;  // (B, H, T, T)
+}
+
+torch::Tensor attention_logits(const torch::Tensor& q, const torch::Tensor& k, bool causal) {
+  return scaled_logits(q, k, 1.0 / std::sqrt(static_cast<double>(q.size(-1))), causal);
 }
 
 }  // namespace sigprop

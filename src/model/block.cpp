@@ -36,8 +36,8 @@ BlockImpl::BlockImpl(const ModelSpec& spec, int layer)
 
 torch::Tensor BlockImpl::residual(const torch::Tensor& x, const torch::Tensor& branch) const {
   if (skip_ == ResidualScale::Kind::None) return branch;
-  if (lambda_ != 1.0) return lambda_ * x + alpha_ * branch;
-  return alpha_ == 1.0 ? x + branch : x + alpha_ * branch;
+  // torch::add(a, b, alpha) = a + alpha b in one pass over memory.
+  return torch::add(lambda_ == 1.0 ? x : x * lambda_, branch, alpha_);
 }
 
 torch::Tensor BlockImpl::norm(torch::nn::AnyModule& ln, const torch::Tensor& x) const {

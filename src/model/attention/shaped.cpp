@@ -18,8 +18,7 @@ class ShapedAttention : public AttentionMatrixImpl {
   ShapedAttention(double tau, bool causal) : tau_(tau), causal_(causal) {}
   torch::Tensor forward(const torch::Tensor& q, const torch::Tensor& k) override {
     const int64_t T = q.size(2);
-    auto logits = torch::matmul(q, k.transpose(-2, -1)) / tau_;  // (B, H, T, T)
-    if (causal_) logits = logits.masked_fill(causal_mask(T, q.device()), -INFINITY);
+    auto logits = scaled_logits(q, k, 1.0 / tau_, causal_);  // (B, H, T, T)
     const auto C = uniform_attention_matrix(T, causal_, q.options());
     return torch::softmax(logits, -1) + (torch::eye(T, q.options()) - C);
   }
