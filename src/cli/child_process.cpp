@@ -37,6 +37,16 @@ pid_t spawn_sigprop(const std::vector<std::string>& args, const std::string& log
   return spawn_process(argv, log_path, threads);
 }
 
+std::filesystem::path find_in_source_tree(const std::string& relative, const std::string& hint) {
+  namespace fs = std::filesystem;
+  const fs::path here = relative;
+  const fs::path beside_exe = fs::canonical("/proc/self/exe").parent_path().parent_path() / relative;
+  for (const auto& p : {here, beside_exe})
+    if (fs::exists(p)) return fs::absolute(p);
+  throw ConfigError("cannot find " + relative + ": looked in " + fs::absolute(here).string() + " and " +
+                    beside_exe.string() + "; " + hint);
+}
+
 int child_exit_code(int wait_status) {
   return WIFEXITED(wait_status) ? WEXITSTATUS(wait_status) : 128 + WTERMSIG(wait_status);
 }

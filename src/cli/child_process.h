@@ -4,6 +4,7 @@
 
 #include <sys/types.h>
 
+#include <filesystem>
 #include <string>
 #include <vector>
 
@@ -15,6 +16,11 @@ namespace sigprop::cli {
 pid_t spawn_process(const std::vector<std::string>& argv, const std::string& log_path, int threads);
 // The same for `sigprop ARGS...`: this very binary.
 pid_t spawn_sigprop(const std::vector<std::string>& args, const std::string& log_path, int threads);
+
+// A file or folder of the source tree (`relative`, e.g. "configs/repro"): in the working
+// directory, else beside the build folder of this executable; throws ConfigError naming both
+// places and `hint` (the option that points elsewhere).
+std::filesystem::path find_in_source_tree(const std::string& relative, const std::string& hint);
 
 // Exit code of a finished child: its status, or 128 + signal when it was killed.
 int child_exit_code(int wait_status);

@@ -42,18 +42,10 @@ double median(std::vector<double> v) {
   return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
 }
 
-// bench/peer.py in the working directory, else beside the build folder of this executable.
 std::string peer_script(const std::string& given) {
-  if (!given.empty()) {
-    if (!fs::exists(given)) throw ConfigError("--peer " + given + " does not exist");
-    return given;
-  }
-  const fs::path here = "bench/peer.py";
-  const fs::path beside_exe = fs::canonical("/proc/self/exe").parent_path().parent_path() / "bench/peer.py";
-  for (const auto& p : {here, beside_exe})
-    if (fs::exists(p)) return fs::absolute(p).string();
-  throw ConfigError("cannot find the PyTorch peer: looked for " + here.string() + " and " +
-                    beside_exe.string() + "; pass --peer FILE");
+  if (given.empty()) return find_in_source_tree("bench/peer.py", "pass --peer FILE").string();
+  if (!fs::exists(given)) throw ConfigError("--peer " + given + " does not exist");
+  return given;
 }
 
 // Runs one side in its own process; its last JSON line holds the step times.

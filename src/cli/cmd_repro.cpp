@@ -28,18 +28,10 @@ struct ReproArgs {
   std::string which, out, configs;
 };
 
-// configs/repro in the working directory, else beside the build folder of this executable.
 fs::path configs_dir(const std::string& given) {
-  if (!given.empty()) {
-    if (!fs::is_directory(given)) throw ConfigError("--configs " + given + " is not a folder");
-    return given;
-  }
-  const fs::path here = "configs/repro";
-  const fs::path beside_exe = fs::canonical("/proc/self/exe").parent_path().parent_path() / "configs/repro";
-  for (const auto& p : {here, beside_exe})
-    if (fs::is_directory(p)) return p;
-  throw ConfigError("cannot find the reproduction plans: looked in " + here.string() + " and " +
-                    beside_exe.string() + "; pass --configs DIR");
+  if (given.empty()) return find_in_source_tree("configs/repro", "pass --configs DIR");
+  if (!fs::is_directory(given)) throw ConfigError("--configs " + given + " is not a folder");
+  return given;
 }
 
 fs::path plan_path(const ReproArgs& a, const std::string& which) {

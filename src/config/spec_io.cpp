@@ -1,4 +1,5 @@
 #include "config/spec_io.h"
+#include "config/toml_document.h"
 
 #include <functional>
 #include <map>
@@ -258,15 +259,7 @@ void apply_override(ModelSpec& spec, const std::string& assignment) {
 
 ModelSpec parse_spec_toml(const std::string& text, const std::string& source,
                           const ModelSpec& base) {
-  toml::table doc;
-  try {
-    doc = toml::parse(text, source);
-  } catch (const toml::parse_error& e) {
-    std::ostringstream msg;
-    msg << source << ":" << e.source().begin.line << ":" << e.source().begin.column
-        << ": TOML syntax error: " << e.description();
-    throw ConfigError(msg.str());
-  }
+  const toml::table doc = parse_toml_document(text, source);
   ModelSpec spec = base;
   for (const auto& [k, node] : doc) {
     const std::string key(k.str());

@@ -7,7 +7,9 @@
 #include <fmt/format.h>
 #include <toml++/toml.h>
 
+#include "config/toml_document.h"
 #include "core/atomic_file.h"
+#include "sweep/sweep.h"
 #include "core/error.h"
 
 namespace fs = std::filesystem;
@@ -40,8 +42,7 @@ ReproStep parse_step(const toml::table& t, const std::string& where) {
       throw ConfigError(where + ": name '" + step.name + "' may hold only letters, digits, - and _");
   std::istringstream words(required_string(t, "args", where));
   for (std::string w; words >> w;) step.args.push_back(w);
-  static const std::set<std::string> commands = {"probe", "train", "race", "theory"};
-  if (step.args.empty() || !commands.count(step.args.front()))
+  if (step.args.empty() || !is_runnable_command(step.args.front()))
     throw ConfigError(where + ".args must start with probe | train | race | theory");
   for (const auto& a : step.args)
     if (a == "--out" || a.rfind("--out=", 0) == 0 || a == "--resume")
@@ -68,13 +69,7 @@ std::string ReproStep::command_line() const {
 }
 
 ReproPlan parse_repro_plan(const std::string& text, const std::string& source) {
-  toml::table doc;
-  try {
-    doc = toml::parse(text, source);
-  } catch (const toml::parse_error& e) {
-    throw ConfigError(fmt::format("{}:{}: TOML syntax error: {}", source, e.source().begin.line,
-                                  e.description()));
-  }
+  const toml::table doc = parse_toml_document(text, source);
   check_keys(doc, {"paper", "title", "claim", "step"}, source, "paper, title, claim, [[step]]");
   ReproPlan plan;
   plan.paper = required_string(doc, "paper", source);
@@ -96,13 +91,7 @@ ReproPlan parse_repro_plan(const std::string& text, const std::string& source) {
 }
 
 ReproPlan load_repro_plan(const std::string& path) {
-  std::string text;
-  try {
-    text = read_file(path);
-  } catch (const DataError&) {
-    throw ConfigError("cannot read reproduction plan " + path);
-  }
-  return parse_repro_plan(text, path);
+  return parse_repro_plan(read_config_text(path, "reproduction plan"), path);
 }
 
 bool repro_step_done(const std::string& repro_dir, const ReproStep& step) {

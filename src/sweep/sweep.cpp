@@ -2,7 +2,6 @@
 
 #include <filesystem>
 #include <map>
-#include <set>
 #include <algorithm>
 #include <sstream>
 
@@ -10,6 +9,7 @@
 #include <toml++/toml.h>
 
 #include "config/spec_io.h"
+#include "config/toml_document.h"
 #include "core/atomic_file.h"
 #include "core/error.h"
 
@@ -83,13 +83,7 @@ std::vector<SweepCell> SweepGrid::cells() const {
 }
 
 SweepGrid parse_sweep_grid(const std::string& text, const std::string& source) {
-  toml::table doc;
-  try {
-    doc = toml::parse(text, source);
-  } catch (const toml::parse_error& e) {
-    throw ConfigError(fmt::format("{}:{}: TOML syntax error: {}", source, e.source().begin.line,
-                                  e.description()));
-  }
+  const toml::table doc = parse_toml_document(text, source);
   SweepGrid g;
   for (const auto& [k, node] : doc) {
     const std::string key(k.str());
@@ -124,21 +118,18 @@ SweepGrid parse_sweep_grid(const std::string& text, const std::string& source) {
       throw ConfigError(source + ": unknown key '" + key + "'; allowed: command, [fixed], [grid]");
     }
   }
-  static const std::set<std::string> commands = {"probe", "train", "race", "theory"};
-  if (g.command.empty() || !commands.count(g.command.front()))
+  if (g.command.empty() || !is_runnable_command(g.command.front()))
     throw ConfigError(source + ": command must be one of probe | train | race | theory <name>");
   if (g.grid.empty()) throw ConfigError(source + ": [grid] needs at least one list of values");
   return g;
 }
 
+bool is_runnable_command(const std::string& name) {
+  return name == "probe" || name == "train" || name == "race" || name == "theory";
+}
+
 SweepGrid load_sweep_grid(const std::string& path) {
-  std::string text;
-  try {
-    text = read_file(path);
-  } catch (const DataError&) {
-    throw ConfigError("cannot read grid file " + path);
-  }
-  return parse_sweep_grid(text, path);
+  return parse_sweep_grid(read_config_text(path, "grid file"), path);
 }
 
 std::pair<size_t, size_t> parse_shard(const std::string& text) {

@@ -37,6 +37,9 @@ struct SweepGrid {
   std::vector<SweepCell> cells() const;  // cartesian product, last key fastest
 };
 
+// The sigprop commands a sweep cell or a reproduction step may run: probe, train, race, theory.
+bool is_runnable_command(const std::string& name);
+
 // Parses GRID.toml; throws ConfigError naming the file and key.
 SweepGrid parse_sweep_grid(const std::string& text, const std::string& source);
 SweepGrid load_sweep_grid(const std::string& path);
