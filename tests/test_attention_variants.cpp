@@ -6,6 +6,7 @@
 #include "config/presets.h"
 #include "config/spec_io.h"
 #include "core/error.h"
+#include "model/attention/fused_softmax.h"
 #include "model/attention/variants.h"
 #include "model/block.h"
 #include "model/transformer.h"
@@ -127,4 +128,47 @@ TEST(Variants, EveryPresetBuildsAndRuns) {
     auto out = model->forward(torch::randint(0, s.vocab_size, {2, 16}, torch::kLong));
     EXPECT_TRUE(torch::isfinite(out).all().item<bool>()) << name;
   }
+}
+
+// The fused kernel against its definition: for every softmax-form variant, the same output,
+// attention matrix and gradient with respect to the packed projections as the chain of tensor
+// ops (float64, so any difference is a bug rather than rounding). Two sequences, three heads,
+// d_k != d_v, so a wrong stride or head offset shows.
+TEST(Variants, FusedSoftmaxAttentionMatchesItsDefinition) {
+  const int64_t B = 2, T = 7, H = 3, dk = 4, dv = 5;
+  int checked = 0;
+  for (bool causal : {true, false}) {
+    for (const char* name : {"softmax", "shaped", "gap_removed", "espa", "uspa", "uniform"}) {
+      auto spec = spec_with({causal ? "causal=true" : "causal=false",
+                             std::string("attention=") + name, "heads=3", "width=15", "d_k=4"});
+      auto matrix = make_attention_matrix(spec.attention, {spec, 1});
+      const auto form = matrix->softmax_form(T, torch::kDouble);
+      if (std::string(name) == "uniform") {  // input-independent: no softmax form
+        EXPECT_FALSE(form.has_value());
+        continue;
+      }
+      ASSERT_TRUE(form.has_value()) << name;
+      torch::manual_seed(3);
+      auto qkv = torch::randn({B, T, H * (2 * dk + dv)}, torch::kDouble).requires_grad_();
+      auto gy = torch::randn({B, T, H * dv}, torch::kDouble);
+      ASSERT_TRUE(fused_attention_supported(qkv));
+      torch::Tensor A_fused;
+      auto y = fused_softmax_attention(qkv, H, dk, dv, *form, &A_fused);
+      auto grad_fused = torch::autograd::grad({y}, {qkv}, {gy})[0];
+
+      auto parts = qkv.split_with_sizes({H * dk, H * dk, H * dv}, -1);
+      auto heads = [&](const torch::Tensor& t, int64_t d) {
+        return t.view({B, T, H, d}).transpose(1, 2);
+      };
+      auto A = matrix->forward(heads(parts[0], dk), heads(parts[1], dk));
+      auto y_ref = torch::matmul(A, heads(parts[2], dv)).transpose(1, 2).reshape({B, T, H * dv});
+      auto grad_ref = torch::autograd::grad({y_ref}, {qkv}, {gy})[0];
+
+      EXPECT_LT(max_abs(y - y_ref), 1e-12) << name << " causal " << causal;
+      EXPECT_LT(max_abs(A_fused - A.detach()), 1e-12) << name << " causal " << causal;
+      EXPECT_LT(max_abs(grad_fused - grad_ref), 1e-12) << name << " causal " << causal;
+      ++checked;
+    }
+  }
+  EXPECT_EQ(checked, 10);
 }

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -20,10 +21,27 @@ struct AttentionContext {
   int layer;  // 0-based block index
 };
 
+// A variant that is an affine function of one softmax with constant coefficients,
+//   A = diag(r) · softmax(s · q kᵀ + B) + C   (B, r, C independent of q and k),
+// says so through softmax_form(): self-attention then runs it through one fused kernel with its
+// own backward (model/attention/fused_softmax.h) instead of a chain of small ops.
+struct SoftmaxForm {
+  double scale = 1.0;       // s
+  bool causal = false;      // future positions at -inf before the softmax
+  torch::Tensor bias;       // B: (T, T), or undefined for none
+  torch::Tensor row_scale;  // r: (T, 1), or undefined for none
+  torch::Tensor offset;     // C: (T, T), or undefined for none
+};
+
 class AttentionMatrixImpl : public torch::nn::Module {
  public:
   // q, k: (B, H, T, d_k) -> A: (B, H, T, T)
   virtual torch::Tensor forward(const torch::Tensor& q, const torch::Tensor& k) = 0;
+  // The variant's softmax form for T tokens, or nullopt when it has none (trainable or
+  // input-independent matrices).
+  virtual std::optional<SoftmaxForm> softmax_form(int64_t /*T*/, const torch::TensorOptions&) {
+    return std::nullopt;
+  }
 };
 using AttentionMatrix = std::shared_ptr<AttentionMatrixImpl>;
 
@@ -46,7 +64,9 @@ torch::Tensor causal_mask(int64_t T, const torch::Device& device);
 torch::Tensor uniform_attention_matrix(int64_t T, bool causal, const torch::TensorOptions& options);
 // Logits `scale` q k^T, future positions at -inf when causal.
 torch::Tensor scaled_logits(const torch::Tensor& q, const torch::Tensor& k, double scale, bool causal);
-// Scaled dot-product logits q k^T / sqrt(d_k), future positions at -inf when causal.
-torch::Tensor attention_logits(const torch::Tensor& q, const torch::Tensor& k, bool causal);
+// A = diag(r) softmax(s q k^T + B) + C by plain tensor ops: the definition of a SoftmaxForm, and
+// the path on devices and dtypes the fused kernel does not cover. (B, H, T, T).
+torch::Tensor softmax_form_matrix(const SoftmaxForm& form, const torch::Tensor& q,
+                                  const torch::Tensor& k);
 
 }  // namespace sigprop

@@ -67,8 +67,14 @@ torch::Tensor scaled_logits(const torch::Tensor& q, const torch::Tensor& k, doub
   return logits;  // (B, H, T, T)
 }
 
-torch::Tensor attention_logits(const torch::Tensor& q, const torch::Tensor& k, bool causal) {
-  return scaled_logits(q, k, 1.0 / std::sqrt(static_cast<double>(q.size(-1))), causal);
+torch::Tensor softmax_form_matrix(const SoftmaxForm& form, const torch::Tensor& q,
+                                  const torch::Tensor& k) {
+  auto logits = scaled_logits(q, k, form.scale, form.causal);
+  if (form.bias.defined()) logits.add_(form.bias.to(q.options()));
+  auto A = torch::softmax(logits, -1);
+  if (form.row_scale.defined()) A = A * form.row_scale.to(q.options());
+  if (form.offset.defined()) A = A + form.offset.to(q.options());
+  return A;
 }
 
 }  // namespace sigprop

@@ -10,6 +10,7 @@
 #include <fmt/format.h>
 #include <torch/torch.h>
 
+#include "core/parallel.h"
 #include "data/kjv.h"
 #include "model/transformer.h"
 #include "probe/metrics.h"
@@ -42,12 +43,16 @@ std::vector<LayerMetrics> probe_model(TransformerImpl& model, const ProbeBatch& 
   loss.backward();
 
   const double nan = std::numeric_limits<double>::quiet_NaN();
+  const double loss_value = loss.item<double>();
   std::vector<LayerMetrics> rows(spec.depth + 1);
-  for (int l = 0; l <= spec.depth; ++l) {
+  // The layers' metrics are independent small linear-algebra problems (LAPACK runs each batch of
+  // them serially): one layer per task keeps every core busy.
+  for_each_chunk(spec.depth + 1, 1, [&](int64_t layer, int64_t, int64_t) {
+    const int l = int(layer);
     LayerMetrics& r = rows[l];
     const auto& X = trace.hidden[l];
     r.layer = l;
-    r.loss = loss.item<double>();
+    r.loss = loss_value;
     r.cosine = mean_token_cosine(X);
     r.t_sim = token_similarity(X);
     r.res = collapse_residual(X);
@@ -56,7 +61,7 @@ std::vector<LayerMetrics> probe_model(TransformerImpl& model, const ProbeBatch& 
     if (l == 0) {
       r.attn_sigma1 = r.attn_sigma2 = r.attn_lambda2 = r.attn_entropy = nan;
       r.grad_q = r.grad_k = r.grad_v = r.grad_o = r.grad_mlp = nan;
-      continue;
+      return;
     }
     const auto spectrum = attention_spectrum(trace.attn[l - 1]);
     r.attn_sigma1 = spectrum.sigma1;
@@ -70,7 +75,7 @@ std::vector<LayerMetrics> probe_model(TransformerImpl& model, const ProbeBatch& 
     r.grad_o = grad_norm(block->attn->w_o);
     r.grad_mlp = block->mlp ? std::hypot(grad_norm(block->mlp->fc1), grad_norm(block->mlp->fc2))
                             : nan;
-  }
+  });
   model.zero_grad();
   return rows;
 }

@@ -20,6 +20,14 @@ class GapRemovedAttention : public AttentionMatrixImpl {
     auto A = base_->forward(q, k);  // (B, H, T, T)
     return A - uniform_attention_matrix(A.size(-2), causal_, A.options());
   }
+  // A softmax base stays a softmax form: the removed matrix joins its constant offset C.
+  std::optional<SoftmaxForm> softmax_form(int64_t T, const torch::TensorOptions& options) override {
+    auto form = base_->softmax_form(T, options);
+    if (!form) return form;
+    const auto U = uniform_attention_matrix(T, causal_, options);
+    form->offset = form->offset.defined() ? form->offset - U : -U;
+    return form;
+  }
 
  private:
   AttentionMatrix base_;

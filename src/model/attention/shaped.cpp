@@ -17,10 +17,11 @@ class ShapedAttention : public AttentionMatrixImpl {
  public:
   ShapedAttention(double tau, bool causal) : tau_(tau), causal_(causal) {}
   torch::Tensor forward(const torch::Tensor& q, const torch::Tensor& k) override {
-    const int64_t T = q.size(2);
-    auto logits = scaled_logits(q, k, 1.0 / tau_, causal_);  // (B, H, T, T)
-    const auto C = uniform_attention_matrix(T, causal_, q.options());
-    return torch::softmax(logits, -1) + (torch::eye(T, q.options()) - C);
+    return softmax_form_matrix(*softmax_form(q.size(2), q.options()), q, k);  // (B, H, T, T)
+  }
+  std::optional<SoftmaxForm> softmax_form(int64_t T, const torch::TensorOptions& options) override {
+    const auto C = uniform_attention_matrix(T, causal_, options);
+    return SoftmaxForm{1.0 / tau_, causal_, {}, {}, torch::eye(T, options) - C};
   }
 
  private:

@@ -34,10 +34,13 @@ class SpaAttention : public AttentionMatrixImpl {
     realisation(spec.max_seq);  // fail at construction, not mid-run, on a negative A_l
   }
   torch::Tensor forward(const torch::Tensor& q, const torch::Tensor& k) override {
-    const auto& r = realisation(q.size(2));
-    auto logits = torch::matmul(q, k.transpose(-2, -1)) / std::sqrt(double(q.size(-1)));
-    auto bias = r.bias.to(q.options()), scale = r.scale.to(q.options());
-    return scale * torch::softmax(logits + bias, -1);  // (B, H, T, T)
+    return softmax_form_matrix(*softmax_form(q.size(2), q.options()), q, k);  // (B, H, T, T)
+  }
+  // B_l carries the causal mask itself (log 0 = −inf above the diagonal of a causal A_l).
+  std::optional<SoftmaxForm> softmax_form(int64_t T, const torch::TensorOptions& options) override {
+    const auto& r = realisation(T);
+    return SoftmaxForm{1.0 / std::sqrt(double(spec_.key_width())), false, r.bias.to(options),
+                       r.scale.to(options), {}};
   }
 
  private:
