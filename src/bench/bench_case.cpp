@@ -22,6 +22,32 @@ BenchCase make_case(std::string id, std::string description, const std::string& 
   return c;
 }
 
+// probe --compare's defaults (seeds 0 and 1, KJV, T = 64, batch 8) on every preset.
+BenchCase probe_case(bool quick) {
+  BenchCase c;
+  c.id = "d";
+  c.kind = BenchKind::Probe;
+  c.spec.depth = quick ? 16 : 64;  // TAT's presets cannot be built below ~13 blocks
+  c.spec.width = quick ? 32 : 256;
+  c.description = quick ? "probe --compare, all presets, depth 16, width 32 (quick)"
+                        : "probe --compare, all presets, depth 64, width 256, 2 seeds";
+  c.batch = 8, c.seq = 64, c.seeds = 2;
+  return c;
+}
+
+// theory sde's default finite networks: n = 200, depth t·n = 150, the reduced sampler.
+BenchCase sde_case(bool quick) {
+  BenchCase c;
+  c.id = "e";
+  c.kind = BenchKind::Sde;
+  c.spec.width = 200;
+  c.spec.depth = quick ? 10 : 150;
+  c.networks = quick ? 64 : 4096;
+  c.description = quick ? "theory sde finite networks, 64 networks, n=200, depth 10 (quick)"
+                        : "theory sde finite networks, 4096 networks, n=200, depth 150";
+  return c;
+}
+
 }  // namespace
 
 std::vector<BenchCase> bench_cases(bool quick) {
@@ -32,6 +58,7 @@ std::vector<BenchCase> bench_cases(bool quick) {
                 {"depth=48", "width=128", "heads=4", "mlp_width=512"}, 12, 64, quick),
       make_case("c", "train step, pre-ln, 6 layers, width 384, 6 heads, T=256, batch 16", "pre-ln",
                 {"depth=6", "width=384", "heads=6", "mlp_width=1536", "max_seq=256"}, 16, 256, quick),
+      probe_case(quick), sde_case(quick),
   };
 }
 

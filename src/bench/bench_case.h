@@ -10,15 +10,23 @@
 
 namespace sigprop {
 
+// What a case times: training steps (a-c), a whole `probe --compare` (d), or the finite shaped
+// networks of `theory sde` (e).
+enum class BenchKind { Train, Probe, Sde };
+
 struct BenchCase {
-  std::string id;           // a, b, c
+  std::string id;           // a .. e
   std::string description;  // what a reader of the table needs
-  ModelSpec spec;
+  BenchKind kind = BenchKind::Train;
+  ModelSpec spec;            // Train: the model; Probe: width and depth of every preset
   int64_t batch = 0, seq = 0;
-  int warmup = 0, steps = 0;  // untimed, then timed training steps per process
+  int warmup = 0, steps = 0;  // Train: untimed, then timed training steps per process
+  int seeds = 0;              // Probe: seeds 0 .. seeds-1 of every preset
+  int64_t networks = 0;       // Sde: finite networks of width spec.width, depth spec.depth
 };
 
-// The training-step cases; `quick` shrinks the timed steps (CI smoke mode), not the models.
+// The cases of issue 7; `quick` (CI smoke mode) shrinks the timed steps of a-c and the work of d
+// and e, so that the harness runs end to end in seconds.
 std::vector<BenchCase> bench_cases(bool quick);
 const BenchCase& find_bench_case(const std::vector<BenchCase>& cases, const std::string& id);
 

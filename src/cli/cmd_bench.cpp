@@ -4,6 +4,9 @@
 #include <sys/wait.h>
 
 #include <algorithm>
+#include <cmath>
+#include <limits>
+#include <map>
 #include <filesystem>
 #include <sstream>
 
@@ -11,6 +14,8 @@
 #include <nlohmann/json.hpp>
 
 #include "bench/bench_case.h"
+#include "bench/probe_timing.h"
+#include "bench/sde_timing.h"
 #include "bench/train_timing.h"
 #include "cli/child_process.h"
 #include "cli/commands.h"
@@ -26,14 +31,15 @@ namespace sigprop::cli {
 namespace {
 
 struct BenchArgs {
-  std::string cases = "a,b,c", out = "runs/bench", python = "/usr/bin/python3", peer;
+  std::string cases = "a,b,c,d,e", out = "runs/bench", python = "/usr/bin/python3", peers;
   int repeats = 5;
   bool quick = false;
 };
 
 struct Sample {
-  double step_s = 0;  // median timed step of one process
+  double step_s = 0;   // median timed step (a-c) or the job's wall (d, e) of one process
   double rss_mib = 0;  // its peak resident memory
+  Json result;         // the process's JSON line: its times and what the agreement check reads
 };
 
 double median(std::vector<double> v) {
@@ -42,13 +48,62 @@ double median(std::vector<double> v) {
   return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
 }
 
-std::string peer_script(const std::string& given) {
-  if (given.empty()) return find_in_source_tree("bench/peer.py", "pass --peer FILE").string();
-  if (!fs::exists(given)) throw ConfigError("--peer " + given + " does not exist");
-  return given;
+const char* kind_name(BenchKind k) {
+  switch (k) {
+    case BenchKind::Train:
+      return "train";
+    case BenchKind::Probe:
+      return "probe";
+    case BenchKind::Sde:
+      return "sde";
+  }
+  return "?";
 }
 
-// Runs one side in its own process; its last JSON line holds the step times.
+// The PyTorch peer of each kind, from --peers DIR or the source tree's bench/.
+std::string peer_script(BenchKind kind, const std::string& dir) {
+  const std::string file = kind == BenchKind::Train   ? "peer.py"
+                           : kind == BenchKind::Probe ? "probe_peer.py"
+                                                      : "sde_peer.py";
+  if (dir.empty()) return find_in_source_tree("bench/" + file, "pass --peers DIR").string();
+  const fs::path path = fs::path(dir) / file;
+  if (!fs::exists(path)) throw ConfigError("--peers " + dir + " has no " + file);
+  return path.string();
+}
+
+void write_case_inputs(const std::string& dir, const BenchCase& c) {
+  switch (c.kind) {
+    case BenchKind::Train:
+      return write_bench_inputs(dir, c, 0);
+    case BenchKind::Probe:
+      return write_probe_bench_inputs(dir, c);
+    case BenchKind::Sde:
+      return write_sde_bench_inputs(dir, c);
+  }
+}
+
+// How far the two sides' results agree, in words: the same law, not the same digits, for the
+// seeded jobs (d, e); nothing for training steps (their parity is a test).
+std::string agreement(const BenchCase& c, const Json& ours, const Json& theirs) {
+  if (c.kind == BenchKind::Sde)
+    return fmt::format("final mean rho {:.4f} vs {:.4f}", ours.at("final_rho_mean").get<double>(),
+                       theirs.at("final_rho_mean").get<double>());
+  if (c.kind != BenchKind::Probe) return "";
+  // Mean final-layer cosine per preset (over seeds) on each side; the largest gap.
+  std::map<std::string, std::pair<double, double>> sum;
+  std::map<std::string, int> count;
+  for (const auto& r : ours.at("rows")) sum[r.at("preset")].first += r.at("cosine").get<double>(), ++count[r.at("preset")];
+  for (const auto& r : theirs.at("rows")) sum[r.at("preset")].second += r.at("cosine").get<double>();
+  double worst = 0;
+  std::string where;
+  for (const auto& [preset, s] : sum) {
+    const double gap = std::abs(s.first - s.second) / count[preset];
+    if (gap >= worst) worst = gap, where = preset;
+  }
+  return fmt::format("max |d final cosine| {:.3f} ({})", worst, where);
+}
+
+// Runs one side in its own process; its last JSON line with "seconds" holds the times.
 Sample run_side(const std::vector<std::string>& argv, const std::string& log) {
   const pid_t pid = spawn_process(argv, log, 0);
   int status = 0;
@@ -59,17 +114,19 @@ Sample run_side(const std::vector<std::string>& argv, const std::string& log) {
   std::istringstream lines(text);
   Json result;
   for (std::string line; std::getline(lines, line);)
-    if (line.rfind("{\"seconds\"", 0) == 0) result = Json::parse(line);
+    if (line.rfind('{', 0) == 0) {
+      auto j = Json::parse(line, nullptr, /*allow_exceptions=*/false);
+      if (j.is_object() && j.contains("seconds")) result = j;
+    }
   if (child_exit_code(status) != 0 || result.is_null())
     throw DataError(fmt::format("benchmark side `{}` failed (exit {}); the end of its output:\n{}",
                                 argv.front(), child_exit_code(status),
                                 text.substr(text.size() > 1500 ? text.size() - 1500 : 0)));
-  return {median(result.at("seconds").get<std::vector<double>>()), usage.ru_maxrss / 1024.0};
+  return {median(result.at("seconds").get<std::vector<double>>()), usage.ru_maxrss / 1024.0, result};
 }
 
 void run(const BenchArgs& a) {
   if (a.repeats < 1) throw ConfigError("--repeats must be >= 1");
-  const std::string peer = peer_script(a.peer);
   if (!fs::exists(a.python)) throw ConfigError("--python " + a.python + " does not exist (apt install python3-torch)");
   const auto cases = bench_cases(a.quick);
   std::vector<BenchCase> chosen;
@@ -83,16 +140,22 @@ void run(const BenchArgs& a) {
              threads, std::getenv("OPENBLAS_CORETYPE") ? std::getenv("OPENBLAS_CORETYPE") : "(unset)",
              sgemm, a.repeats, a.quick ? " (quick: 2 timed steps, not for quoting)" : "");
   Json rows = Json::array();
-  std::string csv = "case,description,sigprop_step_ms,pytorch_step_ms,ratio,sigprop_tokens_per_s,"
-                    "pytorch_tokens_per_s,sigprop_gflops,sgemm_fraction,sigprop_rss_mib,pytorch_rss_mib\n";
+  std::string csv = "case,description,unit,sigprop_time,pytorch_time,ratio,sigprop_tokens_per_s,"
+                    "pytorch_tokens_per_s,sigprop_gflops,sgemm_fraction,sigprop_rss_mib,"
+                    "pytorch_rss_mib,agreement\n";
   for (const auto& c : chosen) {
     const std::string dir = folder.path("case-" + c.id);
     fs::create_directories(dir);
-    write_bench_inputs(dir, c, 0);
+    write_case_inputs(dir, c);
+    const std::string peer = peer_script(c.kind, a.peers);
+    const bool train = c.kind == BenchKind::Train;
+    const double unit = train ? 1e3 : 1.0;  // ms per step, or seconds per job
+    const char* unit_name = train ? "ms/step" : "s/job";
     std::vector<Sample> ours, theirs;
     for (int r = 0; r < a.repeats; ++r) {  // A/B, then B/A: drift in the machine hits both sides
       const auto run_ours = [&] {
-        ours.push_back(run_side({"/proc/self/exe", "bench-worker", dir}, fmt::format("{}/sigprop-{}.log", dir, r)));
+        ours.push_back(run_side({"/proc/self/exe", "bench-worker", kind_name(c.kind), dir},
+                                fmt::format("{}/sigprop-{}.log", dir, r)));
       };
       const auto run_theirs = [&] {
         theirs.push_back(run_side({a.python, peer, dir, std::to_string(threads)},
@@ -100,8 +163,8 @@ void run(const BenchArgs& a) {
       };
       if (r % 2 == 0) run_ours(), run_theirs();
       else run_theirs(), run_ours();
-      fmt::print("  case {} repeat {}/{}: sigprop {:.2f} ms, pytorch {:.2f} ms\n", c.id, r + 1, a.repeats,
-                 1e3 * ours.back().step_s, 1e3 * theirs.back().step_s);
+      fmt::print("  case {} repeat {}/{}: sigprop {:.2f} {}, pytorch {:.2f} {}\n", c.id, r + 1,
+                 a.repeats, unit * ours.back().step_s, unit_name, unit * theirs.back().step_s, unit_name);
       std::fflush(stdout);
     }
     const auto med = [](const std::vector<Sample>& s, double Sample::*field) {
@@ -110,33 +173,45 @@ void run(const BenchArgs& a) {
       return median(v);
     };
     const double ours_s = med(ours, &Sample::step_s), theirs_s = med(theirs, &Sample::step_s);
-    const double tokens = double(c.batch * c.seq);
-    const double gflops = training_flops_per_token(c.spec, c.seq) * tokens / ours_s / 1e9;
-    const Json row = {{"case", c.id}, {"description", c.description},
-                      {"sigprop_step_ms", 1e3 * ours_s}, {"pytorch_step_ms", 1e3 * theirs_s},
+    // Throughput columns belong to the training steps only.
+    const double nan = std::numeric_limits<double>::quiet_NaN();
+    const double tokens = train ? double(c.batch * c.seq) : nan;
+    const double gflops = train ? training_flops_per_token(c.spec, c.seq) * tokens / ours_s / 1e9 : nan;
+    const std::string agree = agreement(c, ours.back().result, theirs.back().result);
+    const Json row = {{"case", c.id}, {"description", c.description}, {"unit", unit_name},
+                      {"sigprop_time", unit * ours_s}, {"pytorch_time", unit * theirs_s},
                       {"ratio", theirs_s / ours_s}, {"sigprop_tokens_per_s", tokens / ours_s},
                       {"pytorch_tokens_per_s", tokens / theirs_s}, {"sigprop_gflops", gflops},
                       {"sgemm_fraction", gflops / sgemm},
                       {"sigprop_rss_mib", med(ours, &Sample::rss_mib)},
-                      {"pytorch_rss_mib", med(theirs, &Sample::rss_mib)}};
+                      {"pytorch_rss_mib", med(theirs, &Sample::rss_mib)}, {"agreement", agree}};
     rows.push_back(row);
-    csv += fmt::format("{},\"{}\",{:.3f},{:.3f},{:.3f},{:.0f},{:.0f},{:.2f},{:.3f},{:.0f},{:.0f}\n", c.id,
-                       c.description, 1e3 * ours_s, 1e3 * theirs_s, theirs_s / ours_s, tokens / ours_s,
-                       tokens / theirs_s, gflops, gflops / sgemm, med(ours, &Sample::rss_mib),
-                       med(theirs, &Sample::rss_mib));
+    csv += fmt::format("{},\"{}\",{},{:.3f},{:.3f},{:.3f},{:.0f},{:.0f},{:.2f},{:.3f},{:.0f},{:.0f},\"{}\"\n",
+                       c.id, c.description, unit_name, unit * ours_s, unit * theirs_s,
+                       theirs_s / ours_s, tokens / ours_s, tokens / theirs_s, gflops, gflops / sgemm,
+                       med(ours, &Sample::rss_mib), med(theirs, &Sample::rss_mib), agree);
   }
 
-  fmt::print("\n{:<5}{:>13}{:>13}{:>9}{:>12}{:>9}{:>9}{:>10}{:>10}  {}\n", "case", "sigprop ms",
-             "pytorch ms", "ratio", "tokens/s", "GFLOP/s", "of SGEMM", "RSS ours", "RSS peer",
+  // NaN where a column does not apply: "-" here, null in run.json.
+  const auto number = [](double v, const char* spec) {
+    return std::isfinite(v) ? fmt::format(fmt::runtime(spec), v) : std::string("-");
+  };
+  fmt::print("\n{:<5}{:>10}{:>10}{:>8}{:>9}{:>12}{:>9}{:>9}{:>10}{:>10}  {}\n", "case", "sigprop",
+             "pytorch", "unit", "ratio", "tokens/s", "GFLOP/s", "of SGEMM", "RSS ours", "RSS peer",
              "workload");
-  for (const auto& r : rows)
-    fmt::print("{:<5}{:>13.2f}{:>13.2f}{:>8.2f}x{:>12.0f}{:>9.1f}{:>8.0f}%{:>7.0f}MiB{:>7.0f}MiB  {}\n",
-               r["case"].get<std::string>(), r["sigprop_step_ms"].get<double>(),
-               r["pytorch_step_ms"].get<double>(), r["ratio"].get<double>(),
-               r["sigprop_tokens_per_s"].get<double>(), r["sigprop_gflops"].get<double>(),
-               100 * r["sgemm_fraction"].get<double>(), r["sigprop_rss_mib"].get<double>(),
-               r["pytorch_rss_mib"].get<double>(), r["description"].get<std::string>());
-  fmt::print("ratio = PyTorch step time / sigprop step time (> 1: sigprop faster); medians over {} "
+  for (const auto& r : rows) {
+    fmt::print("{:<5}{:>10.2f}{:>10.2f}{:>8}{:>8.2f}x{:>12}{:>9}{:>9}{:>7.0f}MiB{:>7.0f}MiB  {}\n",
+               r["case"].get<std::string>(), r["sigprop_time"].get<double>(),
+               r["pytorch_time"].get<double>(), r["unit"].get<std::string>(),
+               r["ratio"].get<double>(), number(r["sigprop_tokens_per_s"].get<double>(), "{:.0f}"),
+               number(r["sigprop_gflops"].get<double>(), "{:.1f}"),
+               number(100 * r["sgemm_fraction"].get<double>(), "{:.0f}%"),
+               r["sigprop_rss_mib"].get<double>(), r["pytorch_rss_mib"].get<double>(),
+               r["description"].get<std::string>());
+    if (!r["agreement"].get<std::string>().empty())
+      fmt::print("{:<5}  agreement: {}\n", "", r["agreement"].get<std::string>());
+  }
+  fmt::print("ratio = PyTorch time / sigprop time (> 1: sigprop faster); medians over {} "
              "processes per side.\n", a.repeats);
   Json meta = run_metadata("bench");
   meta["sgemm_gflops"] = sgemm;
@@ -154,20 +229,28 @@ void run(const BenchArgs& a) {
 void add_bench_command(CLI::App& app) {
   static BenchArgs args;
   auto* cmd = app.add_subcommand("bench", "Time sigprop against its PyTorch peer on the same work");
-  cmd->add_option("--cases", args.cases, "comma-separated cases: a, b, c")->capture_default_str();
+  cmd->add_option("--cases", args.cases, "comma-separated cases: a, b, c (training steps), d (probe), e (SDE networks)")
+      ->capture_default_str();
   cmd->add_option("--repeats", args.repeats, "processes per side (alternating)")->capture_default_str();
   cmd->add_flag("--quick", args.quick, "2 timed steps per process: checks the harness, not for quoting");
   cmd->add_option("--out", args.out, "output folder (replaced whole)")->capture_default_str();
   cmd->add_option("--python", args.python, "the Python with torch")->capture_default_str();
-  cmd->add_option("--peer", args.peer, "the PyTorch peer script (default bench/peer.py)");
+  cmd->add_option("--peers", args.peers,
+                  "folder of the PyTorch peers peer.py, probe_peer.py, sde_peer.py (default bench/)");
   cmd->callback([] { run(args); });
 
-  static std::string worker_dir;
+  static std::string worker_kind, worker_dir;
   auto* worker = app.add_subcommand("bench-worker", "")->group("");  // hidden: sigprop's side of bench
+  worker->add_option("kind", worker_kind, "train | probe | sde")
+      ->required()
+      ->check(CLI::IsMember({"train", "probe", "sde"}));
   worker->add_option("dir", worker_dir, "case folder")->required();
   worker->callback([] {
-    const auto seconds = time_train_steps(worker_dir, torch::kCPU);
-    fmt::print("{}\n", Json{{"seconds", seconds}}.dump());
+    Json result;
+    if (worker_kind == "probe") result = time_probe(worker_dir);
+    else if (worker_kind == "sde") result = time_sde(worker_dir);
+    else result = {{"seconds", time_train_steps(worker_dir, torch::kCPU)}};
+    fmt::print("{}\n", result.dump());
   });
 }
 

@@ -5,6 +5,8 @@ Reads DIR/spec.json (sigprop's resolved config) and DIR/inputs.pt (parameters by
 plus "input" and "target"), runs one forward and backward of the training loss, and writes
 DIR/reference.pt: "output", "loss" and "grad.<name>" for every parameter.
 The model is written from the equations (model/block.h), not translated from the C++.
+bench/peer.py and bench/probe_peer.py import it: `initialise` draws sigprop's init from the spec,
+and `Transformer.forward(idx, trace)` records what sigprop's probe measures.
 """
 import json
 import math
@@ -79,6 +81,18 @@ def make_norm(m):
     return RMSNorm(m["width"]) if m["norm_kind"] == "rmsnorm" else nn.LayerNorm(m["width"], eps=1e-5)
 
 
+class ValueSkipInit(nn.Module):
+    """Value-SkipInit (paper 001): A <- alpha I + beta A, trainable, alpha = 1, beta = 0 at init."""
+
+    def __init__(self):
+        super().__init__()
+        self.alpha = nn.Parameter(torch.ones(1))
+        self.beta = nn.Parameter(torch.zeros(1))
+
+    def forward(self, a):
+        return self.alpha * torch.eye(a.shape[-1]) + self.beta * a
+
+
 class Attention(nn.Module):
     def __init__(self, m, layer):
         super().__init__()
@@ -89,10 +103,19 @@ class Attention(nn.Module):
         self.w_v = nn.Linear(d, d, bias=False)
         self.w_o = nn.Linear(d, d, bias=False)
         self.causal, self.variant, self.m, self.layer = m["causal"], m["attention"], m, layer
-        assert self.variant in ("softmax", "uniform", "gap_removed", "shaped", "espa", "uspa")
-        assert self.variant != "gap_removed" or m["attention_base"] == "softmax"
+        assert self.variant in ("softmax", "uniform", "gap_removed", "shaped", "espa", "uspa",
+                                "value_skipinit")
+        # gap_removed and value_skipinit modify the matrix named by attention_base; random_markov's
+        # logits are a buffer, which inputs.pt (parameters only) does not carry.
+        self.base = self.variant
+        if self.variant in ("gap_removed", "value_skipinit"):
+            self.base = m["attention_base"]
+            assert self.base in ("softmax", "uniform"), self.base
+        if self.variant == "value_skipinit":
+            self.matrix = ValueSkipInit()  # parameters "attn.matrix.alpha", "attn.matrix.beta"
 
-    def forward(self, x):
+    def forward(self, x, trace=None):
+        """trace: a dict whose "attn" list receives this block's A, detached: (B, H, T, T)."""
         B, T, d = x.shape
         q = self.w_q(x).view(B, T, self.h, self.dk).transpose(1, 2)
         k = self.w_k(x).view(B, T, self.h, self.dk).transpose(1, 2)
@@ -101,7 +124,7 @@ class Attention(nn.Module):
             logits = q @ k.transpose(-2, -1) / (self.m["shaped_tau0"] * math.sqrt(d * self.dk))
         else:
             logits = q @ k.transpose(-2, -1) / math.sqrt(self.dk)
-        if self.variant == "uniform":
+        if self.base == "uniform":
             logits = torch.zeros_like(logits)
         scale = 1.0
         if self.variant in ("espa", "uspa"):  # A = D softmax(logits + log(D^-1 A_l))
@@ -117,6 +140,10 @@ class Attention(nn.Module):
             a = a - uniform_matrix(T, self.causal)
         if self.variant == "shaped":
             a = a + torch.eye(T) - uniform_matrix(T, self.causal)
+        if self.variant == "value_skipinit":
+            a = self.matrix(a)
+        if trace is not None:
+            trace["attn"].append(a.detach())
         return self.w_o((a @ v).transpose(1, 2).reshape(B, T, d))
 
 
@@ -172,9 +199,9 @@ class Block(nn.Module):
     def remove(self, y, where):  # paper 000: Y <- (I - tau Pi) Y
         return y - self.tau * y.mean(1, keepdim=True) if self.sim in (where, "both") else y
 
-    def forward(self, x):
+    def forward(self, x, trace=None):
         pre, post = self.place == "pre", self.place == "post"
-        h = self.res(x, self.remove(self.attn(self.ln_1(x) if pre else x), "attention"))
+        h = self.res(x, self.remove(self.attn(self.ln_1(x) if pre else x, trace), "attention"))
         if post:
             h = self.ln_1(h)
         if self.mlp is None:
@@ -196,15 +223,59 @@ class Transformer(nn.Module):
             self.ln_f = make_norm(m)
         self.head = nn.Linear(m["width"], m["vocab_size"], bias=False)
 
-    def forward(self, idx):
+    def forward(self, idx, trace=None):
+        """trace: {"hidden": [], "attn": []} receives the input to block 1 and each block's
+        output (L+1 tensors (B, T, d), in the graph) and each block's A (L, detached)."""
         x = self.wte(idx)
         if self.m["positional"] == "learned":
             x = x + self.wpe(torch.arange(idx.shape[1]))
+        if trace is not None:
+            trace["hidden"].append(x)
         for b in self.blocks:
-            x = b(x)
+            x = b(x, trace)
+            if trace is not None:
+                trace["hidden"].append(x)
         if self.m["norm"] == "pre":
             x = self.ln_f(x)
         return self.head(x)
+
+
+def initialise(model):
+    """sigprop's initialisation (model/init.h) from the spec keys: block weights by model.init,
+    biases 0, W_Q = 0 when zero_queries, embeddings N(0, 1), head N(0, 1/d); norms and
+    Value-SkipInit's alpha = 1, beta = 0 keep their construction values. Drawn in init.cpp's order,
+    after a construction that used as many random numbers as sigprop's, so after
+    torch.manual_seed(s) it happens to give sigprop's weights for seed s; callers rely only on
+    equality in law."""
+    m = model.m
+
+    def init_weight(w):
+        fan_out, fan_in = w.shape
+        if m["init"] == "normal":
+            nn.init.normal_(w, 0.0, m["init_std"])
+        elif m["init"] == "xavier":
+            nn.init.xavier_normal_(w)
+        elif m["init"] == "orthogonal":  # scaled orthogonal (DKS/TAT, paper 001): norm-preserving
+            nn.init.orthogonal_(w, math.sqrt(max(1.0, fan_in / fan_out)))
+        else:
+            assert m["init"] == "lecun", m["init"]
+            nn.init.normal_(w, 0.0, 1.0 / math.sqrt(fan_in))
+
+    with torch.no_grad():
+        for b in model.blocks:
+            layers = [b.attn.w_q, b.attn.w_k, b.attn.w_v, b.attn.w_o]
+            if b.mlp is not None:
+                layers += [b.mlp.fc1, b.mlp.fc2]
+            for lin in layers:
+                init_weight(lin.weight)
+                if lin.bias is not None:
+                    nn.init.zeros_(lin.bias)
+            if m["zero_queries"]:  # uniform attention at init (papers 001, 002)
+                nn.init.zeros_(b.attn.w_q.weight)
+        nn.init.normal_(model.wte.weight, 0.0, 1.0)
+        if m["positional"] == "learned":
+            nn.init.normal_(model.wpe.weight, 0.0, 1.0)
+        nn.init.normal_(model.head.weight, 0.0, 1.0 / math.sqrt(m["width"]))
 
 
 def main(folder):
