@@ -1,7 +1,8 @@
 """The PyTorch peer of `sigprop probe` (bench case d): for each (seed, preset) it builds the model
 at initialisation, runs one forward recording every hidden state X_l and attention matrix, one
-backward of the training loss, and computes sigprop's per-layer metrics (src/probe/metrics.h) the
-same way: float64 copies, the same reductions, the same SVDs and eigenvalues.
+backward of the training loss, and computes sigprop's per-layer metrics (src/probe/metrics.h) by
+their textbook definitions: float64 copies, the same reductions, singular values by SVD (sigprop
+gets the same σ's from eigenvalues of Gram matrices, a cheaper route; docs/performance.md).
 
 Usage: /usr/bin/python3 bench/probe_peer.py CASE_DIR THREADS
 Reads CASE_DIR/probe.json ({"runs": [{"preset", "seed", "model"}, ...]} in sigprop's run order)

@@ -35,11 +35,14 @@ TEST(Bench, CasesMatchTheIssue) {
 
 TEST(Bench, QuickModeRunsBothSidesAndWritesTheTable) {
   const fs::path out = temp_dir("bench") / "out";
-  const auto r = run_cli("bench --quick --repeats 1 --cases a --out " + out.string());
+  const auto r = run_cli("bench --quick --repeats 1 --cases a,d,e --out " + out.string());
   ASSERT_EQ(r.code, 0) << r.output;
   const std::string csv = read_file((out / "bench.csv").string());
-  EXPECT_NE(csv.find("\na,"), std::string::npos) << csv;
+  for (const char* row : {"\na,", "\nd,", "\ne,"}) EXPECT_NE(csv.find(row), std::string::npos) << csv;
   EXPECT_NE(r.output.find("ratio"), std::string::npos) << r.output;
+  // The seeded jobs report how far the two sides agree (same law, not the same digits).
+  EXPECT_NE(r.output.find("max |d final cosine|"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("final mean rho"), std::string::npos) << r.output;
 }
 
 TEST(Bench, UnknownCaseIsRejectedBeforeAnythingIsWritten) {
