@@ -92,8 +92,8 @@ TEST(Variants, ValueSkipInitIsIdentityAtInitAndLearns) {
 TEST(Variants, SimilarityRemovalZeroesTokenSimilarity) {
   auto y = (torch::randn({3, 10, 8}) + 2.0).requires_grad_();
   auto out = remove_similarity(y, 1.0);
-  EXPECT_LT(token_similarity(out.detach()), 1e-12);
-  EXPECT_GT(token_similarity(y.detach()), 0.5);
+  EXPECT_LT(token_metrics(out.detach()).t_sim, 1e-12);
+  EXPECT_GT(token_metrics(y.detach()).t_sim, 0.5);
   auto g = torch::randn_like(out);
   (out * g).sum().backward();
   // d/dY of <G, (I - Π) Y> = (I - Π) G: flows, minus its mean token.
@@ -113,7 +113,7 @@ TEST(Variants, SimilarityRemovalInBlockKeepsPostNormDistinct) {
     ForwardTrace trace;
     torch::NoGradGuard g;
     model->forward(torch::randn({2, 24, 64}), &trace);
-    return mean_token_cosine(trace.hidden.back());
+    return token_metrics(trace.hidden.back()).cosine;
   };
   EXPECT_GT(rows("post-ln"), 0.95);
   EXPECT_LT(rows("post-ln-simremove"), 0.2);

@@ -8,9 +8,12 @@ using namespace sigprop;
 
 TEST(Metrics, IdenticalTokensAreCollapsed) {
   auto x = torch::randn({1, 1, 16}).expand({2, 10, 16}).contiguous();  // X = 1 x^T
-  EXPECT_NEAR(mean_token_cosine(x), 1.0, 1e-12);
-  EXPECT_NEAR(token_similarity(x), 1.0, 1e-12);
-  EXPECT_NEAR(collapse_residual(x), 0.0, 1e-7);
+  const auto m = token_metrics(x);
+  EXPECT_NEAR(m.cosine, 1.0, 1e-12);
+  EXPECT_NEAR(m.t_sim, 1.0, 1e-12);
+  EXPECT_NEAR(m.res, 0.0, 1e-7);
+  EXPECT_NEAR(m.stable_rank, 1.0, 1e-9);
+  EXPECT_NEAR(m.gram_stable_rank, 1.0, 1e-9);
   EXPECT_NEAR(stable_rank(x), 1.0, 1e-9);
 }
 
@@ -20,15 +23,25 @@ TEST(Metrics, OrthonormalRowsHaveFullStableRank) {
   auto x = q.t().unsqueeze(0);                                                      // (1, T, d)
   EXPECT_NEAR(stable_rank(x), double(T), 1e-9);
   EXPECT_NEAR(gram_stable_rank(x), double(T), 1e-9);
-  EXPECT_NEAR(mean_token_cosine(x), 0.0, 1e-12);
+  const auto m = token_metrics(x);
+  EXPECT_NEAR(m.stable_rank, double(T), 1e-9);
+  EXPECT_NEAR(m.gram_stable_rank, double(T), 1e-9);
+  EXPECT_NEAR(m.cosine, 0.0, 1e-12);
+  // More tokens than features (T > d): the ranks come from the d x d Gram instead.
+  const auto wide = token_metrics(x.transpose(1, 2));
+  EXPECT_NEAR(wide.stable_rank, double(T), 1e-9);
+  EXPECT_NEAR(wide.gram_stable_rank, double(T), 1e-9);
 }
 
 TEST(Metrics, TokenSimilarityIsMeanEnergyFraction) {
   // t_sim = T |x̄|^2 / |X|_F^2, checked against a direct computation on a fixed matrix.
   auto x = torch::tensor({{1.0, 0.0}, {1.0, 2.0}, {-1.0, 1.0}}, torch::kDouble).unsqueeze(0);
   const double mean0 = 1.0 / 3, mean1 = 1.0, frob2 = 1 + 1 + 4 + 1 + 1;
-  EXPECT_NEAR(token_similarity(x), 3 * (mean0 * mean0 + mean1 * mean1) / frob2, 1e-12);
-  EXPECT_NEAR(collapse_residual(x), std::sqrt(1 - 3 * (mean0 * mean0 + mean1 * mean1) / frob2), 1e-12);
+  const auto m = token_metrics(x);
+  EXPECT_NEAR(m.t_sim, 3 * (mean0 * mean0 + mean1 * mean1) / frob2, 1e-12);
+  EXPECT_NEAR(m.res, std::sqrt(1 - 3 * (mean0 * mean0 + mean1 * mean1) / frob2), 1e-12);
+  // Cosines of the three token pairs: (0,1) 1/√5, (0,2) -1/√2, (1,2) 1/√10.
+  EXPECT_NEAR(m.cosine, (1 / std::sqrt(5.0) - 1 / std::sqrt(2.0) + 1 / std::sqrt(10.0)) / 3, 1e-12);
 }
 
 TEST(Metrics, GramStableRankUsesFourthPowers) {
@@ -36,6 +49,7 @@ TEST(Metrics, GramStableRankUsesFourthPowers) {
   auto x = torch::tensor({{2.0, 0.0}, {0.0, 1.0}}, torch::kDouble).unsqueeze(0);
   EXPECT_NEAR(stable_rank(x), 5.0 / 4, 1e-12);
   EXPECT_NEAR(gram_stable_rank(x), 17.0 / 16, 1e-12);
+  EXPECT_NEAR(token_metrics(x).gram_stable_rank, 17.0 / 16, 1e-12);
 }
 
 TEST(Metrics, UniformAttentionSpectrum) {
@@ -61,4 +75,18 @@ TEST(Metrics, IdentityAttentionSpectrum) {
 TEST(Metrics, NegativeAttentionHasNoEntropy) {
   auto A = (torch::eye(4, torch::kDouble) - 0.25).expand({1, 1, 4, 4});
   EXPECT_TRUE(std::isnan(attention_spectrum(A).entropy));
+}
+
+TEST(Metrics, TriangularAttentionEigenvaluesAreItsDiagonal) {
+  // A causal A is lower triangular; |λ₂| must be the second largest |diagonal entry|, as the
+  // general eigensolver gives for the same matrix with one entry above the diagonal perturbed.
+  auto A = torch::tensor({{1.0, 0.0, 0.0}, {0.3, 0.7, 0.0}, {-0.2, 0.1, 0.5}}, torch::kDouble);
+  EXPECT_NEAR(attention_spectrum(A.expand({1, 1, 3, 3})).lambda2, 0.7, 1e-15);
+  auto general = A.clone();
+  general[0][2] = 1e-9;
+  EXPECT_NEAR(attention_spectrum(general.expand({1, 1, 3, 3})).lambda2, 0.7, 1e-6);
+  const auto random = torch::rand({2, 3, 7, 7}, torch::kDouble).tril();
+  const auto ev = torch::linalg_eigvals(random.flatten(0, 1)).abs();
+  const double expected = std::get<0>(ev.sort(-1, true)).select(-1, 1).mean().item<double>();
+  EXPECT_NEAR(attention_spectrum(random).lambda2, expected, 1e-12);
 }

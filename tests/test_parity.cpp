@@ -12,9 +12,9 @@
 #include <nlohmann/json.hpp>
 
 #include "config/spec_io.h"
-#include "core/atomic_file.h"
 #include "core/tensor_dict.h"
 #include "model/transformer.h"
+#include "parity_files.h"
 
 using namespace sigprop;
 namespace fs = std::filesystem;
@@ -39,13 +39,7 @@ void check_parity(const std::string& name, const std::vector<std::string>& overr
   const auto target = torch::randint(0, spec.vocab_size, {3, 9}, torch::kLong);
 
   const fs::path dir = fs::temp_directory_path() / ("sigprop_parity_" + name);
-  fs::create_directories(dir);
-  c10::Dict<std::string, torch::Tensor> inputs;
-  for (const auto& p : model->named_parameters()) inputs.insert(p.key(), p.value().detach());
-  inputs.insert("input", input);
-  inputs.insert("target", target);
-  save_tensor_dict(dir / "inputs.pt", inputs);
-  write_file_atomic(dir / "spec.json", spec_to_json(spec).dump());
+  test::write_parity_inputs(dir, *model, input, target);
 
   const std::string cmd = std::string(SIGPROP_PYTHON) + " " + SIGPROP_TEST_DIR +
                           "/parity/reference.py " + dir.string();

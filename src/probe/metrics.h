@@ -7,20 +7,26 @@
 
 namespace sigprop {
 
-// Mean over i != j of <x_i, x_j> / (|x_i| |x_j|). Rank collapse: -> 1 (papers 000, 002).
-double mean_token_cosine(const torch::Tensor& X);
+struct TokenMetrics {
+  // Mean over i != j of <x_i, x_j> / (|x_i| |x_j|). Rank collapse: -> 1 (papers 000, 002).
+  double cosine = 0;
+  // t_sim(X) = |Π X|_F^2 / |X|_F^2 = T |x̄|^2 / |X|_F^2, Π = (1/T) 1 1^T (paper 000; METHODS'
+  // guess at its exact form). t_div = 1 - t_sim.
+  double t_sim = 0;
+  // res(X) = |X - 1 x̄^T|_F / |X|_F, distance to the collapsed matrix (Dong et al., used by 002).
+  double res = 0;
+  // sr(X) = |X|_F^2 / |X|_2^2.
+  double stable_rank = 0;
+  // sr of the Gram matrix, |X X^T|_F^2 / |X X^T|_2^2 (paper 003's code).
+  double gram_stable_rank = 0;
+};
 
-// t_sim(X) = |Π X|_F^2 / |X|_F^2 = T |x̄|^2 / |X|_F^2, Π = (1/T) 1 1^T (paper 000; METHODS' guess
-// at its exact form). t_div = 1 - t_sim.
-double token_similarity(const torch::Tensor& X);
+// Every token metric of X from one float64 copy, one Gram matrix and one eigenvalue problem per
+// batch item.
+TokenMetrics token_metrics(const torch::Tensor& X);
 
-// res(X) = |X - 1 x̄^T|_F / |X|_F, distance to the collapsed matrix (Dong et al., used by 002).
-double collapse_residual(const torch::Tensor& X);
-
-// sr(X) = |X|_F^2 / |X|_2^2.
+// The stable ranks alone (theory code asks for nothing else).
 double stable_rank(const torch::Tensor& X);
-
-// sr of the Gram matrix, |X X^T|_F^2 / |X X^T|_2^2 (paper 003's code).
 double gram_stable_rank(const torch::Tensor& X);
 
 struct AttentionSpectrum {

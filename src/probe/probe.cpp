@@ -50,14 +50,14 @@ std::vector<LayerMetrics> probe_model(TransformerImpl& model, const ProbeBatch& 
   for_each_chunk(spec.depth + 1, 1, [&](int64_t layer, int64_t, int64_t) {
     const int l = int(layer);
     LayerMetrics& r = rows[l];
-    const auto& X = trace.hidden[l];
     r.layer = l;
     r.loss = loss_value;
-    r.cosine = mean_token_cosine(X);
-    r.t_sim = token_similarity(X);
-    r.res = collapse_residual(X);
-    r.stable_rank = stable_rank(X);
-    r.gram_stable_rank = gram_stable_rank(X);
+    const auto tokens = token_metrics(trace.hidden[l]);
+    r.cosine = tokens.cosine;
+    r.t_sim = tokens.t_sim;
+    r.res = tokens.res;
+    r.stable_rank = tokens.stable_rank;
+    r.gram_stable_rank = tokens.gram_stable_rank;
     if (l == 0) {
       r.attn_sigma1 = r.attn_sigma2 = r.attn_lambda2 = r.attn_entropy = nan;
       r.grad_q = r.grad_k = r.grad_v = r.grad_o = r.grad_mlp = nan;
