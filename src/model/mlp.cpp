@@ -2,6 +2,7 @@
 
 #include <cmath>
 
+#include "model/affine.h"
 #include "theory/tat.h"
 
 namespace sigprop {
@@ -33,14 +34,17 @@ MLPImpl::MLPImpl(const ModelSpec& spec) {
 }
 
 torch::Tensor MLPImpl::forward(const torch::Tensor& x) {
-  auto h = fc1(x);
-  if (!piecewise_linear_) return fc2(torch::gelu(h));
-  if (s_pos_ == 1.0 && s_neg_ == 0.0 && gain_ == 1.0) return fc2(torch::relu(h));
+  return affine(activate(affine(x, fc1->weight, fc1->bias)), fc2->weight, fc2->bias);
+}
+
+torch::Tensor MLPImpl::activate(const torch::Tensor& h) const {
+  if (!piecewise_linear_) return torch::gelu(h);
+  if (s_pos_ == 1.0 && s_neg_ == 0.0 && gain_ == 1.0) return torch::relu(h);
   // gain (s+ max(h,0) + s- min(h,0)) = gain s+ leaky_relu(h, s-/s+) for s+ > 0: one fused kernel
   // and its own backward instead of five; leaky_relu's backward keeps its input, not its output,
   // so the scale can be applied in place.
-  if (s_pos_ > 0) return fc2(torch::leaky_relu(h, s_neg_ / s_pos_).mul_(gain_ * s_pos_));
-  return fc2(gain_ * (s_pos_ * torch::relu(h) - s_neg_ * torch::relu(-h)));
+  if (s_pos_ > 0) return torch::leaky_relu(h, s_neg_ / s_pos_).mul_(gain_ * s_pos_);
+  return gain_ * (s_pos_ * torch::relu(h) - s_neg_ * torch::relu(-h));
 }
 
 }  // namespace sigprop

@@ -15,6 +15,8 @@ struct MLPImpl : torch::nn::Module {
   torch::nn::Linear fc1{nullptr}, fc2{nullptr};
 
  private:
+  torch::Tensor activate(const torch::Tensor& h) const;  // φ
+
   // Every activation but gelu is φ(h) = gain · (s+ max(h,0) + s- min(h,0)).
   bool piecewise_linear_ = true;
   double gain_ = 1.0, s_pos_ = 1.0, s_neg_ = 0.0;

@@ -1,6 +1,7 @@
 #include "model/self_attention.h"
 
 #include "model/attention/fused_softmax.h"
+#include "model/affine.h"
 
 namespace sigprop {
 
@@ -23,15 +24,15 @@ torch::Tensor SelfAttentionImpl::forward(const torch::Tensor& x, torch::Tensor* 
   };
   // One GEMM for the three projections: a wider product runs nearer the BLAS peak than three
   // narrow ones. The weights stay three parameters, so names, init and gradients are unchanged.
-  const auto qkv = torch::linear(x, torch::cat({w_q->weight, w_k->weight, w_v->weight}));
+  const auto qkv = affine(x, torch::cat({w_q->weight, w_k->weight, w_v->weight}));
   if (auto form = matrix->softmax_form(T, x.options()); form && fused_attention_supported(qkv))
-    return w_o(fused_softmax_attention(qkv, heads, d_k, d_v, *form, attn_out));
+    return affine(fused_softmax_attention(qkv, heads, d_k, d_v, *form, attn_out), w_o->weight);
   const auto parts = qkv.split_with_sizes({heads * d_k, heads * d_k, heads * d_v}, -1);
   auto q = split(parts[0], d_k), k = split(parts[1], d_k), v = split(parts[2], d_v);
   auto A = matrix->forward(q, k);  // (B, H, T, T)
   if (attn_out) *attn_out = A.detach();
   auto y = torch::matmul(A, v).transpose(1, 2).reshape({B, T, heads * d_v});  // (B, T, d)
-  return w_o(y);
+  return affine(y, w_o->weight);
 }
 
 }  // namespace sigprop

@@ -4,6 +4,7 @@
 
 #include "core/error.h"
 #include "model/init.h"
+#include "model/affine.h"
 #include "model/norm.h"
 
 namespace sigprop {
@@ -90,7 +91,7 @@ torch::Tensor TransformerImpl::forward(const torch::Tensor& input, ForwardTrace*
   }
   if (!ln_f.is_empty()) x = ln_f.forward(x);
   switch (spec.input) {
-    case InputKind::Tokens: return head(x);                   // (B, T, V)
+    case InputKind::Tokens: return affine(x, head->weight);   // (B, T, V)
     case InputKind::Patches: return head(x.mean(1));          // (B, classes), mean pooling
     case InputKind::Raw: return x;                            // (B, T, d)
   }

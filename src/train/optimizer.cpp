@@ -1,11 +1,13 @@
 #include "train/optimizer.h"
 
+#include "train/fused_adamw.h"
+
 namespace sigprop {
 
 std::unique_ptr<torch::optim::Optimizer> make_optimizer(const TrainConfig& c,
                                                         const std::vector<torch::Tensor>& params) {
   if (c.optimizer == "adamw")
-    return std::make_unique<torch::optim::AdamW>(
+    return std::make_unique<FusedAdamW>(
         params, torch::optim::AdamWOptions(c.lr).weight_decay(c.weight_decay));
   if (c.optimizer == "adam")
     return std::make_unique<torch::optim::Adam>(

@@ -1,0 +1,16 @@
+// y = x Wᵀ + b over the last dimension, as torch::linear, with a backward that computes dx = dy W
+// and dW = dyᵀ x at once, one core each. For the products of these models (a few hundred rows
+// by 128-512 columns) two single-threaded GEMMs side by side run ~25 % faster than the same two
+// split across cores by BLAS one after the other (docs/performance.md). CPU float32 only; other
+// tensors take torch::linear.
+#pragma once
+
+#include <torch/types.h>
+
+namespace sigprop {
+
+// x: (..., in), weight: (out, in), bias: (out) or undefined -> (..., out).
+torch::Tensor affine(const torch::Tensor& x, const torch::Tensor& weight,
+                     const torch::Tensor& bias = {});
+
+}  // namespace sigprop
