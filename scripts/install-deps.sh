@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian packages sigprop needs. Idempotent: skips apt when all are present.
 set -euo pipefail
-pkgs=(build-essential cmake libtorch-dev libopenblas0-openmp libblas-dev libcli11-dev libtomlplusplus-dev
+pkgs=(build-essential cmake libtorch-dev libopenblas0-openmp libblas-dev libtcmalloc-minimal4 libcli11-dev libtomlplusplus-dev
       nlohmann-json3-dev libfmt-dev libspdlog-dev libgtest-dev gnuplot-nox
       zlib1g-dev python3-torch bible-kjv dataset-fashion-mnist)
 missing=()

@@ -21,6 +21,7 @@ void add_env_command(CLI::App& app) {
     fmt::print("openblas_coretype: {}{}\n", coretype ? coretype : "unset",
                std::getenv("SIGPROP_BLAS_FIXED") ? " (set by sigprop for this CPU)" : "");
     fmt::print("cpu_recommended_coretype: {}\n", recommended_openblas_coretype());
+    fmt::print("allocator: {}\n", allocator_name());
     fmt::print("threads: {}\n", torch_threads());
     fmt::print("blas_threads: {}\n", blas.threads);
     fmt::print("devices: {}\n", available_devices());

@@ -48,6 +48,17 @@ BlasInfo blas_info() {
   return info;
 }
 
+std::string allocator_name() {
+  using Version = const char* (*)(int*, int*, const char**);
+  if (auto tc_version = reinterpret_cast<Version>(::dlsym(RTLD_DEFAULT, "tc_version"))) {
+    int major = 0, minor = 0;
+    const char* patch = nullptr;
+    tc_version(&major, &minor, &patch);
+    return "tcmalloc " + std::to_string(major) + "." + std::to_string(minor) + (patch ? patch : "");
+  }
+  return "glibc";
+}
+
 void use_all_cores() {
   int n = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   if (const char* t = std::getenv("SIGPROP_THREADS"); t && std::atoi(t) > 0) n = std::atoi(t);
@@ -100,6 +111,7 @@ void reexec_with_fast_blas(char** argv) {
   const std::string core = recommended_openblas_coretype();
   if (core.empty()) return;
   ::setenv("OPENBLAS_CORETYPE", core.c_str(), 1);
+  ::setenv("TCMALLOC_LARGE_ALLOC_REPORT_THRESHOLD", "1099511627776", 0);
   ::setenv("SIGPROP_BLAS_FIXED", "1", 1);  // lets `sigprop env` say who set it
   ::execv("/proc/self/exe", argv);
 }

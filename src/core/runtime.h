@@ -20,6 +20,10 @@ struct BlasInfo {
 };
 BlasInfo blas_info();
 
+// The malloc serving this process: "tcmalloc <version>" when linked in (CMakeLists.txt), else
+// "glibc".
+std::string allocator_name();
+
 // Uses every available core for LibTorch's intra-op pool (Debian's build starts with one), or
 // $SIGPROP_THREADS when set (a sweep running several cells at once sets it).
 void use_all_cores();
@@ -37,7 +41,8 @@ std::string available_devices();
 namespace sigprop {
 
 // When OPENBLAS_CORETYPE is unset and this CPU has a known-good core type, sets it and
-// re-executes the current program (OpenBLAS reads it only at load time). Returns normally
+// re-executes the current program (OpenBLAS reads it only at load time); tcmalloc's report of
+// allocations over 1 GiB to stderr is switched off on the way. Returns normally
 // when nothing needs to change or exec fails. Set SIGPROP_NO_BLAS_FIX=1 to opt out.
 void reexec_with_fast_blas(char** argv);
 
