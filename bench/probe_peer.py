@@ -1,8 +1,11 @@
 """The PyTorch peer of `sigprop probe` (bench case d): for each (seed, preset) it builds the model
 at initialisation, runs one forward recording every hidden state X_l and attention matrix, one
 backward of the training loss, and computes sigprop's per-layer metrics (src/probe/metrics.h) by
-their textbook definitions: float64 copies, the same reductions, singular values by SVD (sigprop
-gets the same σ's from eigenvalues of Gram matrices, a cheaper route; docs/performance.md).
+their textbook definitions: float64 copies, the same reductions, singular values by SVD and
+eigenvalues by a general eigensolver (sigprop gets the same numbers by cheaper routes: every token
+metric from one Gram matrix, σ's from eigenvalues of Gram matrices, a causal A's eigenvalues from
+its diagonal; docs/performance.md). The test Probe.MetricsMatchTextbookDefinitionsInPyTorch holds
+sigprop's probe to this file's --parity mode.
 
 Usage: /usr/bin/python3 bench/probe_peer.py CASE_DIR THREADS
 Reads CASE_DIR/probe.json ({"runs": [{"preset", "seed", "model"}, ...]} in sigprop's run order)

@@ -41,34 +41,6 @@ void for_each_chunk(int64_t total, int64_t chunk,
   if (error) std::rethrow_exception(error);
 }
 
-void run_concurrently(const std::function<void()>& a, const std::function<void()>& b) {
-#ifdef _OPENMP
-  if (at::get_num_threads() < 2 || omp_in_parallel()) {
-    a();
-    b();
-    return;
-  }
-  std::exception_ptr error;
-  std::mutex error_mutex;
-  const bool grad = torch::GradMode::is_enabled();
-#pragma omp parallel num_threads(2)
-  {
-    omp_set_num_threads(1);
-    torch::AutoGradMode same_grad_mode(grad);  // grad mode is thread-local
-    try {
-      (omp_get_thread_num() == 0 ? a : b)();
-    } catch (...) {
-      std::lock_guard<std::mutex> lock(error_mutex);
-      if (!error) error = std::current_exception();
-    }
-  }
-  if (error) std::rethrow_exception(error);
-#else
-  a();
-  b();
-#endif
-}
-
 at::Generator chunk_generator(uint64_t seed, int64_t index) {
   uint64_t z = seed * 0x9E3779B97F4A7C15ULL + uint64_t(index) + 0x632BE59BD9B4E019ULL;
   z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;

@@ -16,12 +16,6 @@ namespace sigprop {
 void for_each_chunk(int64_t total, int64_t chunk,
                     const std::function<void(int64_t index, int64_t begin, int64_t end)>& body);
 
-// Runs `a` and `b` at once, one core each, their LibTorch and BLAS calls single-threaded; one
-// after the other when only one thread is allowed or when already inside a parallel region.
-// For pairs of independent products too small for BLAS to split well across cores. Grad mode
-// is the caller's. The first exception thrown is rethrown here.
-void run_concurrently(const std::function<void()>& a, const std::function<void()>& b);
-
 // CPU generator for chunk `index` of a run seeded with `seed` (SplitMix64 of both).
 at::Generator chunk_generator(uint64_t seed, int64_t index);
 

@@ -29,14 +29,15 @@ class ConcurrentLinear : public torch::autograd::Function<ConcurrentLinear> {
     const auto& weight = saved[1];
     const auto dy = grads[0].reshape({-1, weight.size(0)}).contiguous();
     torch::Tensor dx, dw, db;
-    run_concurrently(
-        [&] {
-          if (ctx->needs_input_grad(0)) dx = torch::mm(dy, weight).view(x.sizes());
-        },
-        [&] {
-          if (ctx->needs_input_grad(1)) dw = torch::mm(dy.t(), x.reshape({-1, x.size(-1)}));
-          if (ctx->needs_input_grad(2)) db = dy.sum(0);
-        });
+    // Two tasks, one core each (one after the other with one thread or inside a parallel region).
+    for_each_chunk(2, 1, [&](int64_t task, int64_t, int64_t) {
+      if (task == 0) {
+        if (ctx->needs_input_grad(0)) dx = torch::mm(dy, weight).view(x.sizes());
+        return;
+      }
+      if (ctx->needs_input_grad(1)) dw = torch::mm(dy.t(), x.reshape({-1, x.size(-1)}));
+      if (ctx->needs_input_grad(2)) db = dy.sum(0);
+    });
     return {dx, dw, db};
   }
 };
