@@ -18,6 +18,8 @@ import torch.nn.functional as F
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "parity"))
 from reference import Transformer  # noqa: E402
 
+from peak_rss import peak_rss_mib  # noqa: E402  (this folder is on sys.path)
+
 
 def main(case_dir, threads):
     torch.set_num_threads(threads)
@@ -44,7 +46,7 @@ def main(case_dir, threads):
             raise SystemExit(f"benchmark step {step} was not finite")
         if step >= case["warmup"]:
             seconds.append(dt)
-    print(json.dumps({"seconds": seconds}))
+    print(json.dumps({"seconds": seconds, "peak_rss_mib": peak_rss_mib()}))
 
 
 if __name__ == "__main__":

@@ -30,6 +30,8 @@ import torch.nn.functional as F
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "parity"))
 from reference import Transformer, initialise  # noqa: E402
 
+from peak_rss import peak_rss_mib  # noqa: E402  (this folder is on sys.path)
+
 NAN = float("nan")
 
 
@@ -151,7 +153,7 @@ def main(case_dir, threads):
         final = probe(model, batches[f"input.{seed}"], batches[f"target.{seed}"])[-1]
         rows.append(json_ready({"preset": run["preset"], "seed": seed, **final}))
     seconds = time.perf_counter() - t0
-    print(json.dumps({"seconds": [seconds], "rows": rows}))
+    print(json.dumps({"seconds": [seconds], "rows": rows, "peak_rss_mib": peak_rss_mib()}))
 
 
 def parity(folder):

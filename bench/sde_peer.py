@@ -17,6 +17,8 @@ import time
 
 import torch
 
+from peak_rss import peak_rss_mib  # noqa: E402  (this folder is on sys.path)
+
 
 def square_root_factor(V):
     """Some R with R R^T = V, (N, m, m) float64: the Cholesky factor, or, when any V in the batch
@@ -84,7 +86,8 @@ def main(case_dir, threads):
     t0 = time.perf_counter()
     mean_rho = simulate(config)
     seconds = time.perf_counter() - t0
-    print(json.dumps({"seconds": [seconds], "mean_rho": mean_rho, "final_rho_mean": mean_rho[-1]}))
+    print(json.dumps({"seconds": [seconds], "mean_rho": mean_rho, "final_rho_mean": mean_rho[-1],
+                      "peak_rss_mib": peak_rss_mib()}))
 
 
 if __name__ == "__main__":

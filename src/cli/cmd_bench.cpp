@@ -1,6 +1,5 @@
 // `sigprop bench`: sigprop against its PyTorch peer (bench/peer.py) on the same work, each side in
 // its own process, alternating A/B, medians and ratios; `bench-worker` is sigprop's side.
-#include <sys/resource.h>
 #include <sys/wait.h>
 
 #include <algorithm>
@@ -103,12 +102,12 @@ std::string agreement(const BenchCase& c, const Json& ours, const Json& theirs) 
   return fmt::format("max |d final cosine| {:.3f} ({})", worst, where);
 }
 
-// Runs one side in its own process; its last JSON line with "seconds" holds the times.
+// Runs one side in its own process; its last JSON line with "seconds" holds the times and
+// "peak_rss_mib" its own peak memory.
 Sample run_side(const std::vector<std::string>& argv, const std::string& log) {
   const pid_t pid = spawn_process(argv, log, 0);
   int status = 0;
-  rusage usage{};
-  while (::wait4(pid, &status, 0, &usage) < 0 && errno == EINTR) {
+  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
   }
   const std::string text = read_file(log);
   std::istringstream lines(text);
@@ -122,7 +121,8 @@ Sample run_side(const std::vector<std::string>& argv, const std::string& log) {
     throw DataError(fmt::format("benchmark side `{}` failed (exit {}); the end of its output:\n{}",
                                 argv.front(), child_exit_code(status),
                                 text.substr(text.size() > 1500 ? text.size() - 1500 : 0)));
-  return {median(result.at("seconds").get<std::vector<double>>()), usage.ru_maxrss / 1024.0, result};
+  return {median(result.at("seconds").get<std::vector<double>>()),
+          result.at("peak_rss_mib").get<double>(), result};
 }
 
 void run(const BenchArgs& a) {
@@ -250,6 +250,7 @@ void add_bench_command(CLI::App& app) {
     if (worker_kind == "probe") result = time_probe(worker_dir);
     else if (worker_kind == "sde") result = time_sde(worker_dir);
     else result = {{"seconds", time_train_steps(worker_dir, torch::kCPU)}};
+    result["peak_rss_mib"] = peak_rss_mib();
     fmt::print("{}\n", result.dump());
   });
 }

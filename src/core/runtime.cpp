@@ -7,6 +7,7 @@
 #include <chrono>
 #include <cstdlib>
 #include <fstream>
+#include <limits>
 #include <thread>
 
 #include <torch/torch.h>
@@ -57,6 +58,13 @@ std::string allocator_name() {
     return "tcmalloc " + std::to_string(major) + "." + std::to_string(minor) + (patch ? patch : "");
   }
   return "glibc";
+}
+
+double peak_rss_mib() {
+  std::ifstream status("/proc/self/status");
+  for (std::string line; std::getline(status, line);)
+    if (line.rfind("VmHWM:", 0) == 0) return std::stod(line.substr(6)) / 1024.0;  // kB
+  return std::numeric_limits<double>::quiet_NaN();
 }
 
 void use_all_cores() {

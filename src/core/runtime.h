@@ -24,6 +24,10 @@ BlasInfo blas_info();
 // "glibc".
 std::string allocator_name();
 
+// Peak resident memory of this process's own image (VmHWM, MiB): unlike wait4's ru_maxrss it never
+// counts the parent's pages a child inherited before exec. NaN where /proc is missing.
+double peak_rss_mib();
+
 // Uses every available core for LibTorch's intra-op pool (Debian's build starts with one), or
 // $SIGPROP_THREADS when set (a sweep running several cells at once sets it).
 void use_all_cores();
