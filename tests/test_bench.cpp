@@ -2,6 +2,8 @@
 // produce its table; tests never time anything).
 #include <gtest/gtest.h>
 
+#include <nlohmann/json.hpp>
+
 #include <filesystem>
 
 #include "bench/bench_case.h"
@@ -43,6 +45,15 @@ TEST(Bench, QuickModeRunsBothSidesAndWritesTheTable) {
   // The seeded jobs report how far the two sides agree (same law, not the same digits).
   EXPECT_NE(r.output.find("max |d final cosine|"), std::string::npos) << r.output;
   EXPECT_NE(r.output.find("final mean rho"), std::string::npos) << r.output;
+  // Each side reports its own peak memory: a real amount, more than the interpreter or the bare
+  // binary alone and less than this test machine holds.
+  const auto run = nlohmann::json::parse(read_file((out / "run.json").string()));
+  for (const auto& row : run.at("rows"))
+    for (const char* side : {"sigprop_rss_mib", "pytorch_rss_mib"}) {
+      const double mib = row.at(side).get<double>();
+      EXPECT_TRUE(mib > 10 && mib < 24 * 1024) << row.at("case") << " " << side << " " << mib;
+    }
+  EXPECT_GT(run.at("rows").at(0).at("sgemm_gflops").get<double>(), 0.0);
 }
 
 TEST(Bench, UnknownCaseIsRejectedBeforeAnythingIsWritten) {
