@@ -77,6 +77,12 @@ def gram_stable_rank(X):
     return (s2.pow(2).sum(-1) / s2[..., 0].pow(2).clamp_min(1e-300)).mean().item()
 
 
+def centred_stable_rank(X):
+    """sr((I - Pi) X): the stable rank of the tokens minus their mean token."""
+    X = X.detach().double()
+    return stable_rank(X - X.mean(1, keepdim=True))
+
+
 def attention_spectrum(A):
     """sigma1, sigma2 (singular values), lambda2 (second largest |eigenvalue|), row entropy
     (nats; NaN when A has negative entries)."""
@@ -113,7 +119,7 @@ def probe(model, x, y):
     for l, X in enumerate(trace["hidden"]):
         r = {"layer": l, "cosine": mean_token_cosine(X), "t_sim": token_similarity(X),
              "res": collapse_residual(X), "stable_rank": stable_rank(X),
-             "gram_stable_rank": gram_stable_rank(X)}
+             "gram_stable_rank": gram_stable_rank(X), "centred_stable_rank": centred_stable_rank(X)}
         if l == 0:  # the embedded input has no attention and no weights of its own
             for key in ("attn_sigma1", "attn_sigma2", "attn_lambda2", "attn_entropy",
                         "grad_q", "grad_k", "grad_v", "grad_o", "grad_mlp"):

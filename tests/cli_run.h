@@ -18,8 +18,10 @@ struct Result {
   std::string output;  // stdout and stderr
 };
 
-inline Result run_cli(const std::string& args) {
-  const std::string cmd = std::string(SIGPROP_CLI) + " " + args + " 2>&1";
+// Runs `sigprop ARGS`, in `cwd` when given.
+inline Result run_cli(const std::string& args, const fs::path& cwd = {}) {
+  const std::string cd = cwd.empty() ? "" : "cd '" + cwd.string() + "' && ";
+  const std::string cmd = cd + std::string(SIGPROP_CLI) + " " + args + " 2>&1";
   FILE* pipe = ::popen(cmd.c_str(), "r");
   std::string out;
   char buf[4096];

@@ -48,7 +48,7 @@ TEST(Cli, ProbeWritesCsvRunJsonAndPlots) {
     EXPECT_TRUE(fs::exists(dir / "run" / f)) << f;
   const std::string csv = sigprop::read_file(dir / "run" / "probe.csv");
   EXPECT_EQ(csv.rfind("preset,depth,width,seed,layer,cosine,t_sim,res,stable_rank,gram_stable_rank,"
-                      "attn_sigma1,attn_sigma2,attn_lambda2,attn_entropy,grad_q,grad_k,grad_v,grad_o,"
+                      "centred_stable_rank,attn_sigma1,attn_sigma2,attn_lambda2,attn_entropy,grad_q,grad_k,grad_v,grad_o,"
                       "grad_mlp", 0), 0u);
   EXPECT_EQ(std::count(csv.begin(), csv.end(), '\n'), 1 + 2 * 2 * (3 + 4));
   auto meta = nlohmann::json::parse(sigprop::read_file(dir / "run" / "run.json"));
@@ -176,5 +176,57 @@ TEST(Cli, RacePicksBestRatePerPresetAndResumes) {
   auto again = run_cli(args);
   ASSERT_EQ(again.code, 0) << again.output;
   EXPECT_EQ(sigprop::read_file(dir / "race" / "race.csv"), csv);
+  fs::remove_all(dir);
+}
+
+// --out never destroys a user's files: a file, a non-empty folder sigprop did not make, the root,
+// the home folder, the working folder and those above it are refused (exit 2) before any work,
+// the last four even with --force; sigprop's own folders are replaced.
+TEST(Cli, OutNeverReplacesTheUsersFiles) {
+  const auto dir = temp_dir("out_safety");
+  const std::string probe = "probe --preset post-ln --depth 1 --width 16 --seq 8 --batch 1 "
+                            "--seeds 1 --no-plot";
+  std::ofstream(dir / "afile.txt") << "x\n";
+  fs::create_directories(dir / "mydir");
+  std::ofstream(dir / "mydir" / "notes.txt") << "notes\n";
+  fs::create_directories(dir / "home" / "work");
+  std::ofstream(dir / "home" / "work" / "mine.txt") << "mine\n";
+  const auto refused = [&](const std::string& args, const std::string& needle,
+                           const fs::path& cwd = {}) {
+    const auto r = run_cli(args, cwd);
+    EXPECT_EQ(r.code, 2) << args << "\n" << r.output;
+    EXPECT_NE(r.output.find(needle), std::string::npos) << args << "\n" << r.output;
+  };
+  const std::string file = (dir / "afile.txt").string(), mine = (dir / "mydir").string();
+  for (const std::string force : {"", " --force"}) {
+    refused(probe + " --out " + file + force, "is a file");
+    refused("train --preset post-ln --depth 1 --data synthetic --steps 2 --out " + file + force,
+            "is a file");
+    refused("theory tat --out " + file + force, "is a file");
+    refused("bench --quick --out " + file + force, "is a file");
+    refused(probe + " --out /" + force, "the root");
+    refused(probe + " --out ." + force, "working folder", dir / "home" / "work");
+    refused(probe + " --out .." + force, "above it", dir / "home" / "work");
+  }
+  const std::string home = std::getenv("HOME") ? std::getenv("HOME") : "";
+  ::setenv("HOME", (dir / "home").c_str(), 1);
+  refused(probe + " --out " + (dir / "home").string() + " --force", "home folder");
+  ::setenv("HOME", home.c_str(), 1);
+  refused(probe + " --out " + mine, "--force");
+  refused("train --preset post-ln --depth 1 --data synthetic --steps 2 --out " + mine, "--force");
+  refused("theory tat --out " + mine, "did not make");
+  EXPECT_EQ(sigprop::read_file(dir / "afile.txt"), "x\n");
+  EXPECT_EQ(sigprop::read_file(dir / "mydir" / "notes.txt"), "notes\n");
+  EXPECT_EQ(sigprop::read_file(dir / "home" / "work" / "mine.txt"), "mine\n");
+
+  // sigprop's own folder, and an empty one, are replaced; --force replaces a user's folder.
+  const std::string run = (dir / "run").string();
+  EXPECT_EQ(run_cli(probe + " --out " + run).code, 0);
+  EXPECT_TRUE(fs::exists(dir / "run" / ".sigprop-run"));
+  EXPECT_EQ(run_cli(probe + " --out " + run).code, 0);
+  fs::create_directories(dir / "empty");
+  EXPECT_EQ(run_cli(probe + " --out " + (dir / "empty").string()).code, 0);
+  EXPECT_EQ(run_cli(probe + " --out " + mine + " --force").code, 0);
+  EXPECT_TRUE(fs::exists(dir / "mydir" / "probe.csv"));
   fs::remove_all(dir);
 }

@@ -1,4 +1,4 @@
-// Metrics on matrices whose answer is known (METHODS.md, "Metrics").
+// Metrics on matrices whose answer is known (docs/methods.md#metrics).
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
@@ -31,6 +31,30 @@ TEST(Metrics, OrthonormalRowsHaveFullStableRank) {
   const auto wide = token_metrics(x.transpose(1, 2));
   EXPECT_NEAR(wide.stable_rank, double(T), 1e-9);
   EXPECT_NEAR(wide.gram_stable_rank, double(T), 1e-9);
+}
+
+// Tokens ±v around the mean m: cosine and t_sim call it healthy, the centred stable rank says
+// collapsed onto one direction.
+TEST(Metrics, CentredStableRankSeesCollapseAroundTheMean) {
+  for (const int64_t d : {32, 6}) {  // T < d and T > d take different Gram matrices
+    const int64_t T = 10;
+    auto basis = std::get<0>(torch::linalg_qr(torch::randn({d, 2}, torch::kDouble)));  // (d, 2)
+    auto v = basis.select(1, 0), mean = basis.select(1, 1);
+    auto sign = torch::tensor({1.0, -1.0}, torch::kDouble).repeat({T / 2}).unsqueeze(1);  // (T, 1)
+    auto pm = (sign * v.unsqueeze(0)).unsqueeze(0);                                    // (1, T, d)
+    auto m0 = token_metrics(pm);
+    EXPECT_NEAR(m0.cosine, -1.0 / (T - 1), 1e-12) << d;
+    EXPECT_NEAR(m0.t_sim, 0.0, 1e-12) << d;
+    EXPECT_NEAR(m0.centred_stable_rank, 1.0, 1e-9) << d;
+    // With a mean as large as v: sr(X) = 2 (two equal singular values), centred still 1.
+    auto shifted = pm + mean.view({1, 1, d});
+    auto m1 = token_metrics(shifted);
+    EXPECT_NEAR(m1.stable_rank, 2.0, 1e-9) << d;
+    EXPECT_NEAR(m1.t_sim, 0.5, 1e-12) << d;
+    EXPECT_NEAR(m1.centred_stable_rank, 1.0, 1e-9) << d;
+    // Independent Gaussian tokens keep a centred stable rank of several.
+    EXPECT_GT(token_metrics(torch::randn({2, T, d}, torch::kDouble)).centred_stable_rank, 1.5) << d;
+  }
 }
 
 TEST(Metrics, TokenSimilarityIsMeanEnergyFraction) {

@@ -68,6 +68,7 @@ TEST(Probe, MetricsMatchTextbookDefinitionsInPyTorch) {
       {"gap-removed-attn-only", {"causal=false", "positional=none"}},
   };
   const char* columns[] = {"cosine", "t_sim", "res", "stable_rank", "gram_stable_rank",
+                           "centred_stable_rank",
                            "attn_sigma1", "attn_sigma2", "attn_lambda2", "attn_entropy",
                            "grad_q", "grad_k", "grad_v", "grad_o", "grad_mlp", "loss"};
   int n = 0;
@@ -92,6 +93,7 @@ TEST(Probe, MetricsMatchTextbookDefinitionsInPyTorch) {
     for (size_t l = 0; l < ours.size(); ++l) {
       const auto& m = ours[l];
       const double values[] = {m.cosine, m.t_sim, m.res, m.stable_rank, m.gram_stable_rank,
+                               m.centred_stable_rank,
                                m.attn_sigma1, m.attn_sigma2, m.attn_lambda2, m.attn_entropy,
                                m.grad_q, m.grad_k, m.grad_v, m.grad_o, m.grad_mlp, m.loss};
       for (size_t c = 0; c < std::size(columns); ++c) {

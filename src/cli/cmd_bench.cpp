@@ -32,7 +32,7 @@ namespace {
 struct BenchArgs {
   std::string cases = "a,b,c,d,e", out = "runs/bench", python = "/usr/bin/python3", peers;
   int repeats = 5;
-  bool quick = false;
+  bool quick = false, force = false;
 };
 
 struct Sample {
@@ -133,7 +133,7 @@ void run(const BenchArgs& a) {
   std::stringstream ids(a.cases);
   for (std::string id; std::getline(ids, id, ',');) chosen.push_back(find_bench_case(cases, id));
 
-  RunFolder folder(a.out);
+  RunFolder folder(a.out, a.force);
   const int threads = torch_threads();
   const double sgemm = measure_sgemm_gflops();
   fmt::print("sigprop bench: {} threads, OPENBLAS_CORETYPE={}, 512^3 SGEMM {:.1f} GFLOP/s, {} repeats{}\n",
@@ -239,7 +239,10 @@ void add_bench_command(CLI::App& app) {
       ->capture_default_str();
   cmd->add_option("--repeats", args.repeats, "processes per side (alternating)")->capture_default_str();
   cmd->add_flag("--quick", args.quick, "2 timed steps per process: checks the harness, not for quoting");
-  cmd->add_option("--out", args.out, "output folder (replaced whole)")->capture_default_str();
+  cmd->add_option("--out", args.out, "output folder (replaced whole, if sigprop made it)")
+      ->capture_default_str();
+  cmd->add_flag("--force", args.force, "replace --out even if it is a non-empty folder of yours");
+  cmd->parse_complete_callback([] { check_output_folder(args.out, args.force); });
   cmd->add_option("--python", args.python, "the Python with torch")->capture_default_str();
   cmd->add_option("--peers", args.peers,
                   "folder of the PyTorch peers peer.py, probe_peer.py, sde_peer.py (default bench/)");

@@ -27,7 +27,7 @@ struct ProbeArgs {
   std::vector<int> depths;
   int seq = 64, batch = 8, seeds = 2;
   std::string input = "kjv", out = "runs/probe", device = "cpu";
-  bool no_plot = false, compare = false;
+  bool no_plot = false, compare = false, force = false;
 };
 
 void run(const ProbeArgs& a) {
@@ -63,7 +63,7 @@ void run(const ProbeArgs& a) {
   if (plan.skip.size() == plan.specs.size() * plan.depths.size())
     throw ConfigError("no preset can be built at the depths asked for: " + skipped.front());
   for (const auto& why : skipped) fmt::print(stderr, "[probe] skipped {}\n", why);
-  RunFolder folder(a.out);
+  RunFolder folder(a.out, a.force);
 
   const auto t0 = std::chrono::steady_clock::now();
   auto rows = run_probe_plan(plan, Progress("probe"));
@@ -104,11 +104,14 @@ void add_probe_command(CLI::App& app) {
   cmd->add_option("--seeds", args.seeds, "number of seeds (0..S-1), each a fresh init and batch")
       ->check(CLI::Range(1, 10000));
   cmd->add_option("--input", args.input, "kjv | gaussian | isometric");
-  cmd->add_option("--out", args.out, "output folder");
+  cmd->add_option("--out", args.out, "output folder (replaced whole, if sigprop made it)")
+      ->capture_default_str();
+  cmd->add_flag("--force", args.force, "replace --out even if it is a non-empty folder of yours");
   cmd->add_option("--device", args.device, "cpu | cuda | cuda:N");
   cmd->add_flag("--no-plot", args.no_plot, "skip the gnuplot figure");
   cmd->add_flag("--compare", args.compare,
                 "compare presets (default: all of them); table sorted by final-layer cosine");
+  cmd->parse_complete_callback([] { check_output_folder(args.out, args.force); });
   cmd->callback([] { run(args); });
 }
 

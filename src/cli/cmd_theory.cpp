@@ -10,13 +10,17 @@ namespace sigprop::cli {
 
 void add_common_options(CLI::App* cmd, TheoryCommon& c, const std::string& default_out) {
   c.out = default_out;
-  cmd->add_option("--out", c.out, "output folder (replaced whole)")->capture_default_str();
+  cmd->add_option("--out", c.out, "output folder (replaced whole, if sigprop made it)")
+      ->capture_default_str();
+  cmd->add_flag("--force", c.force, "replace --out even if it is a non-empty folder of yours");
   cmd->add_option("--seed", c.seed, "random seed (same seed, same numbers)")->capture_default_str();
   cmd->add_flag("--no-plot", c.no_plot, "skip the gnuplot figure");
+  // Before any work: a refused --out must not cost the study's run time.
+  cmd->parse_complete_callback([&c] { check_output_folder(c.out, c.force); });
 }
 
 void publish(const TheoryRun& run, const TheoryCommon& common, double seconds) {
-  RunFolder folder(common.out);
+  RunFolder folder(common.out, common.force);
   nlohmann::json meta = run_metadata(run.command);
   meta["seed"] = common.seed;
   meta["params"] = run.params;

@@ -10,6 +10,7 @@
 #include "cli/model_options.h"
 #include "cli/train_options.h"
 #include "core/error.h"
+#include "core/run_folder.h"
 #include "core/runtime.h"
 #include "train/trainer.h"
 
@@ -21,6 +22,7 @@ struct TrainArgs {
   TrainConfig config;
   int depth = 0;
   std::string out = "runs/train", resume, device = "cpu";
+  bool force = false;
 };
 
 std::string duration(double s) {
@@ -78,8 +80,12 @@ void add_train_command(CLI::App& app) {
   cmd->add_option("--depth", args.depth, "depth L (overrides the preset)")->check(CLI::PositiveNumber);
   add_train_options(cmd, args.config);
   cmd->add_option("--out", args.out, "run folder")->capture_default_str();
+  cmd->add_flag("--force", args.force, "write into --out even if it is a non-empty folder of yours");
   cmd->add_option("--resume", args.resume, "continue the run in this folder from its checkpoint");
   cmd->add_option("--device", args.device, "cpu | cuda | cuda:N");
+  cmd->parse_complete_callback([] {
+    if (args.resume.empty()) check_output_folder(args.out, args.force);
+  });
   cmd->callback([cmd] { run(args, cmd->count("--steps") > 0); });
 }
 

@@ -24,7 +24,7 @@ void add_theory_gradients(CLI::App* theory);
 struct TheoryCommon {
   std::string out;
   uint64_t seed = 0;
-  bool no_plot = false;
+  bool no_plot = false, force = false;
 };
 void add_common_options(CLI::App* cmd, TheoryCommon& c, const std::string& default_out);
 

@@ -1,6 +1,7 @@
 #include "config/spec_io.h"
 #include "config/toml_document.h"
 
+#include <algorithm>
 #include <functional>
 #include <map>
 #include <nlohmann/json.hpp>
@@ -64,7 +65,7 @@ Field real_field(const char* key, double ModelSpec::*member, const char* help) {
 }
 
 Field bool_field(const char* key, bool ModelSpec::*member, const char* help) {
-  return {{key, "true | false", help},
+  return {{key, "true | false", help, {"true", "false"}},
           [=](ModelSpec& s, const Value& v) {
             const auto* b = std::get_if<bool>(&v);
             if (!b) reject(key, "true | false", v);
@@ -73,11 +74,16 @@ Field bool_field(const char* key, bool ModelSpec::*member, const char* help) {
           [=](const ModelSpec& s) { return Json(s.*member); }};
 }
 
-Field text_field(const char* key, std::string ModelSpec::*member, const char* help) {
-  return {{key, "a string", help},
+// A string key that takes one of `choices`.
+Field choice_field(const char* key, std::string ModelSpec::*member, const char* help,
+                   std::vector<std::string> choices) {
+  std::string allowed;
+  for (const auto& c : choices) allowed += (allowed.empty() ? "" : " | ") + c;
+  return {{key, allowed, help, choices},
           [=](ModelSpec& s, const Value& v) {
             const auto* t = std::get_if<std::string>(&v);
-            if (!t) reject(key, "a string", v);
+            if (!t || std::find(choices.begin(), choices.end(), *t) == choices.end())
+              reject(key, allowed, v);
             s.*member = *t;
           },
           [=](const ModelSpec& s) { return Json(s.*member); }};
@@ -87,8 +93,12 @@ template <class E>
 Field enum_field(const char* key, E ModelSpec::*member, std::vector<std::pair<std::string, E>> names,
                  const char* help) {
   std::string allowed;
-  for (const auto& [n, e] : names) allowed += (allowed.empty() ? "" : " | ") + n;
-  return {{key, allowed, help},
+  std::vector<std::string> choices;
+  for (const auto& [n, e] : names) {
+    allowed += (allowed.empty() ? "" : " | ") + n;
+    choices.push_back(n);
+  }
+  return {{key, allowed, help, choices},
           [=](ModelSpec& s, const Value& v) {
             const auto* t = std::get_if<std::string>(&v);
             if (t)
@@ -110,7 +120,8 @@ Field residual_field() {
   const char* key = "residual";
   std::string allowed = "\"1/sqrt(L)\", \"none\", \"lambda_gamma\" or a positive number";
   return {{key, allowed,
-           "branch scale α in X + α f(X); none removes the skip; lambda_gamma: λX + γf(X)"},
+           "branch scale α in X + α f(X); none removes the skip; lambda_gamma: λX + γf(X)",
+           {"1", "1/sqrt(L)", "none", "lambda_gamma"}},
           [=](ModelSpec& s, const Value& v) {
             ResidualScale r;
             if (const auto* t = std::get_if<std::string>(&v)) {
@@ -138,7 +149,7 @@ Field attention_field() {
   const char* key = "attention";
   std::string allowed;
   for (const auto& n : attention_variant_names()) allowed += (allowed.empty() ? "" : " | ") + n;
-  return {{key, allowed, "attention variant (model/attention.h)"},
+  return {{key, allowed, "attention variant (model/attention.h)", attention_variant_names()},
           [=](ModelSpec& s, const Value& v) {
             const auto* t = std::get_if<std::string>(&v);
             if (!t || !is_attention_variant(*t)) reject(key, allowed, v);
@@ -178,11 +189,12 @@ const std::vector<Field>& fields() {
       enum_field("simremove", &ModelSpec::simremove,
                  {{"none", SimRemove::None}, {"attention", SimRemove::Attention},
                   {"mlp", SimRemove::MLP}, {"both", SimRemove::Both}},
-                 "similarity removal Y <- (I - tau Pi) Y on these branch outputs (paper 000)"),
+                 "similarity removal Y <- (I - tau Pi) Y (causal: the running mean C) on these branch outputs (000)"),
       real_field("simremove_tau", &ModelSpec::simremove_tau, "tau of similarity removal"),
       attention_field(),
-      text_field("attention_base", &ModelSpec::attention_base,
-                 "the A that gap_removed and value_skipinit modify: softmax | uniform | random_markov"),
+      choice_field("attention_base", &ModelSpec::attention_base,
+                 "the A that gap_removed and value_skipinit modify",
+                 {"softmax", "uniform", "random_markov"}),
       real_field("shaped_tau0", &ModelSpec::shaped_tau0, "shaped attention temperature tau0 (004)"),
       real_field("espa_gamma", &ModelSpec::espa_gamma, "E-SPA gamma_L of the last layer (001)"),
       real_field("uspa_rho", &ModelSpec::uspa_rho, "U-SPA rho_L of the last layer (001) [guess]"),

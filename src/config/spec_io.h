@@ -15,6 +15,10 @@ struct SpecKey {
   std::string key;
   std::string allowed;  // e.g. "pre | post | none", "integer >= 1"
   std::string help;
+  // Every named value the key takes, in `key=value` form ("pre", "true", "1/sqrt(L)"), and one
+  // number where numbers are allowed too; empty for keys that take any number or string. Tests
+  // enumerate these, so a variant added to a key is covered without being named anywhere else.
+  std::vector<std::string> choices;
 };
 
 // All `[model]` keys with what each allows; for --help and error messages.

@@ -8,16 +8,27 @@
 
 namespace sigprop {
 
+// The file sigprop leaves in every output folder it makes: such a folder may be replaced.
+constexpr const char* kRunMarker = ".sigprop-run";
+
+// Refuses, with a ConfigError naming `option` (exit 2), an output path that would destroy or
+// mix with a user's files: a file; the root, the home folder, the working folder or a folder above
+// it (always, even with `force`); a non-empty folder sigprop did not make (no kRunMarker, and no
+// run.json of sigprop's inside) unless `force`. A missing or empty folder, or one of sigprop's own
+// runs, passes.
+void check_output_folder(const std::string& out, bool force, const std::string& option = "--out");
+
 class RunFolder {
  public:
-  explicit RunFolder(std::string out);  // creates the staging folder; throws DataError
+  // Checks `out` (check_output_folder), then creates the staging folder; throws DataError.
+  explicit RunFolder(std::string out, bool force = false);
   ~RunFolder();                         // removes the staging folder unless committed
   RunFolder(const RunFolder&) = delete;
   RunFolder& operator=(const RunFolder&) = delete;
 
   std::string path(const std::string& name) const;  // path inside the staging folder
   void write(const std::string& name, const std::string& content) const;
-  void commit();  // replaces `out` (and whatever it held) with the staging folder
+  void commit();  // replaces `out` (a folder check_output_folder allowed) with the staging folder
 
  private:
   std::string out_, staging_;

@@ -3,12 +3,9 @@
 #include <cmath>
 
 #include "model/norm.h"
+#include "model/similarity_removal.h"
 
 namespace sigprop {
-
-torch::Tensor remove_similarity(const torch::Tensor& y, double tau) {
-  return y - tau * y.mean(1, /*keepdim=*/true);
-}
 
 BlockImpl::BlockImpl(const ModelSpec& spec, int layer)
     : place_(spec.norm),
@@ -16,6 +13,7 @@ BlockImpl::BlockImpl(const ModelSpec& spec, int layer)
       alpha_(spec.residual.alpha(spec.depth)),
       lambda_(1.0),
       sim_tau_(spec.simremove_tau),
+      causal_(spec.causal),
       sim_attn_(spec.simremove == SimRemove::Attention || spec.simremove == SimRemove::Both),
       sim_mlp_(spec.simremove == SimRemove::MLP || spec.simremove == SimRemove::Both) {
   if (skip_ == ResidualScale::Kind::LambdaGamma) {
@@ -47,12 +45,12 @@ torch::Tensor BlockImpl::norm(torch::nn::AnyModule& ln, const torch::Tensor& x) 
 torch::Tensor BlockImpl::forward(const torch::Tensor& x, torch::Tensor* attn_out) {
   const bool pre = place_ == NormPlace::Pre, post = place_ == NormPlace::Post;
   auto a = attn(pre ? norm(ln_1, x) : x, attn_out);
-  if (sim_attn_) a = remove_similarity(a, sim_tau_);
+  if (sim_attn_) a = remove_similarity(a, sim_tau_, causal_);
   auto h = residual(x, a);
   if (post) h = norm(ln_1, h);
   if (!mlp) return h;
   auto m = mlp(pre ? norm(ln_2, h) : h);
-  if (sim_mlp_) m = remove_similarity(m, sim_tau_);
+  if (sim_mlp_) m = remove_similarity(m, sim_tau_, causal_);
   auto y = residual(h, m);
   return post ? norm(ln_2, y) : y;
 }

@@ -2,7 +2,8 @@
 //   Z = X + α·Attn(X),  Y = Z + α·MLP(Z)
 // post-norm: LayerNorm after each sum; pre-norm: inside each branch. The residual is one of
 // X + α f(X) (α = 1, 1/√L, or a number), f(X) alone (no skip), or λX + γ f(X) (paper 004).
-// Similarity removal (paper 000) maps a branch output f to (I − τΠ) f before the residual add.
+// Similarity removal (paper 000, model/similarity_removal.h) maps a branch output f to
+// (I − τΠ) f, or (I − τC) f when causal, before the residual add.
 #pragma once
 
 #include <torch/torch.h>
@@ -30,12 +31,8 @@ struct BlockImpl : torch::nn::Module {
   ResidualScale::Kind skip_;
   double alpha_, lambda_;  // branch and skip weights
   double sim_tau_;
-  bool sim_attn_, sim_mlp_;
+  bool causal_, sim_attn_, sim_mlp_;
 };
 TORCH_MODULE(Block);
-
-// Similarity removal (Yu & Zhang 2023, paper 000): Y ← (I − τΠ) Y, i.e. subtract τ times the
-// mean token. (B, T, d) -> (B, T, d).
-torch::Tensor remove_similarity(const torch::Tensor& y, double tau);
 
 }  // namespace sigprop

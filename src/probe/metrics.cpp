@@ -65,6 +65,10 @@ TokenMetrics token_metrics(const torch::Tensor& X_) {
   const auto top = top_eigenvalue(S);
   m.stable_rank = stable_rank_of(X, top);
   m.gram_stable_rank = gram_stable_rank_of(S, top);
+  // (I − Π) G (I − Π) is the centred tokens' Gram matrix: from G, without a second product.
+  const auto Sc = T <= X.size(2) ? G - G.mean(-1, true) - G.mean(-2, true) + G.mean({-2, -1}, true)
+                                 : gram(centred.transpose(1, 2));
+  m.centred_stable_rank = stable_rank_of(centred, top_eigenvalue(Sc));
   return m;
 }
 

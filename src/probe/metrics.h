@@ -1,4 +1,4 @@
-// Signal-propagation metrics of one layer (../shared/METHODS.md, "Metrics"). Each takes a batch
+// Signal-propagation metrics of one layer (docs/methods.md#metrics). Each takes a batch
 // and returns the mean over the batch (and heads), computed in float64.
 //   X: (B, T, d) token representations;  A: (B, H, T, T) attention matrices.
 #pragma once
@@ -19,6 +19,9 @@ struct TokenMetrics {
   double stable_rank = 0;
   // sr of the Gram matrix, |X X^T|_F^2 / |X X^T|_2^2 (paper 003's code).
   double gram_stable_rank = 0;
+  // sr((I − Π) X): the stable rank of the tokens around their mean. Tokens collapsed onto ±v
+  // about the mean read cosine ≈ −1/(T−1) and t_sim ≈ 0 ("healthy") but give 1 here.
+  double centred_stable_rank = 0;
 };
 
 // Every token metric of X from one float64 copy, one Gram matrix and one eigenvalue problem per

@@ -58,6 +58,7 @@ std::vector<LayerMetrics> probe_model(TransformerImpl& model, const ProbeBatch& 
     r.res = tokens.res;
     r.stable_rank = tokens.stable_rank;
     r.gram_stable_rank = tokens.gram_stable_rank;
+    r.centred_stable_rank = tokens.centred_stable_rank;
     if (l == 0) {
       r.attn_sigma1 = r.attn_sigma2 = r.attn_lambda2 = r.attn_entropy = nan;
       r.grad_q = r.grad_k = r.grad_v = r.grad_o = r.grad_mlp = nan;
@@ -112,12 +113,13 @@ std::vector<ProbeRow> run_probe_plan(
 std::string probe_csv(const std::vector<ProbeRow>& rows) {
   std::ostringstream out;
   out << "preset,depth,width,seed,layer,cosine,t_sim,res,stable_rank,gram_stable_rank,"
-         "attn_sigma1,attn_sigma2,attn_lambda2,attn_entropy,grad_q,grad_k,grad_v,grad_o,"
+         "centred_stable_rank,attn_sigma1,attn_sigma2,attn_lambda2,attn_entropy,grad_q,grad_k,grad_v,grad_o,"
          "grad_mlp,grad_q_over_v,loss\n";
   for (const auto& r : rows) {
     const auto& m = r.m;
     out << fmt::format("{},{},{},{},{}", r.preset, r.depth, r.width, r.seed, m.layer);
-    for (double v : {m.cosine, m.t_sim, m.res, m.stable_rank, m.gram_stable_rank, m.attn_sigma1,
+    for (double v : {m.cosine, m.t_sim, m.res, m.stable_rank, m.gram_stable_rank,
+                     m.centred_stable_rank, m.attn_sigma1,
                      m.attn_sigma2, m.attn_lambda2, m.attn_entropy, m.grad_q, m.grad_k, m.grad_v,
                      m.grad_o, m.grad_mlp, m.grad_q / m.grad_v, m.loss})
       out << ',' << fmt::format("{:.6g}", v);

@@ -17,6 +17,7 @@ namespace sigprop {
 struct LayerMetrics {
   int layer = 0;  // 0 = the embedded input, l = output of block l
   double cosine = 0, t_sim = 0, res = 0, stable_rank = 0, gram_stable_rank = 0;
+  double centred_stable_rank = 0;  // sr((I − Π) X)
   // Attention of block `layer` and gradient norms of its weights (NaN for layer 0).
   double attn_sigma1 = 0, attn_sigma2 = 0, attn_lambda2 = 0, attn_entropy = 0;
   double grad_q = 0, grad_k = 0, grad_v = 0, grad_o = 0, grad_mlp = 0;

@@ -72,7 +72,10 @@ std::string probe_table(const std::string& csv_path) {
     return static_cast<size_t>(std::find(head.begin(), head.end(), name) - head.begin());
   };
   const size_t preset = col("preset"), depth = col("depth"), layer = col("layer");
-  const std::vector<std::string> metrics = {"cosine", "t_sim", "res", "stable_rank", "grad_q_over_v"};
+  // centred_stable_rank: probe.csv files written before it existed lack the column.
+  std::vector<std::string> metrics;
+  for (const char* m : {"cosine", "t_sim", "res", "stable_rank", "centred_stable_rank", "grad_q_over_v"})
+    if (col(m) < head.size()) metrics.push_back(m);
   std::map<std::pair<std::string, int>, std::pair<std::vector<double>, int>> sums;
   std::vector<std::pair<std::string, int>> order;
   for (size_t r = 1; r < rows.size(); ++r) {

@@ -21,7 +21,7 @@ std::vector<std::string> preset_order(const std::vector<ProbeRow>& rows) {
 }
 
 std::vector<double*> fields_of(LayerMetrics& m) {
-  return {&m.cosine, &m.t_sim, &m.res, &m.stable_rank, &m.gram_stable_rank,
+  return {&m.cosine, &m.t_sim, &m.res, &m.stable_rank, &m.gram_stable_rank, &m.centred_stable_rank,
           &m.attn_sigma1, &m.attn_sigma2, &m.attn_lambda2, &m.attn_entropy,
           &m.grad_q, &m.grad_k, &m.grad_v, &m.grad_o, &m.grad_mlp, &m.loss};
 }
@@ -77,12 +77,13 @@ std::string probe_summary_table(const std::vector<ProbeRow>& rows, bool by_cosin
   if (by_cosine)
     std::stable_sort(finals.begin(), finals.end(),
                      [](const ProbeMean& a, const ProbeMean& b) { return a.m.cosine < b.m.cosine; });
-  std::string out = fmt::format("{:<22} {:>5} {:>8} {:>8} {:>8} {:>8} {:>12} {:>8}\n", "preset",
-                                "depth", "cosine", "t_sim", "res", "sr(X)", "gq/gv last", "loss");
+  std::string out =
+      fmt::format("{:<22} {:>5} {:>8} {:>8} {:>8} {:>8} {:>9} {:>12} {:>8}\n", "preset", "depth",
+                  "cosine", "t_sim", "res", "sr(X)", "sr(X-x̄)", "gq/gv last", "loss");
   for (const auto& g : finals) {
-    out += fmt::format("{:<22} {:>5} {:>8.4f} {:>8.4f} {:>8.4f} {:>8.2f} {:>12.3e} {:>8.3f}\n",
+    out += fmt::format("{:<22} {:>5} {:>8.4f} {:>8.4f} {:>8.4f} {:>8.2f} {:>9.2f} {:>12.3e} {:>8.3f}\n",
                        g.preset, g.depth, g.m.cosine, g.m.t_sim, g.m.res, g.m.stable_rank,
-                       ratio(g.m.grad_q, g.m.grad_v), g.m.loss);
+                       g.m.centred_stable_rank, ratio(g.m.grad_q, g.m.grad_v), g.m.loss);
   }
   return out;
 }

@@ -35,6 +35,7 @@ Json probe_json(const std::vector<LayerMetrics>& rows) {
   for (const auto& m : rows)
     out.push_back({{"layer", m.layer}, {"cosine", number(m.cosine)}, {"t_sim", number(m.t_sim)},
                    {"res", number(m.res)}, {"stable_rank", number(m.stable_rank)},
+                   {"centred_stable_rank", number(m.centred_stable_rank)},
                    {"attn_entropy", number(m.attn_entropy)}, {"grad_q", number(m.grad_q)},
                    {"grad_v", number(m.grad_v)}, {"grad_q_over_v", number(m.grad_q / m.grad_v)}});
   return out;
@@ -74,6 +75,7 @@ Trainer::Trainer(ModelSpec spec, TrainConfig config, std::string dir, torch::Dev
   if (!data_->vocabulary().empty())
     write_file_atomic(path("vocab.json"), Json{{"vocab", data_->vocabulary()}}.dump() + "\n");
   write_file_atomic(path("train.jsonl"), "");
+  write_file_atomic(path(kRunMarker), "made by sigprop train\n");
 }
 
 Trainer::Trainer(Resumed, const std::string& dir, int64_t steps, torch::Device device)

@@ -186,6 +186,7 @@ class Block(nn.Module):
             self.lam = math.sqrt(1 - self.alpha ** 2)
         self.sim = m["simremove"]
         self.tau = m["simremove_tau"]
+        self.causal = m["causal"]
         self.attn = Attention(m, layer)
         self.mlp = MLP(m) if m["mlp_width"] > 0 else None
         if self.place != "none":
@@ -196,8 +197,11 @@ class Block(nn.Module):
     def res(self, x, branch):
         return self.lam * x + self.alpha * branch if self.skip else branch
 
-    def remove(self, y, where):  # paper 000: Y <- (I - tau Pi) Y
-        return y - self.tau * y.mean(1, keepdim=True) if self.sim in (where, "both") else y
+    def remove(self, y, where):  # paper 000: Y <- (I - tau Pi) Y; causal: Y <- (I - tau C) Y
+        if self.sim not in (where, "both"):
+            return y
+        M = uniform_matrix(y.shape[1], self.causal).to(y.dtype)
+        return y - self.tau * M @ y
 
     def forward(self, x, trace=None):
         pre, post = self.place == "pre", self.place == "post"
