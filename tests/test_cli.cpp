@@ -171,7 +171,7 @@ TEST(Cli, RacePicksBestRatePerPresetAndResumes) {
   EXPECT_TRUE(fs::exists(dir / "race" / "race.png"));
   for (const char* lr : {"lr0.001", "lr0.003"})
     EXPECT_TRUE(fs::exists(dir / "race" / "runs" / "post-ln" / lr / "seed0" / "summary.json")) << lr;
-  EXPECT_NE(r.output.find("steps to pre-ln loss"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("steps to pre-ln's training loss"), std::string::npos) << r.output;
   // A rerun reuses the finished runs and reproduces the table.
   auto again = run_cli(args);
   ASSERT_EQ(again.code, 0) << again.output;

@@ -8,6 +8,7 @@
 #include <fstream>
 #include <sstream>
 
+#include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
 #include "config/presets.h"
@@ -18,6 +19,7 @@
 #include "data/dataset.h"
 #include "data/fashion_mnist.h"
 #include "train/checkpoint.h"
+#include "report/race_report.h"
 #include "train/race.h"
 #include "train/trainer.h"
 
@@ -197,6 +199,52 @@ TEST(Train, LearningRateSchedule) {
   EXPECT_NEAR(c.lr_at(110), 0.1, 1e-12);
   c.schedule = "constant";
   EXPECT_DOUBLE_EQ(c.lr_at(80), 1.0);
+  // The default warm-up is a tenth of the run, at most 100 steps: a 150-step run warms up for 15
+  // and then follows its cosine; 2000 steps warm up for 100.
+  TrainConfig d;
+  d.steps = 150;
+  EXPECT_EQ(d.warmup_steps(), 15);
+  EXPECT_LT(d.lr_at(149), 0.5 * d.lr);
+  d.steps = 2000;
+  EXPECT_EQ(d.warmup_steps(), 100);
+  EXPECT_EQ(train_config_from_json(train_config_to_json(d)).warmup_steps(), 100);
+}
+
+// One number per step: the table's train column, the figure's points and the reach measure all
+// read the same curve — the logged one by default, the moving average when asked for and named.
+TEST(Race, TableFigureAndReachReadOneCurve) {
+  const LossCurve logged{{10, 20, 30, 40, 50, 60}, {3.2, 2.4, 3.0, 2.2, 2.9, 2.6}};
+  for (const int window : {1, 3}) {
+    const RaceMeasure measure{window};
+    std::vector<RaceRow> rows(2);
+    rows[0].preset = "ref", rows[1].preset = "other";
+    for (auto& r : rows) r.step = 60, r.lr = 1e-3, r.status = "completed", r.val_loss = 2.0;
+    rows[0].curve = measure.apply(logged);
+    rows[1].curve = measure.apply(LossCurve{logged.step, {3.0, 2.9, 2.5, 2.6, 2.4, 2.3}});
+    const double target = measure_reach(rows, "ref", 60);
+    EXPECT_DOUBLE_EQ(target, rows[0].curve.loss.back()) << window;
+    EXPECT_EQ(rows[0].reach_step, steps_to_reach(rows[0].curve, target)) << window;
+    if (window == 1) {
+      EXPECT_DOUBLE_EQ(target, 2.6);
+      EXPECT_EQ(rows[0].reach_step, 20);  // the logged curve dips below its own end at step 20
+      EXPECT_EQ(rows[1].reach_step, 30);
+    }
+    const std::string table = race_table(rows, measure, "ref", 60, target);
+    const std::string plot = race_plot_script(rows, measure, target, "t");
+    for (const auto& r : rows) {
+      const std::string last = fmt::format("{:.4f}", r.curve.loss.back());
+      EXPECT_NE(table.find(last), std::string::npos) << window << " table lacks " << last << "\n" << table;
+      EXPECT_NE(plot.find(fmt::format("60 {:.6g}\n", r.curve.loss.back())), std::string::npos) << window;
+    }
+    EXPECT_NE(plot.find(measure.label()), std::string::npos);
+    EXPECT_NE(table.find(measure.label()), std::string::npos);
+    EXPECT_EQ(window > 1, table.find("moving average") != std::string::npos);
+    EXPECT_NE(plot.find("set xrange [*:60]"), std::string::npos);  // drawn to the data, not 100
+  }
+  std::vector<RaceRow> none(1);
+  none[0].preset = "other";
+  EXPECT_TRUE(std::isnan(measure_reach(none, "ref", 60)));
+  EXPECT_NE(race_csv(none).find(",,\n"), std::string::npos);  // not reached: both fields empty
 }
 
 TEST(Race, StepsToReach) {

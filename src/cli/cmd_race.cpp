@@ -35,6 +35,7 @@ struct RaceArgs {
   std::vector<double> lr_grid;
   std::string reference = "pre-ln", out = "runs/race", device = "cpu";
   int64_t reach_step = 0;  // 0 = the last step
+  RaceMeasure measure;
 };
 
 const std::vector<std::string> kDefaultRace = {"post-ln", "pre-ln", "post-ln-simremove",
@@ -117,7 +118,7 @@ void run(RaceArgs& a) {
       }
       row.train_loss = train_sum / a.seeds;
       row.val_loss = val_sum / a.seeds;
-      row.curve = smooth(mean_curve(curves));
+      row.curve = a.measure.apply(mean_curve(curves));
       const double score = row.status == "completed" && std::isfinite(row.val_loss)
                                ? row.val_loss
                                : std::numeric_limits<double>::infinity();
@@ -126,13 +127,7 @@ void run(RaceArgs& a) {
     best.push_back(chosen);
   }
 
-  double target = NAN;
-  for (const auto& r : best)
-    if (r.preset == a.reference) target = loss_at(r.curve, reach_step);
-  for (auto& r : best) {
-    r.reach_step = std::isfinite(target) ? steps_to_reach(r.curve, target) : -1;
-    r.reach_ratio = r.reach_step < 0 ? NAN : double(r.reach_step) / double(reach_step);
-  }
+  const double target = measure_reach(best, a.reference, reach_step);
 
   fs::create_directories(a.out);
   Json meta = run_metadata("race");
@@ -140,15 +135,16 @@ void run(RaceArgs& a) {
   meta["depth"] = a.depth;
   meta["seeds"] = a.seeds;
   meta["lr_grid"] = grid;
-  meta["reference"] = {{"preset", a.reference}, {"step", reach_step}, {"loss", target}};
+  meta["reference"] = {{"preset", a.reference}, {"step", reach_step}, {"loss", target},
+                       {"measure", a.measure.label()}};
   for (const auto& spec : specs) meta["configs"].push_back(spec_to_json(spec));
   write_file_atomic(a.out + "/race.csv", race_csv(best));
   write_file_atomic(a.out + "/run.json", meta.dump(2) + "\n");
-  render_plot(race_plot_script(best, target,
+  render_plot(race_plot_script(best, a.measure, target,
                                fmt::format("{} at depth {}, width {}: training loss", a.config.data,
                                            a.depth, specs.front().width)),
               a.out + "/race", 1000, 650);
-  fmt::print("{}", race_table(best, a.reference, reach_step, target));
+  fmt::print("{}", race_table(best, a.measure, a.reference, reach_step, target));
   fmt::print("wrote {}/race.csv, run.json, race.png, race.svg; runs in {}/runs\n", a.out, a.out);
 }
 
@@ -167,6 +163,11 @@ void add_race_command(CLI::App& app) {
   cmd->add_option("--reference", args.reference, "preset whose loss the others must reach")
       ->capture_default_str();
   cmd->add_option("--reach-step", args.reach_step, "step of the reference loss (default: last)");
+  cmd->add_option("--smooth", args.measure.smooth,
+                  "judge on a moving average over this many logged points (table, figure and "
+                  "steps to reach alike); 1 = the logged loss")
+      ->check(CLI::Range(1, 1000))
+      ->capture_default_str();
   cmd->add_option("--out", args.out, "race folder")->capture_default_str();
   cmd->add_option("--device", args.device, "cpu | cuda | cuda:N");
   cmd->callback([] { run(args); });

@@ -11,8 +11,11 @@ void add_train_options(CLI::App* cmd, TrainConfig& c) {
   cmd->add_option("--optimizer", c.optimizer, "adamw | adam | sgd")->capture_default_str();
   cmd->add_option("--weight-decay", c.weight_decay, "weight decay")->capture_default_str();
   cmd->add_option("--momentum", c.momentum, "SGD momentum")->capture_default_str();
-  cmd->add_option("--warmup", c.warmup, "linear warm-up steps")->capture_default_str();
-  cmd->add_option("--schedule", c.schedule, "cosine | constant")->capture_default_str();
+  cmd->add_option("--warmup", c.warmup, "linear warm-up steps [default: steps/10, at most 100]");
+  cmd->add_option("--schedule", c.schedule, "cosine | constant (after warm-up)")
+      ->capture_default_str();
+  cmd->add_option("--min-lr-ratio", c.min_lr_ratio, "cosine floor: the rate ends at lr * this")
+      ->capture_default_str();
   cmd->add_option("--clip", c.clip, "gradient-norm clip (0 = off)")->capture_default_str();
   cmd->add_option("--seed", c.seed, "seed of the init and the batch order")->capture_default_str();
   cmd->add_option("--log-every", c.log_every, "steps between log lines")->capture_default_str();

@@ -17,10 +17,15 @@ std::string gnuplot_datablock(const std::string& name, const std::string& rows) 
 }
 
 std::string series_style(size_t i) {
-  static const char* colours[] = {"#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9",
-                                  "#000000", "#F0E442", "#8C564B", "#7F7F7F", "#9467BD", "#BCBD22"};
+  static const char* colours[] = {"#1F77B4", "#D62728", "#2CA02C", "#9467BD", "#FF7F0E", "#000000",
+                                  "#8C564B", "#E377C2", "#17BECF", "#7F7F7F", "#BCBD22", "#393B79"};
   constexpr size_t n = sizeof colours / sizeof *colours;
   return fmt::format("lc rgb '{}' dt {}", colours[i % n], 1 + (i / n) % 4);
+}
+
+std::string series_marker(size_t i) {
+  static const int types[] = {7, 5, 9, 11, 13, 6, 4, 8, 10, 12, 1, 2};  // filled, then open
+  return fmt::format("pt {} ps 0.8", types[i % (sizeof types / sizeof *types)]);
 }
 
 void render_plot(const std::string& script, const std::string& base, int width_px,

@@ -9,9 +9,11 @@ namespace sigprop {
 // Data blocks for a script: "$name << EOD\n...\nEOD\n".
 std::string gnuplot_datablock(const std::string& name, const std::string& rows);
 
-// Line colour and dash of the i-th series: 12 distinct colours (colour-blind-safe first), then
-// dashed repeats, so a dozen presets stay distinguishable in print.
+// Line colour and dash of the i-th series: 12 colours ordered so that neighbours differ in hue
+// and lightness (no pale yellow), then dashed repeats, so a dozen presets stay distinguishable.
 std::string series_style(size_t i);
+// Point type of the i-th series: 12 distinct markers, so series differ without colour too.
+std::string series_marker(size_t i);
 
 // Throws std::runtime_error when gnuplot is missing or fails (message says which).
 void render_plot(const std::string& script, const std::string& base, int width_px = 1500,

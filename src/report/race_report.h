@@ -17,14 +17,31 @@ struct RaceRow {
   double val_loss = NAN;
   int64_t reach_step = -1;   // first step at the reference loss; -1 = never
   double reach_ratio = NAN;  // reach_step / reference step
-  LossCurve curve;           // seed-mean training loss
+  LossCurve curve;           // seed-mean training loss as logged (or smoothed, RaceMeasure)
 };
 
-std::string race_table(const std::vector<RaceRow>& rows, const std::string& reference,
-                       int64_t reference_step, double target);
+// The one curve a race is judged on: the logged window-mean training loss, or its trailing
+// moving average over `smooth` logged points when smooth > 1. It feeds the table's train column,
+// the figure and the steps-to-reach measure alike, and their labels name it.
+struct RaceMeasure {
+  int smooth = 1;
+  LossCurve apply(const LossCurve& logged) const;
+  std::string label() const;  // "training loss" or "training loss, 5-point moving average"
+};
+
+// Sets every row's reach_step and reach_ratio: the first step at which its curve is at or below
+// the reference preset's curve at `reference_step`. Returns that target loss (NaN when the
+// reference is not among the rows; then nothing is reached).
+double measure_reach(std::vector<RaceRow>& rows, const std::string& reference,
+                     int64_t reference_step);
+
+std::string race_table(const std::vector<RaceRow>& rows, const RaceMeasure& measure,
+                       const std::string& reference, int64_t reference_step, double target);
+// Not reached: reach_step and reach_ratio both empty.
 std::string race_csv(const std::vector<RaceRow>& rows);
-// Training loss against step (log x), one curve per row, the reference loss as a line.
-std::string race_plot_script(const std::vector<RaceRow>& rows, double target,
-                             const std::string& title);
+// Training loss against step (log x, drawn to the last step), one curve per row, the reference
+// loss as a line.
+std::string race_plot_script(const std::vector<RaceRow>& rows, const RaceMeasure& measure,
+                             double target, const std::string& title);
 
 }  // namespace sigprop

@@ -1,5 +1,6 @@
 #include "train/train_config.h"
 
+#include <algorithm>
 #include <cmath>
 
 #include <fmt/format.h>
@@ -28,7 +29,7 @@ void TrainConfig::validate() const {
           "adamw | adam | sgd");
   require(weight_decay >= 0, "weight-decay", weight_decay, "a number >= 0");
   require(momentum >= 0 && momentum < 1, "momentum", momentum, "a number in [0, 1)");
-  require(warmup >= 0, "warmup", warmup, "an integer >= 0");
+  require(warmup >= 0 || warmup == kAutoWarmup, "warmup", warmup, "an integer >= 0");
   require(schedule == "cosine" || schedule == "constant", "schedule", schedule, "cosine | constant");
   require(min_lr_ratio >= 0 && min_lr_ratio <= 1, "min-lr-ratio", min_lr_ratio, "a number in [0, 1]");
   require(clip >= 0, "clip", clip, "a number >= 0 (0 = off)");
@@ -39,7 +40,12 @@ void TrainConfig::validate() const {
   require(checkpoint_every >= 0, "checkpoint-every", checkpoint_every, "an integer >= 0");
 }
 
+int64_t TrainConfig::warmup_steps() const {
+  return warmup == kAutoWarmup ? std::min<int64_t>(100, steps / 10) : warmup;
+}
+
 double TrainConfig::lr_at(int64_t step) const {
+  const int64_t warmup = warmup_steps();
   if (step < warmup) return lr * double(step + 1) / double(warmup);
   if (schedule == "constant") return lr;
   const double span = std::max<int64_t>(1, steps - warmup);
@@ -53,7 +59,7 @@ nlohmann::json train_config_to_json(const TrainConfig& c) {
           {"batch", c.batch},       {"seq", c.seq},
           {"lr", c.lr},             {"optimizer", c.optimizer},
           {"weight_decay", c.weight_decay}, {"momentum", c.momentum},
-          {"warmup", c.warmup},     {"schedule", c.schedule},
+          {"warmup", c.warmup_steps()}, {"schedule", c.schedule},
           {"min_lr_ratio", c.min_lr_ratio}, {"clip", c.clip},
           {"seed", c.seed},         {"log_every", c.log_every},
           {"eval_every", c.eval_every}, {"eval_batches", c.eval_batches},

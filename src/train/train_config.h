@@ -9,6 +9,7 @@
 namespace sigprop {
 
 struct TrainConfig {
+  static constexpr int64_t kAutoWarmup = -1;
   std::string data = "kjv";  // kjv | fashion-mnist | synthetic
   int64_t steps = 2000;
   int64_t batch = 12;
@@ -17,7 +18,7 @@ struct TrainConfig {
   std::string optimizer = "adamw";   // adamw | adam | sgd
   double weight_decay = 0.01;        // adamw: decoupled; sgd/adam: L2
   double momentum = 0.9;             // sgd
-  int64_t warmup = 100;              // linear warm-up steps
+  int64_t warmup = kAutoWarmup;      // linear warm-up steps; kAutoWarmup: warmup_steps()
   std::string schedule = "cosine";   // cosine | constant (after warm-up)
   double min_lr_ratio = 0.1;         // cosine ends at lr * min_lr_ratio
   double clip = 1.0;                 // global gradient-norm clip; 0 = off
@@ -29,6 +30,9 @@ struct TrainConfig {
   int64_t checkpoint_every = 500;    // 0 = only at the end
 
   void validate() const;  // throws ConfigError naming the option
+  // The warm-up in steps: `warmup`, or by default a tenth of the run, at most 100 steps, so a
+  // short run still spends most of its steps on the schedule.
+  int64_t warmup_steps() const;
   // Learning rate before step `step` (0-based): linear warm-up, then cosine or constant.
   double lr_at(int64_t step) const;
 };
