@@ -1,5 +1,5 @@
 // Each attention variant and block-level fix, checked by the property that defines it
-// (../shared/METHODS.md; papers 000-004).
+// (docs/methods.md; papers 000-004).
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 

@@ -1,5 +1,5 @@
 // Paper 002 (Noci et al. 2022) on our own model: rank collapse kills query/key gradients, the
-// uniform-attention gradient formulas of METHODS.md, and the 1/sqrt(L) cure of the linear
+// uniform-attention gradient formulas of docs/methods.md, and the 1/sqrt(L) cure of the linear
 // residual stack.
 #include <gtest/gtest.h>
 #include <torch/torch.h>
@@ -25,7 +25,7 @@ double grad_norm(const torch::nn::Linear& lin) { return lin->weight.grad().norm(
 
 TEST(Gradients, CollapsedInputHasNoQueryKeyGradient) {
   // X = 1 x^T: every row of the softmax sees equal logits, and the softmax Jacobian annihilates
-  // the constant row gradient, so dO/dW_Q = dO/dW_K = 0 while dO/dW_V != 0 (METHODS, 002).
+  // the constant row gradient, so dO/dW_Q = dO/dW_K = 0 while dO/dW_V != 0 (docs/methods.md, 002).
   for (auto norm : {NormPlace::Post, NormPlace::Pre}) {
     for (bool causal : {false, true}) {
       torch::manual_seed(3);

@@ -1,5 +1,5 @@
 // Signal-preserving attention (paper 001): the defining identity Σ_l = A_l Σ_{l−1} A_l^T, the
-// closed form of METHODS, the softmax realisation inside the model, and U-SPA's sign condition.
+// closed form of docs/methods.md, the softmax realisation inside the model, and U-SPA's sign condition.
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 

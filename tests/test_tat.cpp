@@ -1,4 +1,4 @@
-// TAT leaky ReLU (paper 001): C-map, solved slopes against METHODS' table, errors that teach.
+// TAT leaky ReLU (paper 001): C-map, solved slopes against docs/methods.md's table, errors that teach.
 #include <gtest/gtest.h>
 
 #include <cmath>

@@ -16,8 +16,8 @@ TEST(TheoryMarkov, OutlierAtRootTAndQuarterCircleBulk) {
   auto A = random_markov_matrix(1, T, gen)[0];
   EXPECT_NEAR(A.sum(1).sub(1).abs().max().item<double>(), 0.0, 1e-12);  // row-stochastic
   auto s = torch::linalg_svdvals(std::sqrt(double(T)) * A);
-  EXPECT_NEAR(s[0].item<double>() / std::sqrt(double(T)), 1.0, 0.01);  // METHODS: 20.0
-  EXPECT_NEAR(s[1].item<double>(), 2.0, 0.2);                          // METHODS: 1.99
+  EXPECT_NEAR(s[0].item<double>() / std::sqrt(double(T)), 1.0, 0.01);  // docs/methods.md: 20.0
+  EXPECT_NEAR(s[1].item<double>(), 2.0, 0.2);                          // docs/methods.md: 1.99
   std::vector<double> bulk(s.data_ptr<double>() + 1, s.data_ptr<double>() + T);
   EXPECT_LT(ks_one_sample(bulk, [](double x) { return quarter_circle_cdf(x, 2.0); }), 0.05);
   // The check can fail: the same values against a quarter circle of radius 2.5.
@@ -25,7 +25,7 @@ TEST(TheoryMarkov, OutlierAtRootTAndQuarterCircleBulk) {
   // Gap removal: the bulk stays, the outlier goes, the stable rank grows like T/4.
   auto Ap = remove_spectral_gap(A);
   EXPECT_LT(torch::linalg_svdvals(std::sqrt(double(T)) * Ap)[0].item<double>(), 2.4);
-  EXPECT_NEAR(stable_rank(Ap.unsqueeze(0)) / T, 0.25, 0.05);  // METHODS: 99.4 at T = 400
+  EXPECT_NEAR(stable_rank(Ap.unsqueeze(0)) / T, 0.25, 0.05);  // docs/methods.md: 99.4 at T = 400
   EXPECT_LT(stable_rank(A.unsqueeze(0)), 2.5);
 }
 

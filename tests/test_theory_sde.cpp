@@ -1,7 +1,7 @@
 // Paper 004 (Noci et al. 2023): the covariance SDE of the shaped transformer against finite
 // networks. One-step moments of finite networks against the drift b and diffusion Σ; the
 // attention-free correlation SDE against its closed form; the three finite samplers against
-// each other; METHODS' reference numbers.
+// each other; docs/methods.md's reference numbers.
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
@@ -118,7 +118,7 @@ TEST(TheorySde, LinearCorrelationSdeMatchesItsClosedForm) {
 }
 
 TEST(TheorySde, ReproducesTheMethodsReference) {
-  // METHODS 004: γ = 1/√8, τ₀ = 1, t = 0.75, ρ₀ = 0.2, m = 2, 4096 paths: mean 0.187, sd 0.370.
+  // docs/methods.md 004: γ = 1/√8, τ₀ = 1, t = 0.75, ρ₀ = 0.2, m = 2, 4096 paths: mean 0.187, sd 0.370.
   SdeOptions o;
   o.V0 = equicorrelated(2, 0.2);
   o.paths = 4096;

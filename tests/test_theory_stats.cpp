@@ -18,7 +18,7 @@ TEST(TheoryStats, TwoSampleKs) {
 }
 
 TEST(TheoryStats, CriticalValueAndPValue) {
-  // METHODS 004: 4096 vs 4096 samples, 5% critical value 0.030.
+  // docs/methods.md 004: 4096 vs 4096 samples, 5% critical value 0.030.
   EXPECT_NEAR(ks_critical(4096, 4096), 0.0300, 5e-5);
   EXPECT_NEAR(ks_critical(100, 0), 1.3581 / 10.0, 1e-4);
   EXPECT_NEAR(ks_pvalue(ks_critical(4000, 0), 4000, 0), 0.05, 0.005);

@@ -16,7 +16,7 @@ TEST(TheoryTat, StudyMatchesCMapIteratesAndTheKernelRecursion) {
   o.transformer_width = 256, o.seq = 16, o.batch = 2, o.transformers = 4;
   const auto s = run_tat_study(o);
   EXPECT_NEAR(s.slope, tat_solve_slope(0.9, 16), 1e-12);
-  // The slope table carries METHODS' reference values and marks unreachable cells.
+  // The slope table carries docs/methods.md's reference values and marks unreachable cells.
   for (const auto& c : s.table) {
     if (c.n == 18 && c.eta == 0.9) EXPECT_NEAR(c.slope, 0.146, 1e-3);
     if (c.n == 12 && c.eta == 0.5) EXPECT_NEAR(c.slope, 0.488, 1e-3);

@@ -34,6 +34,7 @@ void run(const ProbeArgs& a) {
   ProbePlan plan;
   plan.specs = resolve_specs(a.model, a.compare ? preset_names()
                                                 : std::vector<std::string>{"post-ln", "pre-ln", "post-ln-scaled"});
+  if (!a.depths.empty()) refuse_set_depth(a.model);
   plan.depths = a.depths;
   if (plan.depths.empty()) plan.depths = {plan.specs.front().depth};
   for (int d : plan.depths)

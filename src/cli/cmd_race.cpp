@@ -71,6 +71,7 @@ void run(RaceArgs& a) {
   const torch::Device device = parse_device(a.device);
   a.config.validate();
   if (a.seeds < 1) throw ConfigError("--seeds must be >= 1");
+  refuse_set_depth(a.model);  // --depth (default 32) sets every model's depth
   auto specs = resolve_specs(a.model, kDefaultRace);
   for (auto& s : specs) {
     s.depth = a.depth;
@@ -154,7 +155,9 @@ void add_race_command(CLI::App& app) {
   static RaceArgs args;
   auto* cmd = app.add_subcommand("race", "Train several presets on the same budget and compare");
   add_model_options(cmd, args.model);
-  cmd->add_option("--depth", args.depth, "depth L of every model")->capture_default_str();
+  cmd->add_option("--depth", args.depth, "depth L of every model")
+      ->check(at_least(1))
+      ->capture_default_str();
   add_train_options(cmd, args.config);
   cmd->add_option("--lr-grid", args.lr_grid, "learning rates to try per preset (best val loss wins)")
       ->delimiter(',');

@@ -50,7 +50,7 @@ void run(TrainArgs& a, bool steps_given) {
     if (a.model.presets.size() + a.model.configs.size() > 1)
       throw ConfigError("train takes one --preset or --config (use `sigprop race` for several)");
     ModelSpec spec = resolve_specs(a.model, {"pre-ln"}).front();
-    if (a.depth > 0) spec.depth = a.depth;
+    if (a.depth > 0) refuse_set_depth(a.model), spec.depth = a.depth;
     trainer = std::make_unique<Trainer>(spec, a.config, a.out, device);
   }
   const auto& spec = trainer->spec();
@@ -77,7 +77,7 @@ void add_train_command(CLI::App& app) {
   static TrainArgs args;
   auto* cmd = app.add_subcommand("train", "Train one model on real data, probing it as it learns");
   add_model_options(cmd, args.model);
-  cmd->add_option("--depth", args.depth, "depth L (overrides the preset)")->check(CLI::PositiveNumber);
+  cmd->add_option("--depth", args.depth, "depth L (overrides the preset)")->check(at_least(1));
   add_train_options(cmd, args.config);
   cmd->add_option("--out", args.out, "run folder")->capture_default_str();
   cmd->add_flag("--force", args.force, "write into --out even if it is a non-empty folder of yours");

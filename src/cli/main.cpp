@@ -1,5 +1,8 @@
 // sigprop: signal propagation in deep transformers. A thin layer over the library.
+#include <algorithm>
 #include <cstdio>
+#include <string>
+#include <vector>
 #include <exception>
 
 #include <fmt/format.h>
@@ -8,6 +11,49 @@
 #include "core/error.h"
 #include "core/runtime.h"
 #include "core/version.h"
+
+namespace {
+
+size_t edit_distance(const std::string& a, const std::string& b) {
+  std::vector<size_t> row(b.size() + 1);
+  for (size_t j = 0; j <= b.size(); ++j) row[j] = j;
+  for (size_t i = 1; i <= a.size(); ++i) {
+    size_t diagonal = row[0];
+    row[0] = i;
+    for (size_t j = 1; j <= b.size(); ++j) {
+      const size_t up = row[j];
+      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] != b[j - 1])});
+      diagonal = up;
+    }
+  }
+  return row[b.size()];
+}
+
+// "--dept": did you mean --depth? The closest long option of the command that was given.
+void suggest_options(const CLI::App& app, int argc, char** argv) {
+  const CLI::App* cmd = &app;
+  while (!cmd->get_subcommands().empty()) cmd = cmd->get_subcommands().front();
+  for (int i = 1; i < argc; ++i) {
+    const std::string arg = argv[i];
+    if (arg.rfind("--", 0) != 0) continue;
+    const std::string name = arg.substr(2, arg.find('=') == std::string::npos ? std::string::npos
+                                                                              : arg.find('=') - 2);
+    std::string best;
+    size_t best_distance = 3;  // no suggestion beyond two edits
+    for (const CLI::Option* opt : cmd->get_options())
+      for (const auto& long_name : opt->get_lnames()) {
+        if (long_name == name) {
+          best.clear(), best_distance = 0;
+          break;
+        }
+        const size_t d = edit_distance(name, long_name);
+        if (d < best_distance) best = long_name, best_distance = d;
+      }
+    if (!best.empty()) fmt::print(stderr, "did you mean --{} (not --{})?\n", best, name);
+  }
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
   sigprop::reexec_with_fast_blas(argv);
@@ -31,6 +77,7 @@ int main(int argc, char** argv) {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     const int rc = app.exit(e);
+    if (rc != 0) suggest_options(app, argc, argv);
     return rc == 0 ? 0 : sigprop::cli::kExitConfig;
   } catch (const sigprop::ConfigError& e) {
     fmt::print(stderr, "sigprop: error: {}\n", e.what());

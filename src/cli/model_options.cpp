@@ -2,6 +2,7 @@
 
 #include "config/presets.h"
 #include "config/spec_io.h"
+#include "core/error.h"
 
 namespace sigprop::cli {
 
@@ -9,11 +10,29 @@ void add_model_options(CLI::App* cmd, ModelOptions& o) {
   cmd->add_option("--preset", o.presets, "preset name(s), comma-separated (see `sigprop presets`)")
       ->delimiter(',');
   cmd->add_option("--config", o.configs, "TOML config file(s) ([model] table)");
-  cmd->add_option("--width", o.width, "model width d (overrides the preset)")
-      ->check(CLI::PositiveNumber);
-  cmd->add_option("--heads", o.heads, "attention heads (overrides the preset)")
-      ->check(CLI::PositiveNumber);
+  cmd->add_option("--width", o.width, "model width d (overrides the preset)")->check(at_least(1));
+  cmd->add_option("--heads", o.heads, "attention heads (overrides the preset)")->check(at_least(1));
   cmd->add_option("--set", o.sets, "override any model key: --set norm=pre --set d_k=16");
+}
+
+CLI::Validator at_least(long lo) {
+  return CLI::Validator(
+      [lo](std::string& text) -> std::string {
+        try {
+          size_t used = 0;
+          const long v = std::stol(text, &used);
+          if (used == text.size() && v >= lo) return "";
+        } catch (const std::exception&) {
+        }
+        return "'" + text + "' is not allowed: expected an integer >= " + std::to_string(lo);
+      },
+      "INT>=" + std::to_string(lo));
+}
+
+void refuse_set_depth(const ModelOptions& o) {
+  for (const auto& s : o.sets)
+    if (s.rfind("depth=", 0) == 0)
+      throw ConfigError("--set " + s + " and --depth both set the depth; give it once, with --depth");
 }
 
 std::vector<ModelSpec> resolve_specs(const ModelOptions& o,

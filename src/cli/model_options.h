@@ -19,6 +19,13 @@ struct ModelOptions {
 
 void add_model_options(CLI::App* cmd, ModelOptions& options);
 
+// Integers >= lo, with an error that says so in words (CLI11's own ranges print 300 digits).
+CLI::Validator at_least(long lo);
+
+// A command with its own --depth refuses a --set depth=... beside it: one of them would be
+// silently ignored.
+void refuse_set_depth(const ModelOptions& options);
+
 // Presets, then config files, each with --set, --width and --heads applied and validated.
 // With neither --preset nor --config, `default_presets` are used.
 std::vector<ModelSpec> resolve_specs(const ModelOptions& options,

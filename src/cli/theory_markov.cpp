@@ -50,7 +50,7 @@ void add_theory_markov(CLI::App* theory) {
       ->delimiter(',')
       ->capture_default_str();
   cmd->add_option("--draws", o.draws, "matrices per (T, kind)")->capture_default_str();
-  cmd->add_option("--aspect", o.aspect, "width d = aspect * T [guess; METHODS: d = T/gamma]")
+  cmd->add_option("--aspect", o.aspect, "width d = aspect * T [guess; docs/methods.md: d = T/gamma]")
       ->capture_default_str();
   cmd->add_option("--kinds", a.kinds, "random_markov | kq_xavier | kq_normal, comma-separated")
       ->delimiter(',')

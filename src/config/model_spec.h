@@ -44,7 +44,7 @@ struct ModelSpec {
   NormPlace norm = NormPlace::Post;
   NormKind norm_kind = NormKind::LayerNorm;
   ResidualScale residual;
-  double residual_gamma = 0.35355339059327373;  // γ of LambdaGamma; 1/√8 as in METHODS' reference
+  double residual_gamma = 0.35355339059327373;  // γ of LambdaGamma; 1/√8 as in docs/methods.md's reference
   SimRemove simremove = SimRemove::None;  // paper 000 [placement: guess, so a switch]
   double simremove_tau = 1.0;
 

@@ -10,7 +10,7 @@ namespace sigprop {
 struct TokenMetrics {
   // Mean over i != j of <x_i, x_j> / (|x_i| |x_j|). Rank collapse: -> 1 (papers 000, 002).
   double cosine = 0;
-  // t_sim(X) = |Π X|_F^2 / |X|_F^2 = T |x̄|^2 / |X|_F^2, Π = (1/T) 1 1^T (paper 000; METHODS'
+  // t_sim(X) = |Π X|_F^2 / |X|_F^2 = T |x̄|^2 / |X|_F^2, Π = (1/T) 1 1^T (paper 000; docs/methods.md's
   // guess at its exact form). t_div = 1 - t_sim.
   double t_sim = 0;
   // res(X) = |X - 1 x̄^T|_F / |X|_F, distance to the collapsed matrix (Dong et al., used by 002).

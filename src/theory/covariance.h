@@ -25,7 +25,7 @@ std::vector<double> first_pair_correlation(const torch::Tensor& V);
 double mean_offdiagonal_correlation(const torch::Tensor& V);
 
 // Symmetric PSD square root through the eigendecomposition, negative eigenvalues clipped to 0
-// (METHODS, 004): S = Q Λ Qᵀ -> Q max(Λ, 0)^{1/2} Qᵀ. (..., k, k).
+// (docs/methods.md, 004): S = Q Λ Qᵀ -> Q max(Λ, 0)^{1/2} Qᵀ. (..., k, k).
 torch::Tensor psd_sqrt(const torch::Tensor& S);
 
 // Some R with R Rᵀ = V: the Cholesky factor, or psd_sqrt(V) for the whole batch when any

@@ -1,16 +1,16 @@
 // `sigprop theory gradients`: rank collapse kills query/key gradients (Noci et al. 2022,
 // paper 002), measured in paper 002's own block beside its uniform-attention formulas.
 //
-// Block (METHODS 002; no W_O, no biases, LayerNorm without affine at init):
+// Block (docs/methods.md 002; no W_O, no biases, LayerNorm without affine at init):
 //   post-LN  Z = LN(X + α·S X W_V),      Y = LN(Z + α·relu(Z W₁) W₂)
 //   pre-LN   Z = X + α·S LN(X) W_V,      Y = Z + α·relu(LN(Z) W₁) W₂   (final LN on the output)
 // with S = softmax(X W_Q (X W_K)ᵀ/√d_k) and W_Q = 0 at init, so S = Π = (1/T)11ᵀ (uniform).
-// With output gradient G = ∂O/∂(S X W_V) of i.i.d. entries of variance s² (METHODS: O = ⟨R, A X
+// With output gradient G = ∂O/∂(S X W_V) of i.i.d. entries of variance s² (docs/methods.md: O = ⟨R, A X
 // W_V⟩):
 //   E|∂O/∂W_Q|²_F = s²·|X|²_F·|W_Kᵀ Xᵀ P X W_V|²_F / (T² d_k),   E|∂O/∂W_V|²_F = s²·T·d_v·|x̄|²,
 // X the attention's input, P = I − Π, x̄ its mean token. Query gradients scale with the token
 // spread XᵀPX, which rank collapse drives to 0; α = 1/√L keeps it.
-// Initialisation [guess: METHODS gives none for 002]: W_K, W_V ~ N(0, 1/d), W₁ ~ N(0, 2/d),
+// Initialisation [guess: docs/methods.md gives none for 002]: W_K, W_V ~ N(0, 1/d), W₁ ~ N(0, 2/d),
 // W₂ ~ N(0, 1/(4d)); input X₀ with N(0, 1) entries.
 // Measured: autograd of O = ⟨R, Y_L⟩ with R ~ N(0, 1); s² per layer is the measured mean square of
 // G (so the prediction tests the formulas' dependence on X, not the gradient's scale).

@@ -49,7 +49,7 @@ double lognormal_bulk_scale(double logit_variance);
 struct MarkovStudyOptions {
   std::vector<int64_t> seqs{50, 100, 200, 400};  // T
   int64_t draws = 3;                             // matrices per (T, kind)
-  double aspect = 4.0;  // d = aspect·T [guess: METHODS' d = T/γ with γ = 1/4]
+  double aspect = 4.0;  // d = aspect·T [guess: docs/methods.md's d = T/γ with γ = 1/4]
   std::vector<AttentionDraw> kinds = all_attention_draws();
   int64_t depth = 16;       // the depth study: layers
   int64_t depth_seq = 100;  //                  T

@@ -63,7 +63,7 @@ SdeStudy run_sde_study(const SdeStudyOptions& o,
                        const std::function<void(int, int, const std::string&)>& progress = nullptr);
 
 // The name of the finite shaped series that carries the agreement figure: the reduced sampler
-// (METHODS' chol(V)·Z) at width n when it was run, else the Gram chain.
+// (docs/methods.md's chol(V)·Z) at width n when it was run, else the Gram chain.
 std::string headline_series(const SdeStudyOptions& o, int64_t width);
 
 }  // namespace sigprop

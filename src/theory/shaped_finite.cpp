@@ -125,7 +125,7 @@ class ReducedChunk : public TokenChunk {
   using TokenChunk::TokenChunk;
 
  protected:
-  // X W/√n has i.i.d. N(0, XXᵀ/n) columns: R·Z with R Rᵀ = XXᵀ/n (METHODS: chol(V)·Z).
+  // X W/√n has i.i.d. N(0, XXᵀ/n) columns: R·Z with R Rᵀ = XXᵀ/n (docs/methods.md: chol(V)·Z).
   torch::Tensor source(const torch::Tensor& X) const override {
     auto Xd = X.to(torch::kDouble);
     return square_root_factor(torch::matmul(Xd, Xd.transpose(1, 2)) / double(k_.n))

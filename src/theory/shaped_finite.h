@@ -4,7 +4,7 @@
 // One block on m tokens of width n (Y: m × n, N(0, 1) weights, λ² + γ² = 1):
 //   attention  Y ← λY + γ·A·(Y W_V/√n),  A = I + softmax(q kᵀ/τ) − 11ᵀ/m,  τ = τ₀√(n n_k),
 //              q = Y W_Q/√n, k = Y W_K/√n (n × n_k weights) — the convention that makes the
-//              depth-and-width limit exist (METHODS 004);
+//              depth-and-width limit exist (docs/methods.md 004);
 //   MLP (opt.) Y ← λY + γ√(c/n)·σ_s(Y W₁/√n)·W₂,  σ_s(x) = s₊max(x,0) + s₋min(x,0),
 //              s± = 1 + c±/√n, c = 2/(s₊² + s₋²).
 // The unshaped control uses A = softmax(q kᵀ/√n_k) (standard temperature, no I − 11ᵀ/m): its
@@ -13,7 +13,7 @@
 // Three samplers, equal in law (each is exact, none is an approximation):
 //   full     the weights themselves: O(n²) random numbers per block;
 //   reduced  given Y, Y W/√n has i.i.d. N(0, V) columns, V = YYᵀ/n, so it is drawn as R·Z with
-//            R Rᵀ = V and Z an m × n Gaussian matrix (METHODS' chol(V)·Z): O(mn) per block;
+//            R Rᵀ = V and Z an m × n Gaussian matrix (docs/methods.md's chol(V)·Z): O(mn) per block;
 //   gram     the chain V_l alone, O(m²) per block: writing Y = √n·R·O (O with orthonormal
 //            rows), Y W_V/√n = R·Ξ with Ξ = O W_V i.i.d., and ΞΞᵀ = MMᵀ + S with M = Ξ Oᵀ
 //            (m × m Gaussian) independent of S ~ Wishart_m(n − m, I), so

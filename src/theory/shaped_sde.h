@@ -2,7 +2,7 @@
 // paper 004), and its Euler–Maruyama integration over many paths.
 //
 // For m tokens of width n, V = Y Yᵀ/n follows, in t = layer/n, dV = b(V) dt + Σ(V)^{1/2} dB with
-// (METHODS 004, derived; P = I − 11ᵀ/m, V^c = PVP, W = VPVPV, u = V(diag V^c − (tr V^c/m)·1)):
+// (docs/methods.md 004, derived; P = I − 11ᵀ/m, V^c = PVP, W = VPVPV, u = V(diag V^c − (tr V^c/m)·1)):
 //   attention drift  b_att = (γ²/τ₀²)[(1/m²)|V^c|_F² V + (1/(2m))(diag(V) uᵀ + u diag(V)ᵀ)],
 //   diffusion        Σ = γ²(2−γ²) Σ_lin + (γ⁴/(τ₀² m²)) Σ_att,
 //                    Σ_lin[αβ,γδ] = V_αγ V_βδ + V_αδ V_βγ,
@@ -21,7 +21,7 @@
 namespace sigprop {
 
 struct ShapedParams {
-  double gamma = 0.35355339059327373;  // branch weight γ (λ = √(1 − γ²)); 1/√8 as in METHODS
+  double gamma = 0.35355339059327373;  // branch weight γ (λ = √(1 − γ²)); 1/√8 as in docs/methods.md
   double tau0 = 1.0;                   // attention temperature τ₀ (τ = τ₀√(n n_k))
   bool attention = true;               // false: drop the attention terms (the control)
   bool mlp = false;                    // add a shaped-ReLU MLP sublayer per block
@@ -65,7 +65,7 @@ struct SdeResult {
 };
 
 // Euler–Maruyama: vech(V) += b h + √h Σ^{1/2} ξ, ξ ~ N(0, I_D), with Σ = QΛQᵀ by symmetric
-// eigendecomposition and negative eigenvalues clipped (METHODS); the increment is drawn as
+// eigendecomposition and negative eigenvalues clipped (docs/methods.md); the increment is drawn as
 // Q max(Λ, 0)^{1/2} ξ, equal in law to the symmetric root's Q max(Λ, 0)^{1/2} Qᵀ ξ. Paths run in
 // chunks of 512 across threads, each chunk with its own generator: same seed, same numbers.
 SdeResult simulate_shaped_sde(const SdeOptions& o);

@@ -16,7 +16,7 @@ torch::Tensor uspa_kernel(int64_t T, double rho);
 
 // γ_l = −½·log(1 − (1 − e^{−2γ_L})^{l/L}), so s_l = √(1−e^{−2γ_l}) = s_L^{l/L}; γ_0 = +inf.
 double espa_gamma_schedule(int l, int L, double gamma_L);
-// 1 − ρ_l = (1 − ρ_L)^{l/L} [METHODS: a guess of the same shape as E-SPA's]; ρ_0 = 0.
+// 1 − ρ_l = (1 − ρ_L)^{l/L} [docs/methods.md: a guess of the same shape as E-SPA's]; ρ_0 = 0.
 double uspa_rho_schedule(int l, int L, double rho_L);
 
 // A_l = L_l L_{l−1}^{−1} with Cholesky factors (causal: lower triangular), or
@@ -24,7 +24,7 @@ double uspa_rho_schedule(int l, int L, double rho_L);
 torch::Tensor spa_attention(const torch::Tensor& sigma_prev, const torch::Tensor& sigma,
                             bool causal);
 
-// E-SPA causal A_l in closed form (METHODS, derived), a test oracle for spa_attention:
+// E-SPA causal A_l in closed form (docs/methods.md, derived), a test oracle for spa_attention:
 // a = e^{−γ}, s = √(1−a²), primes for the previous layer; A_11 = 1, A_ii = s/s',
 // A_i1 = a^{i−2}(a − (s/s')a'), A_ij = (s/s')a^{i−j}(1 − a'/a) for 2 ≤ j < i (1-based).
 torch::Tensor espa_closed_form(int64_t T, double gamma_prev, double gamma);

@@ -80,6 +80,9 @@ Trainer::Trainer(ModelSpec spec, TrainConfig config, std::string dir, torch::Dev
 
 Trainer::Trainer(Resumed, const std::string& dir, int64_t steps, torch::Device device)
     : dir_(dir), device_(device) {
+  if (!fs::is_directory(dir) || !fs::exists(path("run.json")))
+    throw ConfigError("--resume " + dir + " is not a run folder (no run.json); name a folder "
+                      "written by `sigprop train --out`");
   Json meta;
   try {
     meta = Json::parse(read_file(path("run.json")));
