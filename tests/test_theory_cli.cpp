@@ -57,7 +57,7 @@ TEST(TheoryCli, EverySubcommandWritesItsOutputs) {
       "theory tat --depth 13 --width 32 --networks 2 --transformer-width 32 --seq 8 "
       "--transformers 1 --no-plot",
       "theory_tat", {"tat_curves.csv", "tat_slopes.csv", "tat_mlp.csv", "tat_transformer.csv"});
-  expect_run("theory escalation --depth 4 --width 32 --seq 8 --batch 2 --seeds 1",
+  expect_run("theory escalation --depth 4 --width 32 --seq 8 --batch 2 --inits 1",
              "theory_escalation",
              {"escalation_layers.csv", "escalation_fits.csv", "escalation.png", "escalation.svg"});
   expect_run("theory gradients --depth 2,4 --width 16 --seq 8 --batch 1 --networks 2",

@@ -48,12 +48,21 @@ TrainConfig small_config(int64_t steps) {
   return c;
 }
 
-// The deterministic fields of every log line (timings dropped).
-std::vector<Json> losses(const fs::path& dir) {
+// The log lines of a run (resume records included when `events`).
+std::vector<Json> log_lines(const fs::path& dir, bool events) {
   std::vector<Json> out;
   std::istringstream in(read_file(dir / "train.jsonl"));
   for (std::string line; std::getline(in, line);) {
     Json j = Json::parse(line);
+    if (events || !j.contains("event")) out.push_back(j);
+  }
+  return out;
+}
+
+// The deterministic fields of every step's log line (timings and resume records dropped).
+std::vector<Json> losses(const fs::path& dir) {
+  std::vector<Json> out;
+  for (Json j : log_lines(dir, false)) {
     j.erase("tokens_per_s");
     j.erase("elapsed_s");
     out.push_back(j);
@@ -76,6 +85,23 @@ TEST(Train, ResumedRunEqualsUninterruptedRun) {
   auto rest = Trainer::resume(cut.string(), 0, torch::kCPU)->run();
   ASSERT_EQ(rest.status, "completed");
   EXPECT_EQ(rest.step, 30);
+  // Time is cumulative over both sittings, and the resume is on record.
+  EXPECT_EQ(rest.resumes, 1);
+  EXPECT_GE(rest.seconds, first.seconds);
+  int events = 0;
+  double last_elapsed = 0;
+  for (const auto& j : log_lines(cut, true)) {
+    if (j.contains("event")) {
+      ++events;
+      EXPECT_EQ(j["step"], 17);
+      EXPECT_GE(j["elapsed_s"].get<double>(), 0.0);
+    } else if (j.contains("elapsed_s")) {
+      EXPECT_GE(j["elapsed_s"].get<double>(), last_elapsed);
+      last_elapsed = j["elapsed_s"];
+    }
+  }
+  EXPECT_EQ(events, 1);
+  EXPECT_GE(last_elapsed, first.seconds * 0.5);
 
   const auto a = losses(full), b = losses(cut);
   ASSERT_EQ(a.size(), b.size());

@@ -100,15 +100,16 @@ void add_probe_command(CLI::App& app) {
   add_model_options(cmd, args.model);
   cmd->add_option("--depth", args.depths, "depth(s) L, comma-separated (default: the preset's)")
       ->delimiter(',');
-  cmd->add_option("--seq", args.seq, "tokens per sequence T")->check(CLI::Range(2, 1 << 16));
-  cmd->add_option("--batch", args.batch, "sequences per batch")->check(CLI::Range(1, 1 << 16));
+  cmd->add_option("--seq", args.seq, "tokens per sequence T")->check(at_least(2))->capture_default_str();
+  cmd->add_option("--batch", args.batch, "sequences per batch")->check(at_least(1))->capture_default_str();
   cmd->add_option("--seeds", args.seeds, "number of seeds (0..S-1), each a fresh init and batch")
-      ->check(CLI::Range(1, 10000));
-  cmd->add_option("--input", args.input, "kjv | gaussian | isometric");
+      ->check(at_least(1))
+      ->capture_default_str();
+  cmd->add_option("--input", args.input, "kjv | gaussian | isometric")->capture_default_str();
   cmd->add_option("--out", args.out, "output folder (replaced whole, if sigprop made it)")
       ->capture_default_str();
   cmd->add_flag("--force", args.force, "replace --out even if it is a non-empty folder of yours");
-  cmd->add_option("--device", args.device, "cpu | cuda | cuda:N");
+  cmd->add_option("--device", args.device, "cpu | cuda | cuda:N")->capture_default_str();
   cmd->add_flag("--no-plot", args.no_plot, "skip the gnuplot figure");
   cmd->add_flag("--compare", args.compare,
                 "compare presets (default: all of them); table sorted by final-layer cosine");

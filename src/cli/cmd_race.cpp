@@ -1,6 +1,8 @@
 // `sigprop race`: trains several presets on the same data, seeds and budget, each at its best
 // learning rate from a grid, and compares their loss curves. Resumable: finished runs are reused,
 // interrupted ones continue from their checkpoints.
+#include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <cstdlib>
 #include <filesystem>
@@ -11,6 +13,7 @@
 
 #include "cli/commands.h"
 #include "cli/interrupt.h"
+#include "cli/progress.h"
 #include "cli/model_options.h"
 #include "cli/train_options.h"
 #include "config/spec_io.h"
@@ -90,6 +93,7 @@ void run(RaceArgs& a) {
   std::vector<RaceRow> best;
   const int total = int(specs.size() * grid.size()) * a.seeds;
   int done = 0;
+  const auto race_start = std::chrono::steady_clock::now();
   for (const auto& spec : specs) {
     RaceRow chosen;
     double chosen_score = std::numeric_limits<double>::infinity();
@@ -102,11 +106,15 @@ void run(RaceArgs& a) {
       for (int seed = 0; seed < a.seeds; ++seed) {
         TrainConfig c = a.config;
         c.lr = lr, c.seed = uint64_t(seed);
-        const std::string dir = fmt::format("{}/runs/{}/lr{:.3g}/seed{}", a.out, spec.name, lr, seed);
+        std::string folder = spec.name;  // a label may hold "1/sqrt(L)" and spaces
+        std::replace_if(folder.begin(), folder.end(), [](char c) { return c == '/' || c == ' '; }, '_');
+        const std::string dir = fmt::format("{}/runs/{}/lr{:.3g}/seed{}", a.out, folder, lr, seed);
         fmt::print(stderr, "[race] {}/{} {} lr {:.3g} seed {} ...", ++done, total, spec.name, lr, seed);
         const TrainSummary s = train_one(spec, c, dir, device, stop);
-        fmt::print(stderr, " {} at step {}, train {:.4f}, val {:.4f}\n", s.status, s.step,
-                   s.train_loss, s.val_loss);
+        const double elapsed =
+            std::chrono::duration<double>(std::chrono::steady_clock::now() - race_start).count();
+        fmt::print(stderr, " {} at step {}, train {:.4f}, val {:.4f} ({})\n", s.status, s.step,
+                   s.train_loss, s.val_loss, elapsed_and_eta(elapsed, done, total - done));
         if (s.status == "interrupted") {
           fmt::print(stderr, "[race] interrupted; rerun the same command to continue\n");
           std::exit(kExitInterrupted);

@@ -17,6 +17,7 @@
 #include "cli/child_process.h"
 #include "cli/commands.h"
 #include "cli/interrupt.h"
+#include "cli/progress.h"
 #include "core/atomic_file.h"
 #include "core/error.h"
 #include "core/run_folder.h"
@@ -89,6 +90,7 @@ void run(const SweepArgs& a) {
   size_t next = 0, finished = 0;
   int failure = 0;
   std::string failure_text;
+  const auto sweep_start = std::chrono::steady_clock::now();
   while (next < todo.size() || !running.empty()) {
     while (!failure && !stop->load() && next < todo.size() && int(running.size()) < a.jobs) {
       const SweepCell& cell = todo[next++];
@@ -117,8 +119,11 @@ void run(const SweepArgs& a) {
       ++finished;
       std::string what;
       for (const auto& [k, v] : r.cell.values) what += k + "=" + v + " ";
-      fmt::print(stderr, "[sweep] {}/{} {}{}({:.1f}s)\n", finished + skipped, todo.size() + skipped,
-                 what, code == kExitDiverged ? "diverged " : "", seconds);
+      const double elapsed =
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - sweep_start).count();
+      fmt::print(stderr, "[sweep] {}/{} {}{}({:.1f}s; {})\n", finished + skipped,
+                 todo.size() + skipped, what, code == kExitDiverged ? "diverged " : "", seconds,
+                 elapsed_and_eta(elapsed, finished, int(todo.size()) - finished));
     } else if (!failure && !stop->load()) {
       failure = code;
       failure_text = fmt::format("cell {} ({}) failed with exit code {}:\n{}", r.cell.hash,

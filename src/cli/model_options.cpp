@@ -1,5 +1,7 @@
 #include "cli/model_options.h"
 
+#include <algorithm>
+
 #include "config/presets.h"
 #include "config/spec_io.h"
 #include "core/error.h"
@@ -13,6 +15,15 @@ void add_model_options(CLI::App* cmd, ModelOptions& o) {
   cmd->add_option("--width", o.width, "model width d (overrides the preset)")->check(at_least(1));
   cmd->add_option("--heads", o.heads, "attention heads (overrides the preset)")->check(at_least(1));
   cmd->add_option("--set", o.sets, "override any model key: --set norm=pre --set d_k=16");
+}
+
+std::string labelled(const std::string& name, const std::vector<std::string>& sets) {
+  if (sets.empty()) return name;
+  std::string label = name + "[";
+  for (size_t i = 0; i < sets.size(); ++i) label += (i ? " " : "") + sets[i];
+  label += "]";
+  std::replace(label.begin(), label.end(), ',', ';');  // the label is a CSV field
+  return label;
 }
 
 CLI::Validator at_least(long lo) {
@@ -43,6 +54,7 @@ std::vector<ModelSpec> resolve_specs(const ModelOptions& o,
   for (const auto& path : o.configs) specs.push_back(load_spec_file(path));
   for (auto& spec : specs) {
     for (const auto& s : o.sets) apply_override(spec, s);
+    spec.name = labelled(spec.name, o.sets);
     if (o.width) spec.width = o.width;
     if (o.heads) spec.heads = o.heads;
     spec.validate();

@@ -26,7 +26,12 @@ CLI::Validator at_least(long lo);
 // silently ignored.
 void refuse_set_depth(const ModelOptions& options);
 
-// Presets, then config files, each with --set, --width and --heads applied and validated.
+// "post-ln" with --set norm=pre residual=0.5 -> "post-ln[norm=pre residual=0.5]": the name every
+// table, figure and CSV row shows, so overrides are never hidden behind the preset's name.
+std::string labelled(const std::string& name, const std::vector<std::string>& sets);
+
+// Presets, then config files, each with --set, --width and --heads applied and validated; each
+// name labelled with its --set overrides.
 // With neither --preset nor --config, `default_presets` are used.
 std::vector<ModelSpec> resolve_specs(const ModelOptions& options,
                                      const std::vector<std::string>& default_presets);

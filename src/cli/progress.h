@@ -7,6 +7,10 @@
 
 namespace sigprop::cli {
 
+// "elapsed 1m02s, ETA 3m10s": `done` of `done + remaining` items took `elapsed` seconds; the
+// rest are expected to take as long each on average.
+std::string elapsed_and_eta(double elapsed, int done, int remaining);
+
 class Progress {
  public:
   explicit Progress(std::string label);

@@ -21,6 +21,7 @@ struct EscalationArgs {
 void run(EscalationArgs& a) {
   a.o.specs = resolve_specs(a.model, {"post-ln", "post-ln-simremove"});
   a.o.input = parse_probe_input(a.input);
+  a.o.first_seed = a.common.seed;
   validate(a.o);
   run_and_publish(
       "theory escalation", a.common,
@@ -28,7 +29,7 @@ void run(EscalationArgs& a) {
       [&](const EscalationStudy& study) {
         TheoryRun r;
         r.params = {{"depth", a.o.depth}, {"seq", a.o.seq},   {"batch", a.o.batch},
-                    {"seeds", a.o.seeds}, {"input", a.input}, {"floor", a.o.floor}};
+                    {"inits", a.o.seeds}, {"input", a.input}, {"floor", a.o.floor}};
         for (const auto& spec : a.o.specs) r.params["configs"].push_back(spec_to_json(spec));
         r.files = {{"escalation_layers.csv", escalation_layers_csv(study)},
                    {"escalation_fits.csv", escalation_fits_csv(study)}};
@@ -50,7 +51,8 @@ void add_theory_escalation(CLI::App* theory) {
   cmd->add_option("--depth", a.o.depth, "blocks L")->capture_default_str();
   cmd->add_option("--seq", a.o.seq, "tokens T")->capture_default_str();
   cmd->add_option("--batch", a.o.batch, "sequences per seed")->capture_default_str();
-  cmd->add_option("--seeds", a.o.seeds, "initialisations (seeds 0..S-1)")->capture_default_str();
+  cmd->add_option("--inits", a.o.seeds, "initialisations, with seeds --seed .. --seed + N - 1")
+      ->capture_default_str();
   cmd->add_option("--input", a.input, "gaussian | isometric | kjv")->capture_default_str();
   cmd->add_option("--floor", a.o.floor, "t_div below this is float32 noise; the fit stops there")
       ->capture_default_str();

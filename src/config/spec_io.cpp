@@ -11,6 +11,7 @@
 #include <variant>
 
 #include "core/atomic_file.h"
+#include "core/hash.h"
 #include "core/error.h"
 #include "model/attention.h"
 
@@ -321,6 +322,12 @@ Json spec_to_json(const ModelSpec& spec) {
   j["paper"] = spec.paper;
   for (const auto& f : fields()) j["model"][f.doc.key] = f.get(spec);
   return j;
+}
+
+std::string config_id(const ModelSpec& spec) {
+  Json model = spec_to_json(spec).at("model");
+  model.erase("depth");
+  return fnv1a_hex(model.dump());
 }
 
 ModelSpec spec_from_json(const Json& j) {

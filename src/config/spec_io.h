@@ -39,6 +39,11 @@ void apply_override(ModelSpec& spec, const std::string& assignment);
 // Sets one key from its text form ("128", "pre", "1/sqrt(L)", "true").
 void set_spec_value(ModelSpec& spec, const std::string& key, const std::string& value);
 
+// What was built, as 16 hex digits: the FNV-1a hash of the spec's `[model]` keys except depth
+// (a column of its own wherever the id appears), so one configuration keeps its id across
+// depths and a relabelled preset keeps it too; any other change of a key changes it.
+std::string config_id(const ModelSpec& spec);
+
 std::string spec_to_toml(const ModelSpec& spec, const std::string& description = "");
 nlohmann::json spec_to_json(const ModelSpec& spec);
 // Inverse of spec_to_json (run.json of a past run); throws ConfigError on unknown keys or values.

@@ -10,6 +10,7 @@
 #include <fmt/format.h>
 #include <torch/torch.h>
 
+#include "config/spec_io.h"
 #include "core/parallel.h"
 #include "data/kjv.h"
 #include "model/transformer.h"
@@ -101,7 +102,7 @@ std::vector<ProbeRow> run_probe_plan(
         const auto batch =
             make_probe_batch(plan.input, spec.width, plan.batch, plan.seq, seed, corpus.get());
         for (const auto& m : probe_at_init(spec, batch, seed, plan.device))
-          rows.push_back({spec.name, depth, spec.width, seed, m});
+          rows.push_back({spec.name, config_id(spec), depth, spec.width, seed, m});
         if (progress)
           progress(++done, total, fmt::format("{} depth {} seed {}", spec.name, depth, seed));
       }
@@ -114,7 +115,7 @@ std::string probe_csv(const std::vector<ProbeRow>& rows) {
   std::ostringstream out;
   out << "preset,depth,width,seed,layer,cosine,t_sim,res,stable_rank,gram_stable_rank,"
          "centred_stable_rank,attn_sigma1,attn_sigma2,attn_lambda2,attn_entropy,grad_q,grad_k,grad_v,grad_o,"
-         "grad_mlp,grad_q_over_v,loss\n";
+         "grad_mlp,grad_q_over_v,loss,config_id\n";
   for (const auto& r : rows) {
     const auto& m = r.m;
     out << fmt::format("{},{},{},{},{}", r.preset, r.depth, r.width, r.seed, m.layer);
@@ -123,7 +124,7 @@ std::string probe_csv(const std::vector<ProbeRow>& rows) {
                      m.attn_sigma2, m.attn_lambda2, m.attn_entropy, m.grad_q, m.grad_k, m.grad_v,
                      m.grad_o, m.grad_mlp, m.grad_q / m.grad_v, m.loss})
       out << ',' << fmt::format("{:.6g}", v);
-    out << '\n';
+    out << ',' << r.config_id << '\n';
   }
   return out.str();
 }

@@ -35,7 +35,8 @@ std::vector<LayerMetrics> probe_at_init(const ModelSpec& spec, const ProbeBatch&
                                         uint64_t seed, const torch::Device& device);
 
 struct ProbeRow {
-  std::string preset;
+  std::string preset;     // the preset's name, with any --set overrides: "post-ln[norm=pre]"
+  std::string config_id;  // config_id(spec): the configuration, whatever its label
   int depth = 0, width = 0;
   uint64_t seed = 0;
   LayerMetrics m;

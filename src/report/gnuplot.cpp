@@ -23,6 +23,19 @@ std::string series_style(size_t i) {
   return fmt::format("lc rgb '{}' dt {}", colours[i % n], 1 + (i / n) % 4);
 }
 
+std::string gnuplot_text(const std::string& s) {
+  std::string out;
+  for (char c : s) {
+    if (c == '_' || c == '^' || c == '{' || c == '}' || c == '@' || c == '&' || c == '~')
+      out += std::string("\\") + c;
+    else if (c == '\'')
+      out += "''";
+    else
+      out += c;
+  }
+  return out;
+}
+
 std::string series_marker(size_t i) {
   static const int types[] = {7, 5, 9, 11, 13, 6, 4, 8, 10, 12, 1, 2};  // filled, then open
   return fmt::format("pt {} ps 0.8", types[i % (sizeof types / sizeof *types)]);
@@ -44,7 +57,8 @@ void render_plot(const std::string& script, const std::string& base, int width_p
     FILE* pipe = ::popen(("gnuplot 2>'" + log + "'").c_str(), "w");
     if (!pipe) throw std::runtime_error("cannot start gnuplot (install gnuplot-nox)");
     const std::string full =
-        fmt::format("set terminal {}\nset output '{}'\n{}\nunset output\n", t.terminal, tmp, script);
+        fmt::format("set encoding utf8\nset terminal {}\nset output '{}'\n{}\nunset output\n",
+                    t.terminal, tmp, script);
     std::fwrite(full.data(), 1, full.size(), pipe);
     const int rc = ::pclose(pipe);
     std::string messages;

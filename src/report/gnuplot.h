@@ -9,6 +9,10 @@ namespace sigprop {
 // Data blocks for a script: "$name << EOD\n...\nEOD\n".
 std::string gnuplot_datablock(const std::string& name, const std::string& rows);
 
+// Text for a single-quoted gnuplot string in enhanced mode: underscores (which would start
+// subscripts), braces and quotes escaped, so "mlp_width=256" prints as written.
+std::string gnuplot_text(const std::string& s);
+
 // Line colour and dash of the i-th series: 12 colours ordered so that neighbours differ in hue
 // and lightness (no pale yellow), then dashed repeats, so a dozen presets stay distinguishable.
 std::string series_style(size_t i);

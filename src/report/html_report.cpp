@@ -10,6 +10,7 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "config/spec_io.h"
 #include "core/atomic_file.h"
 #include "core/error.h"
 #include "core/version.h"
@@ -121,6 +122,85 @@ void render_loss_plot(const fs::path& run) {
   render_plot(script, (run / "loss").string(), 900, 550);
 }
 
+// Per-layer probes taken during training (--probe-every) as probe_during_training.png / .svg:
+// cosine and |grad W_Q| / |grad W_V| against step, one curve per layer (at most five: the input,
+// the quarters and the last block).
+void render_training_probe_plot(const fs::path& run) {
+  std::istringstream in(read_file((run / "train.jsonl").string()));
+  std::map<int, std::string> cosine, ratio;
+  for (std::string line; std::getline(in, line);) {
+    if (line.empty()) continue;
+    const Json j = Json::parse(line);
+    if (!j.contains("probe")) continue;
+    const int64_t step = j["step"];
+    const int last = int(j["probe"].size()) - 1;
+    for (const auto& layer : j["probe"]) {
+      const int l = layer["layer"];
+      if (l != 0 && l != last && l * 4 % std::max(last, 1) != 0) continue;  // 0, L/4, L/2, 3L/4, L
+      if (layer["cosine"].is_number())
+        cosine[l] += fmt::format("{} {:.6g}\n", std::max<int64_t>(step, 1), layer["cosine"].get<double>());
+      if (layer["grad_q_over_v"].is_number() && layer["grad_q_over_v"].get<double>() > 0)
+        ratio[l] += fmt::format("{} {:.6g}\n", std::max<int64_t>(step, 1),
+                                layer["grad_q_over_v"].get<double>());
+    }
+  }
+  if (cosine.empty()) return;
+  std::string script, cos_plot, ratio_plot;
+  size_t i = 0;
+  for (const auto& [l, data] : cosine) {
+    const std::string style = fmt::format("title 'layer {}' with linespoints lw 2 {} {}", l,
+                                          series_style(i), series_marker(i));
+    script += gnuplot_datablock(fmt::format("C{}", l), data);
+    cos_plot += fmt::format("{}$C{} using 1:2 {}", i ? ", " : "", l, style);
+    if (ratio.count(l)) {
+      script += gnuplot_datablock(fmt::format("R{}", l), ratio[l]);
+      ratio_plot += fmt::format("{}$R{} using 1:2 {}", ratio_plot.empty() ? "" : ", ", l, style);
+    }
+    ++i;
+  }
+  script += "set multiplot layout 1,2\nset grid\nset key bottom right box opaque\n"
+            "set xlabel 'step (0 drawn at 1)'\nset logscale x\n"
+            "set title 'Token cosine during training'\nset ylabel 'mean pairwise cosine'\n"
+            "set yrange [-0.05:1.05]\nplot " + cos_plot + "\n";
+  if (!ratio_plot.empty())
+    script += "set title 'Query vs value gradient during training'\nset autoscale y\n"
+              "set ylabel '|grad W_Q| / |grad W_V|'\nset logscale y\nplot " + ratio_plot + "\n";
+  script += "unset multiplot\n";
+  render_plot(script, (run / "probe_during_training").string(), 1400, 500);
+}
+
+// config_id of a run.json config; "" when it no longer parses (a run of an older sigprop).
+std::string id_of(const Json& config) {
+  try {
+    return config_id(spec_from_json(config));
+  } catch (const std::exception&) {
+    return "";
+  }
+}
+
+// A number for reading: 6 significant digits, integers as they are.
+std::string readable(const Json& v) {
+  if (v.is_number_float()) return fmt::format("{:.6g}", v.get<double>());
+  return v.is_string() ? v.get<std::string>() : v.dump();
+}
+
+// The sittings of a resumed training run, from train.jsonl's resume records.
+std::string resume_table(const fs::path& run) {
+  if (!fs::exists(run / "train.jsonl")) return "";
+  std::vector<std::vector<std::string>> table = {{"resumed at step", "after seconds", "time (UTC)"}};
+  std::istringstream in(read_file((run / "train.jsonl").string()));
+  for (std::string line; std::getline(in, line);) {
+    if (line.find("\"event\"") == std::string::npos) continue;
+    const Json j = Json::parse(line);
+    table.push_back({readable(j["step"]), readable(j["elapsed_s"]), readable(j["time_utc"])});
+  }
+  return table.size() > 1 ? "<h3>Resumes</h3>\n" + html_table(table) : "";
+}
+
+std::string count(int n, const std::string& noun) {
+  return fmt::format("{} {}{}", n, noun, n == 1 ? "" : "s");
+}
+
 std::string inline_svg(const fs::path& svg) {
   const std::string text = read_file(svg.string());
   const size_t start = text.find("<svg");
@@ -133,15 +213,27 @@ std::string config_summary(const Json& run) {
   if (run.contains("config")) configs.push_back(run["config"]);
   if (configs.empty()) return "";
   std::vector<std::vector<std::string>> table = {
-      {"name", "paper", "depth", "width", "heads", "norm", "residual", "attention", "activation", "init"}};
+      {"name", "paper", "depth", "width", "heads", "norm", "residual", "attention", "activation",
+       "init", "config_id"}};
+  // A probe of several depths records them once, beside configs that carry the preset's own.
+  std::string depths;
+  if (run.contains("depths"))
+    for (const auto& d : run["depths"]) depths += (depths.empty() ? "" : ", ") + d.dump();
   for (const auto& c : configs) {
     const Json& m = c["model"];
-    auto text = [](const Json& v) { return v.is_string() ? v.get<std::string>() : v.dump(); };
-    table.push_back({text(c["name"]), text(c["paper"]), text(m["depth"]), text(m["width"]),
-                     text(m["heads"]), text(m["norm"]), text(m["residual"]), text(m["attention"]),
-                     text(m["activation"]), text(m["init"])});
+    table.push_back({readable(c["name"]), readable(c["paper"]),
+                     depths.empty() ? readable(m["depth"]) : depths, readable(m["width"]),
+                     readable(m["heads"]), readable(m["norm"]), readable(m["residual"]),
+                     readable(m["attention"]), readable(m["activation"]), readable(m["init"]),
+                     id_of(c)});
   }
-  return "<h3>Configuration</h3>\n" + html_table(table);
+  std::string out = "<h3>Configuration</h3>\n" + html_table(table);
+  if (run.contains("skipped") && !run["skipped"].empty()) {
+    out += "<p class=note>Left out (cannot be built there):</p><ul class=note>";
+    for (const auto& why : run["skipped"]) out += "<li>" + escape(readable(why)) + "</li>";
+    out += "</ul>\n";
+  }
+  return out;
 }
 
 }  // namespace
@@ -171,6 +263,8 @@ ReportStats write_html_report(const std::string& dir_text) {
   for (const auto& run : runs) {
     const Json meta = Json::parse(read_file((run / "run.json").string()));
     if (fs::exists(run / "train.jsonl") && !fs::exists(run / "loss.svg")) render_loss_plot(run);
+    if (fs::exists(run / "train.jsonl") && !fs::exists(run / "probe_during_training.svg"))
+      render_training_probe_plot(run);
     const std::string rel = fs::relative(run, dir).string();
     body += fmt::format("<section><h2>{} <span class=cmd>{}</span></h2>\n",
                         escape(rel == "." ? dir.filename().string() : rel),
@@ -180,9 +274,11 @@ ReportStats write_html_report(const std::string& dir_text) {
       std::vector<std::vector<std::string>> table = {{"quantity", "value"}};
       const Json summary = Json::parse(read_file((run / "summary.json").string()));
       for (const auto& [k, v] : summary.items())
-        table.push_back({k, v.is_string() ? v.get<std::string>() : v.dump()});
+        if (!v.is_null() && !(v.is_string() && v.get<std::string>().empty()))
+          table.push_back({k, readable(v)});
       body += "<h3>Summary</h3>\n" + html_table(table);
       ++stats.tables;
+      body += resume_table(run);
     }
     if (fs::exists(run / "summary.txt"))  // theory runs: the printed summary with its agreement figure
       body += "<h3>Summary</h3>\n<pre>" + escape(read_file((run / "summary.txt").string())) + "</pre>\n";
@@ -212,7 +308,7 @@ ReportStats write_html_report(const std::string& dir_text) {
   const std::string html = fmt::format(R"(<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>sigprop report: {0}</title>
 <style>
-body {{ font-family: sans-serif; max-width: 1200px; margin: 2em auto; color: #222; }}
+body {{ font-family: sans-serif; max-width: 1560px; margin: 2em auto; color: #222; }}
 h1 {{ font-size: 1.5em; }} h2 {{ border-bottom: 1px solid #ccc; font-size: 1.2em; }}
 .cmd {{ font-weight: normal; color: #666; font-size: 0.8em; }}
 table {{ border-collapse: collapse; margin: 0.5em 0; font-size: 0.85em; }}
@@ -221,13 +317,13 @@ th {{ background: #f3f3f3; }} figure {{ margin: 1em 0; }} figure svg {{ max-widt
 figcaption, .note {{ color: #666; font-size: 0.85em; }} pre {{ font-size: 0.8em; }}
 </style></head><body>
 <h1>sigprop report: {0}</h1>
-<p class=note>sigprop {1} ({2}), generated {3}: {4} runs, {5} figures, {6} tables.</p>
+<p class=note>sigprop {1} ({2}), generated {3}: {4}, {5}, {6}.</p>
 {7}
 </body></html>
 )",
                                        escape(dir.filename().string()), sigprop_version(),
-                                       git_revision(), when, stats.runs, stats.figures,
-                                       stats.tables, body);
+                                       git_revision(), when, count(stats.runs, "run"),
+                                       count(stats.figures, "figure"), count(stats.tables, "table"), body);
   write_file_atomic((dir / "report.html").string(), html);
   return stats;
 }

@@ -111,7 +111,7 @@ std::string probe_plot_script(const std::vector<ProbeRow>& rows) {
     script += gnuplot_datablock(fmt::format("L{}", i), by_layer);
     script += gnuplot_datablock(fmt::format("D{}", i), final_by_depth);
     const std::string sep = i ? ", " : "";
-    const std::string style = fmt::format("title '{}' with linespoints lw 2 {} {}", order[i],
+    const std::string style = fmt::format("title '{}' with linespoints lw 2 {} {}", gnuplot_text(order[i]),
                                           series_style(i), series_marker(i));
     layer_plot += fmt::format("{}$L{} using 1:2 {}", sep, i, style);
     ratio_plot += fmt::format("{}$L{} using 1:3 {}", sep, i, style);

@@ -27,9 +27,17 @@ std::string RaceMeasure::label() const {
 
 double measure_reach(std::vector<RaceRow>& rows, const std::string& reference,
                      int64_t reference_step) {
+  // The reference by name; a row labelled with overrides ("pre-ln[mlp_width=256]") stands for its
+  // preset when no row carries the bare name.
   double target = NAN;
   for (const auto& r : rows)
     if (r.preset == reference) target = loss_at(r.curve, reference_step);
+  if (!std::isfinite(target))
+    for (const auto& r : rows)
+      if (r.preset.rfind(reference + "[", 0) == 0) {
+        target = loss_at(r.curve, reference_step);
+        break;
+      }
   for (auto& r : rows) {
     r.reach_step = std::isfinite(target) ? steps_to_reach(r.curve, target) : -1;
     r.reach_ratio = r.reach_step < 0 ? NAN : double(r.reach_step) / double(reference_step);
@@ -76,7 +84,7 @@ std::string race_plot_script(const std::vector<RaceRow>& rows, const RaceMeasure
       }
     script += gnuplot_datablock(fmt::format("R{}", i), data);
     plot += fmt::format("{}$R{} using 1:2 title '{} (lr {:.1e}{})' with linespoints lw 2 pi 5 {} {}",
-                        i ? ", " : "", i, rows[i].preset, rows[i].lr,
+                        i ? ", " : "", i, gnuplot_text(rows[i].preset), rows[i].lr,
                         rows[i].status == "completed" ? "" : ", " + rows[i].status,
                         series_style(i), series_marker(i));
   }
@@ -85,7 +93,7 @@ std::string race_plot_script(const std::vector<RaceRow>& rows, const RaceMeasure
   script += fmt::format(
       "set title '{}'\nset xlabel 'step'\nset ylabel '{} (nats)'\nset logscale x\n"
       "set xrange [*:{}]\nset grid\nset key top right box opaque\nplot {}\n",
-      title, measure.label(), last, plot);
+      gnuplot_text(title), measure.label(), last, plot);
   return script;
 }
 

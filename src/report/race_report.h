@@ -30,7 +30,8 @@ struct RaceMeasure {
 };
 
 // Sets every row's reach_step and reach_ratio: the first step at which its curve is at or below
-// the reference preset's curve at `reference_step`. Returns that target loss (NaN when the
+// the reference preset's curve at `reference_step` (the row named `reference`, else the first
+// labelled "reference[...]"). Returns that target loss (NaN when the
 // reference is not among the rows; then nothing is reached).
 double measure_reach(std::vector<RaceRow>& rows, const std::string& reference,
                      int64_t reference_step);

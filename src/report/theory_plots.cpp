@@ -22,20 +22,6 @@ std::string columns_block(const std::string& name, const std::vector<double>& x,
   return gnuplot_datablock(name, rows);
 }
 
-// gnuplot single-quoted string: underscores would start subscripts in enhanced text.
-std::string label(std::string s) {
-  std::string out;
-  for (char c : s) {
-    if (c == '_')
-      out += "\\_";
-    else if (c == '\'')
-      out += "''";
-    else
-      out += c;
-  }
-  return out;
-}
-
 }  // namespace
 
 std::string sde_plot_script(const SdeStudy& s) {
@@ -61,7 +47,7 @@ std::string sde_plot_script(const SdeStudy& s) {
                               : c.kind == "softmax"          ? "lw 2 lc rgb '#d62728'"
                                                              : fmt::format("lw 1.5 lc {}", i);
     depth_plot += fmt::format("{}$D{} using 1:2 with lines {} title '{}'", i ? ", " : "", i, style,
-                              label(c.name));
+                              gnuplot_text(c.name));
   }
   const auto& o = s.options;
   script += "set multiplot layout 1,2\nset grid\nset key top left box opaque\n";
@@ -75,7 +61,7 @@ std::string sde_plot_script(const SdeStudy& s) {
       "$H using 1:5 with boxes lc rgb '#d62728' title '{} (mass at 1, clipped)', "
       "$H using 1:2 with histeps lw 3 lc rgb '#000000' title 'SDE', "
       "$H using 1:3 with histeps lw 2 dt 2 lc rgb '#555555' title 'SDE without attention terms'\n",
-      label(head), label(soft));
+      gnuplot_text(head), gnuplot_text(soft));
   script +=
       "set title 'Mean pairwise correlation against depth'\nset xlabel 't = layer / width'\n"
       "set ylabel 'mean rho'\nset key center right\nset xrange [*:*]\nset yrange [*:1.05]\n";
@@ -100,13 +86,13 @@ std::string markov_plot_script(const MarkovStudy& s) {
     std::vector<double> bulk(v.singular.begin() + (v.gap_removed ? 0 : 1),
                              v.singular.end() - (v.gap_removed ? 1 : 0));
     dens.push_back(histogram_density(bulk, 0.0, hi, bins));
-    names.push_back(to_string(v.kind) + (v.gap_removed ? " A_perp" : " A"));
+    names.push_back(to_string(v.kind) + (v.gap_removed ? " A⊥" : " A"));
     if (v.kind == AttentionDraw::RandomMarkov && !v.gap_removed) outlier = v.singular.front();
   }
   script += columns_block("H", centers, dens);
   for (size_t i = 0; i < names.size(); ++i)
-    hist_plot += fmt::format("$H using 1:{} with histeps lw 2 lc {} title '{}', ", i + 2, i + 1,
-                             label(names[i]));
+    hist_plot += fmt::format("$H using 1:{} with histeps lw 2 dt {} lc {} title '{}', ", i + 2,
+                             i + 1, i + 1, gnuplot_text(names[i]));  // dashes: overlapping steps stay visible
   hist_plot +=
       "x <= 2 ? sqrt(4 - x*x) / pi : 0 with lines lw 3 dt 2 lc rgb '#000000' title 'quarter "
       "circle'";
@@ -121,7 +107,7 @@ std::string markov_plot_script(const MarkovStudy& s) {
     eig_plot += fmt::format("${} using 1:2 with points pt {} ps {} lc rgb '{}' title '{}', ", name,
                             v.gap_removed ? 6 : 7, v.gap_removed ? 0.9 : 0.4,
                             v.gap_removed ? "#d62728" : "#1f77b4",
-                            v.gap_removed ? "A_perp (outlier -> 0)" : "A");
+                            v.gap_removed ? "A⊥ (outlier → 0)" : "A");
   }
   eig_plot += "cos(t), sin(t) with lines lw 2 lc rgb '#000000' title 'circular law |z| = 1'";
   // (c) stable rank after one layer against T.
@@ -139,7 +125,7 @@ std::string markov_plot_script(const MarkovStudy& s) {
           sr_plot += fmt::format(
               "${} using 1:2 with points pt {} ps 1.2 lc {} title '{} {}: slope {:.3f}', "
               "{:.6g} + {:.6g}*x with lines lc {} notitle, ",
-              name, gap ? 7 : 5, idx + 1, label(to_string(kind)), gap ? "A_perp" : "A",
+              name, gap ? 7 : 5, idx + 1, gnuplot_text(to_string(kind)), gap ? "A⊥" : "A",
               f.layer.slope, f.layer.intercept, f.layer.slope, idx + 1);
       ++idx;
     }
@@ -158,7 +144,7 @@ std::string markov_plot_script(const MarkovStudy& s) {
       depth_plot +=
           fmt::format("{}${} using 1:2 with linespoints pt 7 ps 0.5 lw 2 dt {} lc {} title '{} {}'",
                       depth_plot.empty() ? "" : ", ", name, gap ? 2 : 1, (idx + 1) / 2, stack,
-                      gap ? "A_perp" : "A");
+                      gap ? "A⊥" : "A");
     }
   script += "set multiplot layout 2,2\nset grid\nset key top right box opaque\n";
   script += fmt::format(
@@ -198,7 +184,7 @@ std::string curves_plot(const std::string& block, const std::vector<TatCurve>& c
   std::string plot;
   for (size_t i = 0; i < curves.size(); ++i)
     plot += fmt::format("${} using 1:{} with lines lw 2 lc {} title '{}', ", block, i + 2, i + 1,
-                        label(curves[i].label));
+                        gnuplot_text(curves[i].label));
   return plot + "x with lines dt 2 lc rgb '#888888' title 'identity'";
 }
 
@@ -267,12 +253,12 @@ std::string escalation_plot_script(const EscalationStudy& s) {
     script += gnuplot_datablock(fmt::format("E{}", i), rows);
     const std::string sep = i ? ", " : "";
     decay_plot += fmt::format("{}$E{} using 1:2 with linespoints pt 7 ps 0.5 lw 2 lc {} title '{}'",
-                              sep, i, i + 1, label(f.preset));
+                              sep, i, i + 1, gnuplot_text(f.preset));
     ratio_plot += fmt::format(
         "{}$E{} using 1:3 with points pt 7 ps 0.8 lc {} title '{}: t_{{div}} ratio', "
         "$E{} using 1:4 with lines lw 2 lc {} title '{}: |lambda_2|^2', "
         "{:.8g} with lines dt 2 lw 2 lc {} title '{}: fitted rate {:.3f}'",
-        sep, i, i + 1, label(f.preset), i, i + 1, label(f.preset), f.rate, i + 1, label(f.preset),
+        sep, i, i + 1, gnuplot_text(f.preset), i, i + 1, gnuplot_text(f.preset), f.rate, i + 1, gnuplot_text(f.preset),
         f.rate);
   }
   script += "set multiplot layout 1,2\nset grid\nset key bottom left box opaque\n";
@@ -283,7 +269,8 @@ std::string escalation_plot_script(const EscalationStudy& s) {
       s.options.depth, s.options.seq, decay_plot);
   script +=
       "set title 'Per-block contraction of t_{div} beside |lambda_2(A)|^2'\nset xlabel 'block'\n"
-      "set ylabel 'factor per block'\nset xrange [1:*]\nset yrange [0:1.15]\nset key at graph 0.99, graph 0.56 right top box\n"
+      "set ylabel 'factor per block'\nset xrange [1:*]\nset yrange [0:1.15]\n"
+      "set key outside below center horizontal box\n"
       "plot " +
       ratio_plot + "\nunset multiplot\n";
   return script;

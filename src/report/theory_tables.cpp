@@ -267,8 +267,9 @@ std::string escalation_fits_csv(const EscalationStudy& s) {
 std::string escalation_summary_text(const EscalationStudy& s) {
   const auto& o = s.options;
   std::string out = fmt::format(
-      "token similarity escalation (paper 000): depth {}, T = {}, batch {}, {} seeds, input {}\n",
-      o.depth, o.seq, o.batch, o.seeds, to_string(o.input));
+      "token similarity escalation (paper 000): depth {}, T = {}, batch {}, {} inits (seeds {}..{}), "
+      "input {}\n",
+      o.depth, o.seq, o.batch, o.seeds, o.first_seed, o.first_seed + o.seeds - 1, to_string(o.input));
   out += fmt::format("{:<22} {:>7} {:>10} {:>10} {:>10} {:>10} {:>12}\n", "preset", "layers",
                      "rate", "|l2| mean", "|l2|^2", "t_div(1)", "t_div(L)");
   for (const auto& f : s.fits) {

@@ -1,3 +1,4 @@
+#include "core/hash.h"
 #include "sweep/sweep.h"
 
 #include <filesystem>
@@ -48,12 +49,6 @@ void append_option(std::vector<std::string>& args, const std::string& key, const
   }
 }
 
-std::string fnv1a(const std::string& s) {
-  uint64_t h = 1469598103934665603ULL;
-  for (unsigned char c : s) h = (h ^ c) * 1099511628211ULL;
-  return fmt::format("{:016x}", h);
-}
-
 }  // namespace
 
 std::vector<SweepCell> SweepGrid::cells() const {
@@ -76,7 +71,7 @@ std::vector<SweepCell> SweepGrid::cells() const {
     cell.values = values;
     std::string joined;
     for (const auto& a : cell.args) joined += a + '\x1f';
-    cell.hash = fnv1a(joined);
+    cell.hash = fnv1a_hex(joined);
     out.push_back(cell);
   }
   return out;
@@ -195,7 +190,11 @@ std::string sweep_results_csv(const std::string& sweep_dir, const SweepGrid& gri
     csv += fmt::format(",{},{}", done ? 1 : 0, code);
     for (const auto& c : columns) {
       const Json v = heads[i].value(c, Json(nullptr));
-      csv += "," + (v.is_string() ? v.get<std::string>() : v.is_null() ? std::string("") : v.dump());
+      // Six significant digits, as probe.csv prints them.
+      csv += "," + (v.is_string()         ? v.get<std::string>()
+                    : v.is_null()         ? std::string("")
+                    : v.is_number_float() ? fmt::format("{:.6g}", v.get<double>())
+                                          : v.dump());
     }
     csv += "\n";
   }

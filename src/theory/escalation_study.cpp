@@ -19,7 +19,7 @@ void validate(const EscalationOptions& o) {
   if (o.batch < 1)
     throw ConfigError(fmt::format("--batch {} is not allowed: expected >= 1", o.batch));
   if (o.seeds < 1)
-    throw ConfigError(fmt::format("--seeds {} is not allowed: expected >= 1", o.seeds));
+    throw ConfigError(fmt::format("--inits {} is not allowed: expected >= 1", o.seeds));
   for (const auto& s : o.specs) {
     ModelSpec spec = s;
     spec.depth = o.depth;
@@ -33,7 +33,7 @@ EscalationStudy run_escalation_study(
   ProbePlan plan;
   plan.specs = o.specs;
   plan.depths = {o.depth};
-  for (int s = 0; s < o.seeds; ++s) plan.seeds.push_back(uint64_t(s));
+  for (int s = 0; s < o.seeds; ++s) plan.seeds.push_back(o.first_seed + uint64_t(s));
   plan.input = o.input, plan.seq = o.seq, plan.batch = o.batch;
   const auto rows = run_probe_plan(plan, progress);
 

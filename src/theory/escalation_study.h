@@ -21,7 +21,8 @@ struct EscalationOptions {
   std::vector<ModelSpec> specs;  // default (CLI): post-ln and post-ln-simremove
   int depth = 32;
   int64_t seq = 64, batch = 8;
-  int seeds = 2;
+  int seeds = 2;             // initialisations, with seeds first_seed .. first_seed + seeds − 1
+  uint64_t first_seed = 0;
   ProbeInput input = ProbeInput::Gaussian;
   double floor = 1e-9;  // t_div below this is float32 noise: fits stop there
 };

@@ -3,6 +3,7 @@
 
 #include <chrono>
 #include <cmath>
+#include <ctime>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -53,7 +54,8 @@ Json summary_to_json(const TrainSummary& s) {
           {"val_accuracy", number(s.val_accuracy)},
           {"unigram_entropy", number(s.unigram_entropy)},
           {"seconds", s.seconds},
-          {"tokens_per_s", s.tokens_per_s}};
+          {"tokens_per_s", s.tokens_per_s},
+          {"resumes", s.resumes}};
 }
 
 Trainer::Trainer(ModelSpec spec, TrainConfig config, std::string dir, torch::Device device)
@@ -96,10 +98,23 @@ Trainer::Trainer(Resumed, const std::string& dir, int64_t steps, torch::Device d
   build();
   step_ = load_checkpoint(path("checkpoint.pt"), *model_, *optimizer_);
   // Drop log lines written after the checkpoint, so the log continues without duplicates.
+  // Earlier sittings' time and resumes carry over, so elapsed_s and summary.json stay cumulative.
   std::istringstream log(read_file(path("train.jsonl")));
   std::string kept;
-  for (std::string line; std::getline(log, line);)
-    if (!line.empty() && Json::parse(line).value("step", int64_t{0}) <= step_) kept += line + "\n";
+  for (std::string line; std::getline(log, line);) {
+    if (line.empty()) continue;
+    const Json j = Json::parse(line);
+    if (j.value("step", int64_t{0}) > step_) continue;
+    kept += line + "\n";
+    if (j.contains("elapsed_s") && j["elapsed_s"].is_number()) elapsed_before_ = j["elapsed_s"];
+    if (j.value("event", "") == "resume") ++resumes_;
+  }
+  ++resumes_;
+  char when[32];
+  const std::time_t now = std::time(nullptr);
+  std::strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&now));
+  kept += Json{{"event", "resume"}, {"step", step_}, {"elapsed_s", elapsed_before_},
+               {"time_utc", when}}.dump() + "\n";
   write_file_atomic(path("train.jsonl"), kept);
 }
 
@@ -166,7 +181,8 @@ TrainSummary Trainer::run(const std::atomic<bool>* stop,
     summary.status = status;
     summary.message = message;
     summary.step = step_;
-    summary.seconds = seconds_since(start);
+    summary.seconds = elapsed_before_ + seconds_since(start);
+    summary.resumes = resumes_;
     summary.tokens_per_s = train_time > 0 ? tokens_per_batch * double(trained) / train_time : 0.0;
     write_file_atomic(path("summary.json"), summary_to_json(summary).dump(2) + "\n");
     return summary;
@@ -209,7 +225,7 @@ TrainSummary Trainer::run(const std::atomic<bool>* stop,
                 {"lr", lr},
                 {"grad_norm", grad_norm},
                 {"tokens_per_s", tokens_per_batch * double(window_steps) / window_time},
-                {"elapsed_s", seconds_since(start)}};
+                {"elapsed_s", elapsed_before_ + seconds_since(start)}};
       summary.train_loss = window_loss / double(window_steps);
       window_loss = window_time = 0;
       window_steps = 0;

@@ -32,7 +32,8 @@ struct TrainSummary {
   double train_loss = NAN;           // mean over the last logging window
   double val_loss = NAN, val_bpc = NAN, val_accuracy = NAN;
   double unigram_entropy = NAN;      // of the training targets, nats
-  double seconds = 0, tokens_per_s = 0;
+  double seconds = 0, tokens_per_s = 0;  // seconds: every sitting of the run together
+  int resumes = 0;                        // sittings after the first
 };
 nlohmann::json summary_to_json(const TrainSummary& s);
 
@@ -70,6 +71,8 @@ class Trainer {
   std::unique_ptr<torch::optim::Optimizer> optimizer_;
   std::vector<Batch> eval_batches_;
   int64_t step_ = 0;
+  double elapsed_before_ = 0;  // training seconds of earlier sittings (resumed runs)
+  int resumes_ = 0;
 };
 
 }  // namespace sigprop
