@@ -12,7 +12,7 @@ void add_report_command(CLI::App& app) {
   cmd->add_option("dir", dir, "a run, race or sweep folder")->required();
   cmd->callback([] {
     const ReportStats s = write_html_report(dir);
-    fmt::print("wrote {}/report.html ({} runs, {} figures, {} tables)\n", dir, s.runs, s.figures, s.tables);
+    fmt::print("wrote {}/report.html ({})\n", dir, s.text());
   });
 }
 

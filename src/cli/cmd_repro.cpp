@@ -76,8 +76,8 @@ bool run_plan(const fs::path& path, const std::string& out) {
     fmt::print("[repro {}] step {} finished in {:.1f} s\n", tag, step.name, seconds);
   }
   const ReportStats s = write_html_report(out);
-  fmt::print("[repro {}] report: {}/report.html ({} runs, {} figures, {} tables)\n", tag,
-             fs::absolute(out).string(), s.runs, s.figures, s.tables);
+  fmt::print("[repro {}] report: {}/report.html ({})\n", tag, fs::absolute(out).string(),
+             s.text());
   return true;
 }
 

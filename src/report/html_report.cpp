@@ -102,9 +102,11 @@ std::string probe_table(const std::string& csv_path) {
 void render_loss_plot(const fs::path& run) {
   std::istringstream in(read_file((run / "train.jsonl").string()));
   std::string train, val;
+  int64_t last = 1;
   for (std::string line; std::getline(in, line);) {
     if (line.empty()) continue;
     const Json j = Json::parse(line);
+    if (j.contains("step") && j["step"].is_number()) last = std::max(last, j["step"].get<int64_t>());
     if (j.contains("loss_mean") && j["loss_mean"].is_number())
       train += fmt::format("{} {}\n", j["step"].get<int64_t>(), j["loss_mean"].get<double>());
     if (j.contains("val_loss") && j["val_loss"].is_number())
@@ -117,8 +119,10 @@ void render_loss_plot(const fs::path& run) {
     script += gnuplot_datablock("V", val);
     plot += ", $V using 1:2 title 'validation loss' with linespoints lw 2 pt 7 " + series_style(1);
   }
-  script += "set title 'Loss during training'\nset xlabel 'step'\nset ylabel 'loss (nats)'\n"
-            "set logscale x\nset grid\nset key top right box opaque\nplot " + plot + "\n";
+  script += fmt::format(
+      "set title 'Loss during training'\nset xlabel 'step'\nset ylabel 'loss (nats)'\n"
+      "set logscale x\nset xrange [1:{}]\nset grid\nset key top right box opaque\nplot {}\n",
+      last, plot);
   render_plot(script, (run / "loss").string(), 900, 550);
 }
 
@@ -128,11 +132,13 @@ void render_loss_plot(const fs::path& run) {
 void render_training_probe_plot(const fs::path& run) {
   std::istringstream in(read_file((run / "train.jsonl").string()));
   std::map<int, std::string> cosine, ratio;
+  int64_t last_step = 1;
   for (std::string line; std::getline(in, line);) {
     if (line.empty()) continue;
     const Json j = Json::parse(line);
     if (!j.contains("probe")) continue;
     const int64_t step = j["step"];
+    last_step = std::max(last_step, step);
     const int last = int(j["probe"].size()) - 1;
     for (const auto& layer : j["probe"]) {
       const int l = layer["layer"];
@@ -158,8 +164,9 @@ void render_training_probe_plot(const fs::path& run) {
     }
     ++i;
   }
-  script += "set multiplot layout 1,2\nset grid\nset key bottom right box opaque\n"
-            "set xlabel 'step (0 drawn at 1)'\nset logscale x\n"
+  script += "set multiplot layout 1,2\nset grid\nset key outside right top box\n"
+            "set xlabel 'step (0 drawn at 1)'\nset logscale x\n" +
+            fmt::format("set xrange [1:{}]\n", last_step) +
             "set title 'Token cosine during training'\nset ylabel 'mean pairwise cosine'\n"
             "set yrange [-0.05:1.05]\nplot " + cos_plot + "\n";
   if (!ratio_plot.empty())
@@ -195,10 +202,6 @@ std::string resume_table(const fs::path& run) {
     table.push_back({readable(j["step"]), readable(j["elapsed_s"]), readable(j["time_utc"])});
   }
   return table.size() > 1 ? "<h3>Resumes</h3>\n" + html_table(table) : "";
-}
-
-std::string count(int n, const std::string& noun) {
-  return fmt::format("{} {}{}", n, noun, n == 1 ? "" : "s");
 }
 
 std::string inline_svg(const fs::path& svg) {
@@ -237,6 +240,14 @@ std::string config_summary(const Json& run) {
 }
 
 }  // namespace
+
+std::string count(int n, const std::string& noun) {
+  return fmt::format("{} {}{}", n, noun, n == 1 ? "" : "s");
+}
+
+std::string ReportStats::text() const {
+  return count(runs, "run") + ", " + count(figures, "figure") + ", " + count(tables, "table");
+}
 
 ReportStats write_html_report(const std::string& dir_text) {
   const fs::path dir(dir_text);
@@ -313,17 +324,16 @@ h1 {{ font-size: 1.5em; }} h2 {{ border-bottom: 1px solid #ccc; font-size: 1.2em
 .cmd {{ font-weight: normal; color: #666; font-size: 0.8em; }}
 table {{ border-collapse: collapse; margin: 0.5em 0; font-size: 0.85em; }}
 th, td {{ border: 1px solid #ccc; padding: 2px 6px; text-align: right; }}
-th {{ background: #f3f3f3; }} figure {{ margin: 1em 0; }} figure svg {{ max-width: 100%; height: auto; }}
+th {{ background: #f3f3f3; }} figure {{ margin: 1em 0; }} figure svg {{ width: 100%; height: auto; }}
 figcaption, .note {{ color: #666; font-size: 0.85em; }} pre {{ font-size: 0.8em; }}
 </style></head><body>
 <h1>sigprop report: {0}</h1>
-<p class=note>sigprop {1} ({2}), generated {3}: {4}, {5}, {6}.</p>
-{7}
+<p class=note>sigprop {1} ({2}), generated {3}: {4}.</p>
+{5}
 </body></html>
 )",
                                        escape(dir.filename().string()), sigprop_version(),
-                                       git_revision(), when, count(stats.runs, "run"),
-                                       count(stats.figures, "figure"), count(stats.tables, "table"), body);
+                                       git_revision(), when, stats.text(), body);
   write_file_atomic((dir / "report.html").string(), html);
   return stats;
 }

@@ -9,6 +9,7 @@ namespace sigprop {
 
 struct ReportStats {
   int runs = 0, figures = 0, tables = 0;
+  std::string text() const;  // "1 run, 7 figures, 6 tables"
 };
 
 // Renders missing figures (training loss curves) as PNG + SVG beside their data, then writes

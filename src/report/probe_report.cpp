@@ -77,12 +77,14 @@ std::string probe_summary_table(const std::vector<ProbeRow>& rows, bool by_cosin
   if (by_cosine)
     std::stable_sort(finals.begin(), finals.end(),
                      [](const ProbeMean& a, const ProbeMean& b) { return a.m.cosine < b.m.cosine; });
+  size_t w = 22;  // labels with overrides are longer than preset names
+  for (const auto& g : finals) w = std::max(w, g.preset.size());
   std::string out =
-      fmt::format("{:<22} {:>5} {:>8} {:>8} {:>8} {:>8} {:>9} {:>12} {:>8}\n", "preset", "depth",
+      fmt::format("{:<{}} {:>5} {:>8} {:>8} {:>8} {:>8} {:>9} {:>12} {:>8}\n", "preset", w, "depth",
                   "cosine", "t_sim", "res", "sr(X)", "sr(X-x̄)", "gq/gv last", "loss");
   for (const auto& g : finals) {
-    out += fmt::format("{:<22} {:>5} {:>8.4f} {:>8.4f} {:>8.4f} {:>8.2f} {:>9.2f} {:>12.3e} {:>8.3f}\n",
-                       g.preset, g.depth, g.m.cosine, g.m.t_sim, g.m.res, g.m.stable_rank,
+    out += fmt::format("{:<{}} {:>5} {:>8.4f} {:>8.4f} {:>8.4f} {:>8.2f} {:>9.2f} {:>12.3e} {:>8.3f}\n",
+                       g.preset, w, g.depth, g.m.cosine, g.m.t_sim, g.m.res, g.m.stable_rank,
                        g.m.centred_stable_rank, ratio(g.m.grad_q, g.m.grad_v), g.m.loss);
   }
   return out;

@@ -1,5 +1,6 @@
 #include "report/race_report.h"
 
+#include <algorithm>
 #include <cmath>
 
 #include <fmt/format.h>
@@ -48,11 +49,13 @@ double measure_reach(std::vector<RaceRow>& rows, const std::string& reference,
 std::string race_table(const std::vector<RaceRow>& rows, const RaceMeasure& measure,
                        const std::string& reference, int64_t reference_step, double target) {
   const std::string train = measure.smooth > 1 ? fmt::format("train({})", measure.smooth) : "train";
+  size_t w = 22;  // labels with overrides are longer than preset names
+  for (const auto& r : rows) w = std::max(w, r.preset.size());
   std::string out = fmt::format(
-      "{:<22} {:>9} {:>11} {:>6} {:>10} {:>10}  steps to {}'s {} {:.4f} (step {})\n", "preset",
+      "{:<{}} {:>9} {:>11} {:>6} {:>10} {:>10}  steps to {}'s {} {:.4f} (step {})\n", "preset", w,
       "lr", "status", "steps", train, "val", reference, measure.label(), target, reference_step);
   for (const auto& r : rows)
-    out += fmt::format("{:<22} {:>9.2e} {:>11} {:>6} {:>10.4f} {:>10.4f}  {}\n", r.preset, r.lr,
+    out += fmt::format("{:<{}} {:>9.2e} {:>11} {:>6} {:>10.4f} {:>10.4f}  {}\n", r.preset, w, r.lr,
                        r.status, r.step, loss_at(r.curve, r.step), r.val_loss, reach_text(r));
   if (measure.smooth > 1)
     out += fmt::format("train({0}) and steps to reach: {1}; train as logged: race.csv\n",

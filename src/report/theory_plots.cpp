@@ -270,7 +270,7 @@ std::string escalation_plot_script(const EscalationStudy& s) {
   script +=
       "set title 'Per-block contraction of t_{div} beside |lambda_2(A)|^2'\nset xlabel 'block'\n"
       "set ylabel 'factor per block'\nset xrange [1:*]\nset yrange [0:1.15]\n"
-      "set key outside below center horizontal box\n"
+      "set key outside right top box\n"
       "plot " +
       ratio_plot + "\nunset multiplot\n";
   return script;
