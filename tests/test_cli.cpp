@@ -5,6 +5,8 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <set>
+#include <sstream>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -228,5 +230,53 @@ TEST(Cli, OutNeverReplacesTheUsersFiles) {
   EXPECT_EQ(run_cli(probe + " --out " + (dir / "empty").string()).code, 0);
   EXPECT_EQ(run_cli(probe + " --out " + mine + " --force").code, 0);
   EXPECT_TRUE(fs::exists(dir / "mydir" / "probe.csv"));
+  fs::remove_all(dir);
+}
+
+// What ran is what the files say: overrides in the label and config_id, depths in the report,
+// a depth given twice refused, option errors in words with a suggestion for a misspelling.
+TEST(Cli, RecordsNameTheOverridesAndErrorsTeach) {
+  const auto dir = temp_dir("records");
+  const std::string run = (dir / "run").string();
+  auto r = run_cli("probe --preset post-ln --set norm=pre --set residual=0.5 --depth 2,3 --width 16 "
+                   "--seq 8 --batch 1 --seeds 1 --out " + run);
+  ASSERT_EQ(r.code, 0) << r.output;
+  const std::string csv = sigprop::read_file(dir / "run" / "probe.csv");
+  EXPECT_NE(csv.find("\npost-ln[norm=pre residual=0.5],2,"), std::string::npos) << csv;
+  EXPECT_NE(csv.find(",config_id\n"), std::string::npos);
+  // One configuration, one id at every depth; a different override, another id.
+  std::set<std::string> ids;
+  std::istringstream lines(csv);
+  std::string line;
+  std::getline(lines, line);
+  while (std::getline(lines, line)) ids.insert(line.substr(line.rfind(',') + 1));
+  EXPECT_EQ(ids.size(), 1u);
+  ASSERT_EQ(run_cli("probe --preset post-ln --set norm=pre --depth 2 --width 16 --seq 8 --batch 1 "
+                    "--seeds 1 --no-plot --out " + (dir / "other").string()).code, 0);
+  const std::string other = sigprop::read_file(dir / "other" / "probe.csv");
+  EXPECT_EQ(other.find(*ids.begin()), std::string::npos);
+  ASSERT_EQ(run_cli("report " + run).code, 0);
+  const std::string html = sigprop::read_file(dir / "run" / "report.html");
+  EXPECT_NE(html.find("<td>2, 3</td>"), std::string::npos);  // the depths probed, not the preset's
+  EXPECT_NE(html.find(*ids.begin()), std::string::npos);
+  EXPECT_NE(html.find("1 run,"), std::string::npos);
+
+  auto twice = run_cli("probe --preset post-ln --set depth=10 --depth 4 --out " + run);
+  EXPECT_EQ(twice.code, 2);
+  EXPECT_NE(twice.output.find("both set the depth"), std::string::npos) << twice.output;
+  auto zero = run_cli("train --depth 0 --data synthetic --out " + (dir / "t").string());
+  EXPECT_EQ(zero.code, 2);
+  EXPECT_NE(zero.output.find("--depth: '0' is not allowed: expected an integer >= 1"),
+            std::string::npos) << zero.output;
+  EXPECT_LT(zero.output.size(), 300u);
+  auto typo = run_cli("probe --dept 8 --out " + run);
+  EXPECT_EQ(typo.code, 2);
+  EXPECT_NE(typo.output.find("did you mean --depth"), std::string::npos) << typo.output;
+  auto notarun = run_cli("train --resume " + (dir / "nothing").string());
+  EXPECT_EQ(notarun.code, 2);
+  EXPECT_NE(notarun.output.find("is not a run folder"), std::string::npos) << notarun.output;
+  auto show = run_cli("presets --show shaped");
+  for (const char* key : {"shaped_tau0", "residual_gamma", "shaped_c_plus", "shaped_c_minus"})
+    EXPECT_NE(show.output.find(key), std::string::npos) << key;
   fs::remove_all(dir);
 }

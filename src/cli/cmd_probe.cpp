@@ -79,7 +79,16 @@ void run(const ProbeArgs& a) {
   meta["skipped"] = skipped;
   meta["device"] = a.device;
   meta["seconds"] = seconds;
-  for (const auto& spec : plan.specs) meta["configs"].push_back(spec_to_json(spec));
+  for (const auto& spec : plan.specs) {
+    auto config = spec_to_json(spec);
+    // The id of what was built: the spec adapted to the input (vocabulary, sequence length).
+    for (const auto& r : rows)
+      if (r.preset == spec.name) {
+        config["config_id"] = r.config_id;
+        break;
+      }
+    meta["configs"].push_back(config);
+  }
   meta["headline"] = probe_headline(rows);
 
   folder.write("probe.csv", probe_csv(rows));

@@ -176,8 +176,10 @@ void render_training_probe_plot(const fs::path& run) {
   render_plot(script, (run / "probe_during_training").string(), 1400, 500);
 }
 
-// config_id of a run.json config; "" when it no longer parses (a run of an older sigprop).
+// config_id of a run.json config: as recorded, else computed; "" when it no longer parses (a
+// run of an older sigprop).
 std::string id_of(const Json& config) {
+  if (config.contains("config_id")) return config["config_id"].get<std::string>();
   try {
     return config_id(spec_from_json(config));
   } catch (const std::exception&) {
