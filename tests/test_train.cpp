@@ -114,6 +114,21 @@ TEST(Train, ResumedRunEqualsUninterruptedRun) {
   fs::remove_all(full), fs::remove_all(cut);
 }
 
+// A run killed before its first checkpoint (run.json, vocab.json and an empty log on disk) is
+// finished by --resume from step 0, and equals a run that was never interrupted.
+TEST(Train, ResumeBeforeTheFirstCheckpointStartsOver) {
+  const auto full = fresh_dir("never_cut"), cut = fresh_dir("cut_early");
+  Trainer(small_spec(), small_config(12), full.string(), torch::kCPU).run();
+  { Trainer early(small_spec(), small_config(12), cut.string(), torch::kCPU); }  // no step run
+  ASSERT_TRUE(fs::exists(cut / "run.json"));
+  ASSERT_FALSE(fs::exists(cut / "checkpoint.pt"));
+  const auto s = Trainer::resume(cut.string(), 0, torch::kCPU)->run();
+  EXPECT_EQ(s.status, "completed");
+  EXPECT_EQ(s.step, 12);
+  EXPECT_EQ(losses(full), losses(cut));
+  fs::remove_all(full), fs::remove_all(cut);
+}
+
 TEST(Train, SameSeedSameLog) {
   const auto a = fresh_dir("det_a"), b = fresh_dir("det_b"), c = fresh_dir("det_c");
   Trainer(small_spec(), small_config(12), a.string(), torch::kCPU).run();

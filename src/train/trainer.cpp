@@ -96,13 +96,16 @@ Trainer::Trainer(Resumed, const std::string& dir, int64_t steps, torch::Device d
   if (steps > 0) config_.steps = steps;
   config_.validate();
   build();
-  step_ = load_checkpoint(path("checkpoint.pt"), *model_, *optimizer_);
+  // Killed before its first checkpoint: nothing trained survives, so the run starts over from
+  // step 0 (the same seed makes it the same run) instead of leaving a folder nothing can finish.
+  const bool fresh = !fs::exists(path("checkpoint.pt"));
+  if (!fresh) step_ = load_checkpoint(path("checkpoint.pt"), *model_, *optimizer_);
   // Drop log lines written after the checkpoint, so the log continues without duplicates.
   // Earlier sittings' time and resumes carry over, so elapsed_s and summary.json stay cumulative.
   std::istringstream log(read_file(path("train.jsonl")));
   std::string kept;
   for (std::string line; std::getline(log, line);) {
-    if (line.empty()) continue;
+    if (line.empty() || fresh) continue;
     const Json j = Json::parse(line);
     if (j.value("step", int64_t{0}) > step_) continue;
     kept += line + "\n";
