@@ -269,6 +269,10 @@ TEST(Cli, RecordsNameTheOverridesAndErrorsTeach) {
   EXPECT_NE(zero.output.find("--depth: '0' is not allowed: expected an integer >= 1"),
             std::string::npos) << zero.output;
   EXPECT_LT(zero.output.size(), 300u);
+  auto nan_lr = run_cli("train --lr abc --data synthetic --out " + (dir / "t").string());
+  EXPECT_EQ(nan_lr.code, 2);
+  EXPECT_NE(nan_lr.output.find("--lr: 'abc' is not allowed: expected a number"), std::string::npos)
+      << nan_lr.output;
   auto typo = run_cli("probe --dept 8 --out " + run);
   EXPECT_EQ(typo.code, 2);
   EXPECT_NE(typo.output.find("did you mean --depth"), std::string::npos) << typo.output;

@@ -53,6 +53,28 @@ void suggest_options(const CLI::App& app, int argc, char** argv) {
   }
 }
 
+// CLI11 says "Could not convert: --lr = abc"; say what the option takes, in words.
+void explain_conversion(const CLI::App& app, const std::string& message) {
+  const std::string prefix = "Could not convert: ";
+  if (message.rfind(prefix, 0) != 0) return;
+  const std::string rest = message.substr(prefix.size());
+  const size_t eq = rest.find(" = ");
+  if (eq == std::string::npos) return;
+  const std::string name = rest.substr(0, eq), value = rest.substr(eq + 3);
+  const CLI::App* cmd = &app;
+  while (!cmd->get_subcommands().empty()) cmd = cmd->get_subcommands().front();
+  for (const CLI::Option* opt : cmd->get_options()) {
+    if (!opt->check_name(name)) continue;
+    const std::string type = opt->get_type_name();
+    const std::string words = type.rfind("FLOAT", 0) == 0  ? "a number"
+                              : type.rfind("UINT", 0) == 0 ? "an integer >= 0"
+                              : type.rfind("INT", 0) == 0  ? "an integer"
+                                                           : "a " + type;
+    fmt::print(stderr, "{}: '{}' is not allowed: expected {}\n", name, value, words);
+    return;
+  }
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -77,7 +99,7 @@ int main(int argc, char** argv) {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     const int rc = app.exit(e);
-    if (rc != 0) suggest_options(app, argc, argv);
+    if (rc != 0) suggest_options(app, argc, argv), explain_conversion(app, e.what());
     return rc == 0 ? 0 : sigprop::cli::kExitConfig;
   } catch (const sigprop::ConfigError& e) {
     fmt::print(stderr, "sigprop: error: {}\n", e.what());
