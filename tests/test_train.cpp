@@ -16,6 +16,7 @@
 #include "core/atomic_file.h"
 #include "core/tensor_dict.h"
 #include "core/error.h"
+#include "core/folder_lock.h"
 #include "data/dataset.h"
 #include "data/fashion_mnist.h"
 #include "train/checkpoint.h"
@@ -189,6 +190,7 @@ TEST(Train, CheckpointSurvivesAKilledWriteAndRejectsGarbage) {
   std::ofstream(dir / "checkpoint.pt.tmp.99999") << "half a checkpoint";
   auto t = Trainer::resume(dir.string(), 9, torch::kCPU);
   EXPECT_EQ(t->run().step, 9);
+  t.reset();  // releases the run folder
   std::ofstream(dir / "checkpoint.pt", std::ios::trunc) << "not a checkpoint";
   try {
     Trainer::resume(dir.string(), 0, torch::kCPU);
@@ -340,5 +342,27 @@ TEST(Parity, TrainingMatchesPyTorchFor200Steps) {
   std::printf("max per-step loss difference from PyTorch over 200 steps: %.3g\n", worst);
   EXPECT_LE(worst, 1e-3) << "largest per-step loss difference";
   EXPECT_LT(ref[199].item<double>(), ref[0].item<double>() - 0.5);  // it actually trained
+  fs::remove_all(dir);
+}
+
+// Two processes on one run: the second is refused, naming the folder, and the run is untouched.
+// (flock conflicts between two open descriptions, so one process shows it as well as two.)
+TEST(Train, OneProcessPerRunFolder) {
+  const auto dir = fresh_dir("locked");
+  Trainer first(small_spec(), small_config(4), dir.string(), torch::kCPU);
+  try {
+    Trainer::resume(dir.string(), 0, torch::kCPU);
+    ADD_FAILURE() << "a second trainer took a folder in use";
+  } catch (const ConfigError& e) {
+    EXPECT_NE(std::string(e.what()).find("in use by another sigprop process"), std::string::npos)
+        << e.what();
+  }
+  EXPECT_EQ(first.run().status, "completed");
+  { FolderLock a(dir.string(), "shard-0-of-2"), b(dir.string(), "shard-1-of-2"); }  // parts: both
+  {
+    FolderLock held(dir.string(), "x");
+    EXPECT_THROW(FolderLock(dir.string(), "x"), ConfigError);
+  }
+  FolderLock again(dir.string(), "x");  // released with its holder
   fs::remove_all(dir);
 }

@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <memory>
 #include <thread>
 
 #include <fmt/format.h>
@@ -20,6 +21,7 @@
 #include "cli/progress.h"
 #include "core/atomic_file.h"
 #include "core/error.h"
+#include "core/folder_lock.h"
 #include "core/run_folder.h"
 #include "sweep/sweep.h"
 
@@ -64,6 +66,9 @@ void run(const SweepArgs& a) {
   if (a.jobs < 1) throw ConfigError("--jobs must be >= 1");
   const std::string out = a.out.empty() ? "runs/sweep-" + fs::path(a.grid).stem().string() : a.out;
   fs::create_directories(out + "/cells");
+  // One process per shard: shards of one sweep run side by side, two copies of a shard do not.
+  std::unique_ptr<FolderLock> lock;
+  if (!a.merge) lock = std::make_unique<FolderLock>(out, fmt::format("shard-{}-of-{}", shard, shards));
   write_file_atomic(out + "/grid.toml", read_file(a.grid));
   const auto cells = grid.cells();
   if (a.merge) {

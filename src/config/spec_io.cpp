@@ -46,7 +46,7 @@ struct Field {
 
 Field int_field(const char* key, int ModelSpec::*member, int lo, const char* help) {
   std::string allowed = "an integer >= " + std::to_string(lo);
-  return {{key, allowed, help},
+  return {{key, allowed, help, {}},
           [=](ModelSpec& s, const Value& v) {
             const auto* i = std::get_if<int64_t>(&v);
             if (!i || *i < lo || *i > 1'000'000'000) reject(key, allowed, v);
@@ -56,7 +56,7 @@ Field int_field(const char* key, int ModelSpec::*member, int lo, const char* hel
 }
 
 Field real_field(const char* key, double ModelSpec::*member, const char* help) {
-  return {{key, "a number", help},
+  return {{key, "a number", help, {}},
           [=](ModelSpec& s, const Value& v) {
             if (const auto* d = std::get_if<double>(&v)) s.*member = *d;
             else if (const auto* i = std::get_if<int64_t>(&v)) s.*member = static_cast<double>(*i);

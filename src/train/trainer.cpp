@@ -69,6 +69,9 @@ Trainer::Trainer(ModelSpec spec, TrainConfig config, std::string dir, torch::Dev
   std::error_code ec;
   fs::create_directories(dir_, ec);
   if (ec) throw DataError("cannot create " + dir_ + ": " + ec.message());
+  lock_ = std::make_unique<FolderLock>(dir_);
+  if (fs::exists(path("run.json")))  // another process started this run a moment ago
+    throw ConfigError("--out " + dir_ + " already holds a run; continue it with --resume " + dir_);
   Json meta = run_metadata("train");
   meta["config"] = spec_to_json(spec_);
   meta["train"] = train_config_to_json(config_);
@@ -85,6 +88,7 @@ Trainer::Trainer(Resumed, const std::string& dir, int64_t steps, torch::Device d
   if (!fs::is_directory(dir) || !fs::exists(path("run.json")))
     throw ConfigError("--resume " + dir + " is not a run folder (no run.json); name a folder "
                       "written by `sigprop train --out`");
+  lock_ = std::make_unique<FolderLock>(dir);
   Json meta;
   try {
     meta = Json::parse(read_file(path("run.json")));

@@ -14,6 +14,7 @@
 #include <torch/torch.h>
 
 #include "config/model_spec.h"
+#include "core/folder_lock.h"
 #include "data/dataset.h"
 #include "model/transformer.h"
 #include "train/train_config.h"
@@ -71,6 +72,7 @@ class Trainer {
   std::unique_ptr<torch::optim::Optimizer> optimizer_;
   std::vector<Batch> eval_batches_;
   int64_t step_ = 0;
+  std::unique_ptr<FolderLock> lock_;  // one process per run folder
   double elapsed_before_ = 0;  // training seconds of earlier sittings (resumed runs)
   int resumes_ = 0;
 };
