@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <cstdio>
 #include <filesystem>
@@ -31,7 +32,8 @@ inline Result run_cli(const std::string& args, const fs::path& cwd = {}) {
 }
 
 inline fs::path temp_dir(const std::string& name) {
-  auto d = fs::temp_directory_path() / ("sigprop_cli_" + name);
+  // The pid keeps two test runs on one machine out of each other's folders.
+  auto d = fs::temp_directory_path() / ("sigprop_cli_" + name + "_" + std::to_string(::getpid()));
   fs::remove_all(d);
   fs::create_directories(d);
   return d;
