@@ -8,6 +8,7 @@
 #include "cli/commands.h"
 #include "cli/interrupt.h"
 #include "cli/model_options.h"
+#include "cli/progress.h"
 #include "cli/train_options.h"
 #include "core/error.h"
 #include "core/run_folder.h"
@@ -24,10 +25,6 @@ struct TrainArgs {
   std::string out = "runs/train", resume, device = "cpu";
   bool force = false;
 };
-
-std::string duration(double s) {
-  return s >= 60 ? fmt::format("{}m{:02d}s", int(s) / 60, int(s) % 60) : fmt::format("{:.1f}s", s);
-}
 
 void print_progress(const StepReport& r) {
   static int64_t last = -1;

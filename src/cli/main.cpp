@@ -29,10 +29,16 @@ size_t edit_distance(const std::string& a, const std::string& b) {
   return row[b.size()];
 }
 
-// "--dept": did you mean --depth? The closest long option of the command that was given.
-void suggest_options(const CLI::App& app, int argc, char** argv) {
+// The (sub)command the user named, whose options an error is about.
+const CLI::App* given_command(const CLI::App& app) {
   const CLI::App* cmd = &app;
   while (!cmd->get_subcommands().empty()) cmd = cmd->get_subcommands().front();
+  return cmd;
+}
+
+// "--dept": did you mean --depth? The closest long option of the command that was given.
+void suggest_options(const CLI::App& app, int argc, char** argv) {
+  const CLI::App* cmd = given_command(app);
   for (int i = 1; i < argc; ++i) {
     const std::string arg = argv[i];
     if (arg.rfind("--", 0) != 0) continue;
@@ -61,9 +67,7 @@ void explain_conversion(const CLI::App& app, const std::string& message) {
   const size_t eq = rest.find(" = ");
   if (eq == std::string::npos) return;
   const std::string name = rest.substr(0, eq), value = rest.substr(eq + 3);
-  const CLI::App* cmd = &app;
-  while (!cmd->get_subcommands().empty()) cmd = cmd->get_subcommands().front();
-  for (const CLI::Option* opt : cmd->get_options()) {
+  for (const CLI::Option* opt : given_command(app)->get_options()) {
     if (!opt->check_name(name)) continue;
     const std::string type = opt->get_type_name();
     const std::string words = type.rfind("FLOAT", 0) == 0  ? "a number"

@@ -8,11 +8,9 @@
 
 namespace sigprop::cli {
 
-namespace {
 std::string duration(double s) {
   return s >= 60 ? fmt::format("{}m{:02d}s", int(s) / 60, int(s) % 60) : fmt::format("{:.1f}s", s);
 }
-}  // namespace
 
 std::string elapsed_and_eta(double elapsed, int done, int remaining) {
   const double eta = done > 0 ? elapsed / done * remaining : 0.0;

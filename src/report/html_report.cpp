@@ -99,13 +99,10 @@ std::string probe_table(const std::string& csv_path) {
 }
 
 // A training run's loss curves (train and validation) as loss.png / loss.svg.
-void render_loss_plot(const fs::path& run) {
-  std::istringstream in(read_file((run / "train.jsonl").string()));
+void render_loss_plot(const fs::path& run, const std::vector<Json>& log) {
   std::string train, val;
   int64_t last = 1;
-  for (std::string line; std::getline(in, line);) {
-    if (line.empty()) continue;
-    const Json j = Json::parse(line);
+  for (const Json& j : log) {
     if (j.contains("step") && j["step"].is_number()) last = std::max(last, j["step"].get<int64_t>());
     if (j.contains("loss_mean") && j["loss_mean"].is_number())
       train += fmt::format("{} {}\n", j["step"].get<int64_t>(), j["loss_mean"].get<double>());
@@ -129,25 +126,21 @@ void render_loss_plot(const fs::path& run) {
 // Per-layer probes taken during training (--probe-every) as probe_during_training.png / .svg:
 // cosine and |grad W_Q| / |grad W_V| against step, one curve per layer (at most five: the input,
 // the quarters and the last block).
-void render_training_probe_plot(const fs::path& run) {
-  std::istringstream in(read_file((run / "train.jsonl").string()));
+void render_training_probe_plot(const fs::path& run, const std::vector<Json>& log) {
   std::map<int, std::string> cosine, ratio;
   int64_t last_step = 1;
-  for (std::string line; std::getline(in, line);) {
-    if (line.empty()) continue;
-    const Json j = Json::parse(line);
+  for (const Json& j : log) {
     if (!j.contains("probe")) continue;
-    const int64_t step = j["step"];
+    const int64_t step = std::max<int64_t>(j["step"].get<int64_t>(), 1);  // the probe at step 0 is drawn at 1
     last_step = std::max(last_step, step);
     const int last = int(j["probe"].size()) - 1;
     for (const auto& layer : j["probe"]) {
       const int l = layer["layer"];
       if (l != 0 && l != last && l * 4 % std::max(last, 1) != 0) continue;  // 0, L/4, L/2, 3L/4, L
       if (layer["cosine"].is_number())
-        cosine[l] += fmt::format("{} {:.6g}\n", std::max<int64_t>(step, 1), layer["cosine"].get<double>());
+        cosine[l] += fmt::format("{} {:.6g}\n", step, layer["cosine"].get<double>());
       if (layer["grad_q_over_v"].is_number() && layer["grad_q_over_v"].get<double>() > 0)
-        ratio[l] += fmt::format("{} {:.6g}\n", std::max<int64_t>(step, 1),
-                                layer["grad_q_over_v"].get<double>());
+        ratio[l] += fmt::format("{} {:.6g}\n", step, layer["grad_q_over_v"].get<double>());
     }
   }
   if (cosine.empty()) return;
@@ -194,13 +187,10 @@ std::string readable(const Json& v) {
 }
 
 // The sittings of a resumed training run, from train.jsonl's resume records.
-std::string resume_table(const fs::path& run) {
-  if (!fs::exists(run / "train.jsonl")) return "";
+std::string resume_table(const std::vector<Json>& log) {
   std::vector<std::vector<std::string>> table = {{"resumed at step", "after seconds", "time (UTC)"}};
-  std::istringstream in(read_file((run / "train.jsonl").string()));
-  for (std::string line; std::getline(in, line);) {
-    if (line.find("\"event\"") == std::string::npos) continue;
-    const Json j = Json::parse(line);
+  for (const Json& j : log) {
+    if (j.value("event", "") != "resume") continue;
     table.push_back({readable(j["step"]), readable(j["elapsed_s"]), readable(j["time_utc"])});
   }
   return table.size() > 1 ? "<h3>Resumes</h3>\n" + html_table(table) : "";
@@ -275,9 +265,15 @@ ReportStats write_html_report(const std::string& dir_text) {
   }
   for (const auto& run : runs) {
     const Json meta = Json::parse(read_file((run / "run.json").string()));
-    if (fs::exists(run / "train.jsonl") && !fs::exists(run / "loss.svg")) render_loss_plot(run);
-    if (fs::exists(run / "train.jsonl") && !fs::exists(run / "probe_during_training.svg"))
-      render_training_probe_plot(run);
+    std::vector<Json> log;  // a training run's train.jsonl, parsed once for its figures and table
+    if (fs::exists(run / "train.jsonl")) {
+      std::istringstream in(read_file((run / "train.jsonl").string()));
+      for (std::string line; std::getline(in, line);)
+        if (!line.empty()) log.push_back(Json::parse(line));
+    }
+    if (!log.empty() && !fs::exists(run / "loss.svg")) render_loss_plot(run, log);
+    if (!log.empty() && !fs::exists(run / "probe_during_training.svg"))
+      render_training_probe_plot(run, log);
     const std::string rel = fs::relative(run, dir).string();
     body += fmt::format("<section><h2>{} <span class=cmd>{}</span></h2>\n",
                         escape(rel == "." ? dir.filename().string() : rel),
@@ -291,7 +287,7 @@ ReportStats write_html_report(const std::string& dir_text) {
           table.push_back({k, readable(v)});
       body += "<h3>Summary</h3>\n" + html_table(table);
       ++stats.tables;
-      body += resume_table(run);
+      body += resume_table(log);
     }
     if (fs::exists(run / "summary.txt"))  // theory runs: the printed summary with its agreement figure
       body += "<h3>Summary</h3>\n<pre>" + escape(read_file((run / "summary.txt").string())) + "</pre>\n";
