@@ -1,6 +1,6 @@
 """The PyTorch peer of `sigprop theory sde`'s finite networks (bench case e): shaped-attention
 networks at initialisation, attention only (Noci et al. 2023, paper 004), every network in one
-batch, drawn by the reduced sampler of src/theory/shaped_finite.h — the same law and dtypes
+batch, drawn by the reduced sampler of src/studies/sde/shaped_finite.h — the same law and dtypes
 (tokens float32, covariances float64), not the same random numbers.
 
 Usage: /usr/bin/python3 bench/sde_peer.py CASE_DIR THREADS
@@ -23,7 +23,7 @@ from peak_rss import peak_rss_mib  # noqa: E402  (this folder is on sys.path)
 def square_root_factor(V):
     """Some R with R R^T = V, (N, m, m) float64: the Cholesky factor, or, when any V in the batch
     has collapsed to not numerically positive definite, the PSD square root of all of them
-    (eigenvalues clipped at 0), as sigprop's theory/covariance.h does."""
+    (eigenvalues clipped at 0), as sigprop's math/covariance.h does."""
     L, info = torch.linalg.cholesky_ex(V)
     if (info == 0).all():
         return L

@@ -6,8 +6,8 @@
 #include "config/presets.h"
 #include "config/spec_io.h"
 #include "core/error.h"
-#include "model/attention/fused_softmax.h"
-#include "model/attention/variants.h"
+#include "kernels/fused_attention.h"
+#include "model/attention/attention_matrix.h"
 #include "model/block.h"
 #include "model/similarity_removal.h"
 #include "model/transformer.h"
@@ -26,7 +26,7 @@ ModelSpec spec_with(const std::vector<std::string>& overrides) {
 
 torch::Tensor attention_of(const ModelSpec& spec, const torch::Tensor& q, const torch::Tensor& k,
                            int layer = 0) {
-  return make_attention_matrix(spec.attention, {spec, layer})->forward(q, k);
+  return make_attention_matrix(attention_options(spec, layer))->forward(q, k);
 }
 
 double max_abs(const torch::Tensor& t) { return t.abs().max().item<double>(); }
@@ -79,7 +79,7 @@ TEST(Variants, GapRemovalRemovesTheOutlierSingularValue) {
 TEST(Variants, ValueSkipInitIsIdentityAtInitAndLearns) {
   torch::manual_seed(3);
   auto s = spec_with({"attention=value_skipinit", "causal=false"});
-  auto m = make_attention_matrix(s.attention, {s, 0});
+  auto m = make_attention_matrix(attention_options(s, 0));
   auto q = torch::randn({1, 2, 8, 16}), k = torch::randn({1, 2, 8, 16});
   auto A = m->forward(q, k);
   EXPECT_LT(max_abs(A - torch::eye(8)), 1e-7);
@@ -159,7 +159,7 @@ TEST(Variants, FusedSoftmaxAttentionMatchesItsDefinition) {
     for (const char* name : {"softmax", "shaped", "gap_removed", "espa", "uspa", "uniform"}) {
       auto spec = spec_with({causal ? "causal=true" : "causal=false",
                              std::string("attention=") + name, "heads=3", "width=15", "d_k=4"});
-      auto matrix = make_attention_matrix(spec.attention, {spec, 1});
+      auto matrix = make_attention_matrix(attention_options(spec, 1));
       const auto form = matrix->softmax_form(T, torch::kDouble);
       if (std::string(name) == "uniform") {  // input-independent: no softmax form
         EXPECT_FALSE(form.has_value());

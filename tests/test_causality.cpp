@@ -115,7 +115,7 @@ bool causal_spec(const std::string& preset, const std::vector<std::string>& over
   try {
     for (const auto& o : overrides) apply_override(out, o);
     out.causal = true;
-    out.validate();
+    check_buildable(out);
   } catch (const ConfigError&) {
     return false;
   }

@@ -1,11 +1,11 @@
-// FusedAdamW (src/train/fused_adamw.h) against LibTorch's own AdamW: the same parameters after
+// FusedAdamW (src/kernels/fused_adamw.h) against LibTorch's own AdamW: the same parameters after
 // the same gradients, and optimiser state that either one can load from the other's checkpoint.
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
 #include <sstream>
 
-#include "train/fused_adamw.h"
+#include "kernels/fused_adamw.h"
 
 using namespace sigprop;
 

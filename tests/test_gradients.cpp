@@ -19,7 +19,7 @@ ModelSpec raw_spec(int depth, int width, int heads) {
   return s;
 }
 
-double grad_norm(const torch::nn::Linear& lin) { return lin->weight.grad().norm().item<double>(); }
+double grad_norm(const sigprop::Linear& lin) { return lin->weight.grad().norm().item<double>(); }
 
 }  // namespace
 

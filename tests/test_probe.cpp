@@ -16,7 +16,7 @@
 #include "model/transformer.h"
 #include "parity_files.h"
 #include "probe/probe.h"
-#include "report/probe_report.h"
+#include "probe/probe_report.h"
 
 using namespace sigprop;
 

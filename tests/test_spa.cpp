@@ -5,9 +5,9 @@
 
 #include "config/spec_io.h"
 #include "core/error.h"
-#include "model/attention/variants.h"
+#include "model/attention/attention_matrix.h"
 #include "model/transformer.h"
-#include "theory/spa.h"
+#include "math/spa.h"
 
 using namespace sigprop;
 
@@ -60,7 +60,7 @@ TEST(Spa, SoftmaxRealisationReproducesALInTheModel) {
     torch::NoGradGuard g;
     model->forward(torch::randn({2, 24, 32}), &trace);
     for (int l = 1; l <= s.depth; ++l) {
-      auto want = spa_layer_matrix(s, 24, l).to(torch::kFloat);
+      auto want = spa_layer_matrix(attention_options(s, 0), 24, l).to(torch::kFloat);
       EXPECT_LT(max_abs(trace.attn[l - 1] - want), 1e-5) << variant << " layer " << l;
     }
   }

@@ -4,7 +4,7 @@
 #include <cmath>
 
 #include "core/error.h"
-#include "theory/tat.h"
+#include "math/tat.h"
 
 using namespace sigprop;
 

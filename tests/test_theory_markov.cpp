@@ -6,7 +6,7 @@
 #include <ATen/CPUGeneratorImpl.h>
 
 #include "probe/metrics.h"
-#include "theory/markov_spectra.h"
+#include "studies/markov/markov_study.h"
 
 using namespace sigprop;
 

@@ -5,8 +5,8 @@
 #include <cmath>
 
 #include "config/presets.h"
-#include "theory/escalation_study.h"
-#include "theory/gradient_study.h"
+#include "studies/escalation/escalation_study.h"
+#include "studies/gradients/gradient_study.h"
 
 using namespace sigprop;
 

@@ -8,10 +8,10 @@
 #include <cmath>
 
 #include "core/error.h"
-#include "theory/covariance.h"
-#include "theory/shaped_finite.h"
-#include "theory/shaped_sde.h"
-#include "theory/stats.h"
+#include "math/covariance.h"
+#include "studies/sde/shaped_finite.h"
+#include "math/shaped_sde.h"
+#include "math/stats.h"
 
 using namespace sigprop;
 

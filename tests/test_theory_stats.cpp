@@ -5,7 +5,7 @@
 #include <cmath>
 
 #include "core/error.h"
-#include "theory/stats.h"
+#include "math/stats.h"
 
 using namespace sigprop;
 

@@ -5,8 +5,8 @@
 #include <cmath>
 
 #include "core/error.h"
-#include "theory/tat.h"
-#include "theory/tat_study.h"
+#include "math/tat.h"
+#include "studies/tat/tat_study.h"
 
 using namespace sigprop;
 

@@ -20,8 +20,8 @@
 #include "data/dataset.h"
 #include "data/fashion_mnist.h"
 #include "train/checkpoint.h"
-#include "report/race_report.h"
-#include "train/race.h"
+#include "studies/race/race_report.h"
+#include "train/loss_curve.h"
 #include "train/trainer.h"
 
 using namespace sigprop;

@@ -3,9 +3,9 @@
 #include <chrono>
 
 #include "core/atomic_file.h"
-#include "theory/covariance.h"
-#include "theory/sde_study.h"
-#include "theory/shaped_finite.h"
+#include "math/covariance.h"
+#include "studies/sde/sde_study.h"
+#include "studies/sde/shaped_finite.h"
 
 namespace sigprop {
 

@@ -1,5 +1,5 @@
 // Case (e) of the benchmark: the finite shaped networks of `theory sde` (paper 004) with the
-// reduced sampler (theory/shaped_finite.h). Both sides read <dir>/sde.json:
+// reduced sampler (studies/sde/shaped_finite.h). Both sides read <dir>/sde.json:
 //   {"width", "key_width", "depth", "networks", "tokens", "rho0", "gamma", "tau0", "seed"}.
 #pragma once
 

@@ -16,7 +16,7 @@
 #include "bench/probe_timing.h"
 #include "bench/sde_timing.h"
 #include "bench/train_timing.h"
-#include "cli/child_process.h"
+#include "core/child_process.h"
 #include "cli/commands.h"
 #include "core/atomic_file.h"
 #include "core/error.h"

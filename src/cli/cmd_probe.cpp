@@ -16,8 +16,8 @@
 #include "core/error.h"
 #include "core/runtime.h"
 #include "probe/probe.h"
-#include "report/gnuplot.h"
-#include "report/probe_report.h"
+#include "core/gnuplot.h"
+#include "probe/probe_report.h"
 
 namespace sigprop::cli {
 namespace {

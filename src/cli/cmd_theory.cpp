@@ -1,10 +1,10 @@
 // `sigprop theory sde|markov|tat|escalation|gradients`: theory beside measurement.
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include "cli/commands.h"
 #include "cli/theory.h"
 #include "core/run_folder.h"
-#include "report/gnuplot.h"
 
 namespace sigprop::cli {
 
@@ -19,27 +19,11 @@ void add_common_options(CLI::App* cmd, TheoryCommon& c, const std::string& defau
   cmd->parse_complete_callback([&c] { check_output_folder(c.out, c.force); });
 }
 
-void publish(const TheoryRun& run, const TheoryCommon& common, double seconds) {
-  RunFolder folder(common.out, common.force);
-  nlohmann::json meta = run_metadata(run.command);
-  meta["seed"] = common.seed;
-  meta["params"] = run.params;
-  meta["seconds"] = seconds;
-  std::string written;
-  for (const auto& [name, content] : run.files) {
-    folder.write(name, content);
-    written += name + ", ";
-  }
-  folder.write("summary.txt", run.summary);
-  folder.write("run.json", meta.dump(2) + "\n");
-  written += "summary.txt, run.json";
-  if (!common.no_plot && !run.plot_script.empty()) {
-    render_plot(run.plot_script, folder.path(run.plot_name), run.plot_width, run.plot_height);
-    written += fmt::format(", {0}.png, {0}.svg", run.plot_name);
-  }
-  folder.commit();
-  fmt::print("{}", run.summary);
-  fmt::print("wrote {}/{{{}}} in {:.1f}s\n", common.out, written, seconds);
+void publish(const StudyOutput& output, const TheoryCommon& common, double seconds) {
+  const auto written =
+      save_study(output, {common.out, common.force, !common.no_plot, common.seed, seconds});
+  fmt::print("{}", output.summary);
+  fmt::print("wrote {}/{{{}}} in {:.1f}s\n", common.out, fmt::join(written, ", "), seconds);
 }
 
 void add_theory_command(CLI::App& app) {

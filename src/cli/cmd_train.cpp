@@ -6,7 +6,7 @@
 #include <fmt/format.h>
 
 #include "cli/commands.h"
-#include "cli/interrupt.h"
+#include "core/interrupt.h"
 #include "cli/model_options.h"
 #include "cli/progress.h"
 #include "cli/train_options.h"

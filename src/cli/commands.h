@@ -4,15 +4,9 @@
 
 #include <CLI/CLI.hpp>
 
-namespace sigprop::cli {
+#include "core/exit_codes.h"
 
-// Exit codes, documented in the README.
-constexpr int kExitOk = 0;
-constexpr int kExitFailure = 1;  // an unexpected error
-constexpr int kExitConfig = 2;   // bad config, preset, key or command-line value
-constexpr int kExitData = 3;     // missing or corrupt data file
-constexpr int kExitDiverged = 4;     // training stopped on a non-finite loss or gradient
-constexpr int kExitInterrupted = 130;  // Ctrl-C: checkpoint saved, resumable
+namespace sigprop::cli {
 
 void add_env_command(CLI::App& app);
 void add_probe_command(CLI::App& app);

@@ -104,16 +104,16 @@ int main(int argc, char** argv) {
   } catch (const CLI::ParseError& e) {
     const int rc = app.exit(e);
     if (rc != 0) suggest_options(app, argc, argv), explain_conversion(app, e.what());
-    return rc == 0 ? 0 : sigprop::cli::kExitConfig;
+    return rc == 0 ? 0 : sigprop::kExitConfig;
   } catch (const sigprop::ConfigError& e) {
     fmt::print(stderr, "sigprop: error: {}\n", e.what());
-    return sigprop::cli::kExitConfig;
+    return sigprop::kExitConfig;
   } catch (const sigprop::DataError& e) {
     fmt::print(stderr, "sigprop: data error: {}\n", e.what());
-    return sigprop::cli::kExitData;
+    return sigprop::kExitData;
   } catch (const std::exception& e) {
     fmt::print(stderr, "sigprop: failed: {}\n", e.what());
-    return sigprop::cli::kExitFailure;
+    return sigprop::kExitFailure;
   }
-  return sigprop::cli::kExitOk;
+  return sigprop::kExitOk;
 }

@@ -8,15 +8,6 @@
 
 namespace sigprop::cli {
 
-std::string duration(double s) {
-  return s >= 60 ? fmt::format("{}m{:02d}s", int(s) / 60, int(s) % 60) : fmt::format("{:.1f}s", s);
-}
-
-std::string elapsed_and_eta(double elapsed, int done, int remaining) {
-  const double eta = done > 0 ? elapsed / done * remaining : 0.0;
-  return fmt::format("elapsed {}, ETA {}", duration(elapsed), done > 0 ? duration(eta) : "?");
-}
-
 Progress::Progress(std::string label)
     : label_(std::move(label)), start_(std::chrono::steady_clock::now()), tty_(::isatty(2)) {}
 

@@ -5,14 +5,9 @@
 #include <chrono>
 #include <string>
 
+#include "core/progress.h"
+
 namespace sigprop::cli {
-
-// "1m02s" from a minute on, "12.3s" below.
-std::string duration(double seconds);
-
-// "elapsed 1m02s, ETA 3m10s": `done` of `done + remaining` items took `elapsed` seconds; the
-// rest are expected to take as long each on average.
-std::string elapsed_and_eta(double elapsed, int done, int remaining);
 
 class Progress {
  public:

@@ -4,13 +4,13 @@
 
 #include <chrono>
 #include <string>
-#include <utility>
 #include <vector>
 
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 
 #include "cli/progress.h"
+#include "studies/study_output.h"
 
 namespace sigprop::cli {
 
@@ -28,33 +28,19 @@ struct TheoryCommon {
 };
 void add_common_options(CLI::App* cmd, TheoryCommon& c, const std::string& default_out);
 
-// What a finished study publishes.
-struct TheoryRun {
-  std::string command;                                     // "theory sde"
-  nlohmann::json params;                                   // the options, for run.json
-  std::vector<std::pair<std::string, std::string>> files;  // CSV name -> content
-  std::string plot_name, plot_script;                      // <plot_name>.png/.svg
-  int plot_width = 1500, plot_height = 550;
-  std::string summary;  // printed, also in summary.txt
-};
+// Saves a finished study (studies/study_output.h), then prints its summary and what was written.
+void publish(const StudyOutput& output, const TheoryCommon& common, double seconds);
 
-// Writes files, run.json (run_metadata + params + seconds) and the plot into a staged folder,
-// publishes it whole, then prints the summary and what was written.
-void publish(const TheoryRun& run, const TheoryCommon& common, double seconds);
-
-// Runs a study with a progress line, times it, describes it as a TheoryRun and publishes it:
-//   run_and_publish("theory sde", common, [&](const Progress& p) { return run_sde_study(o, p); },
-//                   [&](const SdeStudy& s) { TheoryRun r; ...; return r; });
-template <class RunStudy, class Describe>
-void run_and_publish(const std::string& command, const TheoryCommon& common, RunStudy run_study,
-                     Describe describe) {
+// Runs a study with a progress line, times it, and publishes what it describes:
+//   run_theory("theory sde", common, options, run_sde_study, sde_output);
+template <class Options, class RunStudy, class Describe>
+void run_theory(const std::string& command, const TheoryCommon& common, const Options& options,
+                RunStudy run_study, Describe describe) {
   const auto start = std::chrono::steady_clock::now();
-  const auto study = run_study(Progress(command));
+  const auto study = run_study(options, Progress(command));
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  TheoryRun run = describe(study);
-  run.command = command;
-  publish(run, common, seconds);
+  publish(describe(study, options), common, seconds);
 }
 
 }  // namespace sigprop::cli

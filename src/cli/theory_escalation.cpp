@@ -4,9 +4,8 @@
 #include "cli/progress.h"
 #include "cli/theory.h"
 #include "config/spec_io.h"
-#include "report/theory_plots.h"
-#include "report/theory_tables.h"
-#include "theory/escalation_study.h"
+#include "studies/escalation/escalation_report.h"
+#include "studies/escalation/escalation_study.h"
 
 namespace sigprop::cli {
 namespace {
@@ -23,21 +22,7 @@ void run(EscalationArgs& a) {
   a.o.input = parse_probe_input(a.input);
   a.o.first_seed = a.common.seed;
   validate(a.o);
-  run_and_publish(
-      "theory escalation", a.common,
-      [&](const Progress& progress) { return run_escalation_study(a.o, progress); },
-      [&](const EscalationStudy& study) {
-        TheoryRun r;
-        r.params = {{"depth", a.o.depth}, {"seq", a.o.seq},   {"batch", a.o.batch},
-                    {"inits", a.o.seeds}, {"input", a.input}, {"floor", a.o.floor}};
-        for (const auto& spec : a.o.specs) r.params["configs"].push_back(spec_to_json(spec));
-        r.files = {{"escalation_layers.csv", escalation_layers_csv(study)},
-                   {"escalation_fits.csv", escalation_fits_csv(study)}};
-        r.plot_name = "escalation";
-        r.plot_script = escalation_plot_script(study);
-        r.summary = escalation_summary_text(study);
-        return r;
-      });
+  run_theory("theory escalation", a.common, a.o, run_escalation_study, escalation_output);
 }
 
 }  // namespace

@@ -3,9 +3,8 @@
 #include "cli/progress.h"
 #include "core/error.h"
 #include "cli/theory.h"
-#include "report/theory_plots.h"
-#include "report/theory_tables.h"
-#include "theory/gradient_study.h"
+#include "studies/gradients/gradients_report.h"
+#include "studies/gradients/gradient_study.h"
 
 namespace sigprop::cli {
 namespace {
@@ -24,21 +23,7 @@ void run(GradientArgs& a) {
   a.o.mlp = !a.no_mlp;
   a.o.seed = a.common.seed;
   validate(a.o);
-  run_and_publish(
-      "theory gradients", a.common,
-      [&](const Progress& progress) { return run_gradient_study(a.o, progress); },
-      [&](const GradientStudy& study) {
-        const auto& o = a.o;
-        TheoryRun r;
-        r.params = {{"depths", o.depths}, {"width", o.width},       {"seq", o.seq},
-                    {"batch", o.batch},   {"networks", o.networks}, {"norm", a.norm},
-                    {"mlp", o.mlp}};
-        r.files = {{"gradients.csv", gradients_csv(study)}};
-        r.plot_name = "gradients";
-        r.plot_script = gradients_plot_script(study);
-        r.summary = gradients_summary_text(study);
-        return r;
-      });
+  run_theory("theory gradients", a.common, a.o, run_gradient_study, gradients_output);
 }
 
 }  // namespace

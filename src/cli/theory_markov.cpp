@@ -2,9 +2,8 @@
 // (paper 003).
 #include "cli/progress.h"
 #include "cli/theory.h"
-#include "report/theory_plots.h"
-#include "report/theory_tables.h"
-#include "theory/markov_spectra.h"
+#include "studies/markov/markov_report.h"
+#include "studies/markov/markov_study.h"
 
 namespace sigprop::cli {
 namespace {
@@ -20,23 +19,7 @@ void run(MarkovArgs& a) {
   for (const auto& k : a.kinds) a.o.kinds.push_back(parse_attention_draw(k));
   a.o.seed = a.common.seed;
   validate(a.o);
-  run_and_publish(
-      "theory markov", a.common,
-      [&](const Progress& progress) { return run_markov_study(a.o, progress); },
-      [&](const MarkovStudy& study) {
-        TheoryRun r;
-        r.params = {{"seqs", a.o.seqs}, {"draws", a.o.draws}, {"aspect", a.o.aspect},
-                    {"kinds", a.kinds}, {"depth", a.o.depth}, {"depth_seq", a.o.depth_seq}};
-        r.files = {{"markov_spectra.csv", markov_spectra_csv(study)},
-                   {"markov_slopes.csv", markov_slopes_csv(study)},
-                   {"markov_values.csv", markov_values_csv(study)},
-                   {"markov_depth.csv", markov_depth_csv(study)}};
-        r.plot_name = "markov";
-        r.plot_script = markov_plot_script(study);
-        r.plot_width = 1500, r.plot_height = 1100;
-        r.summary = markov_summary_text(study);
-        return r;
-      });
+  run_theory("theory markov", a.common, a.o, run_markov_study, markov_output);
 }
 
 }  // namespace

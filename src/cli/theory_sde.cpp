@@ -3,9 +3,8 @@
 
 #include "cli/progress.h"
 #include "cli/theory.h"
-#include "report/theory_plots.h"
-#include "report/theory_tables.h"
-#include "theory/sde_study.h"
+#include "studies/sde/sde_report.h"
+#include "studies/sde/sde_study.h"
 
 namespace sigprop::cli {
 namespace {
@@ -20,36 +19,7 @@ void run(SdeArgs& a) {
   a.o.reduced = !a.no_reduced;
   a.o.seed = a.common.seed;
   validate(a.o);  // bad options: exit 2 before any work or file
-  run_and_publish(
-      "theory sde", a.common,
-      [&](const Progress& progress) { return run_sde_study(a.o, progress); },
-      [&](const SdeStudy& study) {
-        TheoryRun r;
-        const auto& o = a.o;
-        r.params = {{"gamma", o.params.gamma},
-                    {"tau0", o.params.tau0},
-                    {"t", o.horizon},
-                    {"h", o.step},
-                    {"rho0", o.rho0},
-                    {"tokens", o.tokens},
-                    {"paths", o.paths},
-                    {"widths", o.widths},
-                    {"key_width", o.key_width},
-                    {"networks", o.networks},
-                    {"full_networks", o.full_networks},
-                    {"reduced", o.reduced},
-                    {"mlp", o.params.mlp},
-                    {"c_plus", o.params.c_plus},
-                    {"c_minus", o.params.c_minus}};
-        r.files = {{"sde_summary.csv", sde_summary_csv(study)},
-                   {"sde_ks.csv", sde_ks_csv(study)},
-                   {"sde_depth.csv", sde_depth_csv(study)},
-                   {"sde_samples.csv", sde_samples_csv(study)}};
-        r.plot_name = "sde";
-        r.plot_script = sde_plot_script(study);
-        r.summary = sde_summary_text(study);
-        return r;
-      });
+  run_theory("theory sde", a.common, a.o, run_sde_study, sde_output);
 }
 
 }  // namespace

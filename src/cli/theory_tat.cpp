@@ -2,9 +2,8 @@
 // initialisation against C^{∘N} (paper 001).
 #include "cli/progress.h"
 #include "cli/theory.h"
-#include "report/theory_plots.h"
-#include "report/theory_tables.h"
-#include "theory/tat_study.h"
+#include "studies/tat/tat_report.h"
+#include "studies/tat/tat_study.h"
 
 namespace sigprop::cli {
 namespace {
@@ -17,35 +16,7 @@ struct TatArgs {
 void run(TatArgs& a) {
   a.o.seed = a.common.seed;
   validate(a.o);
-  run_and_publish(
-      "theory tat", a.common,
-      [&](const Progress& progress) { return run_tat_study(a.o, progress); },
-      [&](const TatStudy& study) {
-        const auto& o = a.o;
-        TheoryRun r;
-        r.params = {{"slopes", o.slopes},
-                    {"n", o.nonlinearities},
-                    {"etas", o.etas},
-                    {"eta", o.eta},
-                    {"curve_n", o.curve_ns},
-                    {"depth", o.depth},
-                    {"width", o.width},
-                    {"networks", o.networks},
-                    {"c0", o.c0s},
-                    {"transformer_width", o.transformer_width},
-                    {"seq", o.seq},
-                    {"batch", o.batch},
-                    {"transformers", o.transformers}};
-        r.files = {{"tat_curves.csv", tat_curves_csv(study)},
-                   {"tat_slopes.csv", tat_slopes_csv(study)},
-                   {"tat_mlp.csv", tat_mlp_csv(study)},
-                   {"tat_transformer.csv", tat_transformer_csv(study)}};
-        r.plot_name = "tat";
-        r.plot_script = tat_plot_script(study);
-        r.plot_width = 1500, r.plot_height = 1100;
-        r.summary = tat_summary_text(study);
-        return r;
-      });
+  run_theory("theory tat", a.common, a.o, run_tat_study, tat_output);
 }
 
 }  // namespace

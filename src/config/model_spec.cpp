@@ -4,7 +4,6 @@
 #include <sstream>
 
 #include "core/error.h"
-#include "theory/tat.h"
 
 namespace sigprop {
 
@@ -28,6 +27,32 @@ std::string ResidualScale::to_string() const {
   std::ostringstream s;
   s << value;
   return s.str();
+}
+
+const std::vector<AttentionVariantDoc>& attention_variant_docs() {
+  static const std::vector<AttentionVariantDoc> all = {
+      {"softmax", "softmax(q k^T / sqrt(d_k)), the standard baseline (Vaswani et al. 2017)"},
+      {"uniform", "A = (1/T) 1 1^T (or uniform causal): the W_Q = 0 limit (paper 002)"},
+      {"random_markov", "softmax of i.i.d. N(-ln2/2, ln2) logits, input-independent (paper 003)"},
+      {"gap_removed", "A - (1/T) 1 1^T after softmax: spectral gap removed (paper 003)"},
+      {"shaped", "I + softmax(q k^T / tau) - C, tau = tau0 sqrt(n n_k) (paper 004)"},
+      {"value_skipinit", "alpha I + beta A, trainable, alpha = 1, beta = 0 at init (paper 001)"},
+      {"espa", "D softmax(q k^T/sqrt(d_k) + B): exponential signal-preserving attention (paper 001)"},
+      {"uspa", "D softmax(q k^T/sqrt(d_k) + B): uniform signal-preserving attention (paper 001)"},
+  };
+  return all;
+}
+
+std::vector<std::string> attention_variant_names() {
+  std::vector<std::string> names;
+  for (const auto& v : attention_variant_docs()) names.push_back(v.name);
+  return names;
+}
+
+bool is_attention_variant(const std::string& name) {
+  for (const auto& v : attention_variant_docs())
+    if (v.name == name) return true;
+  return false;
 }
 
 namespace {
@@ -72,7 +97,6 @@ void ModelSpec::validate() const {
   require(attention_base == "softmax" || attention_base == "uniform" ||
               attention_base == "random_markov",
           "attention_base", "softmax | uniform | random_markov", attention_base);
-  if (activation == Activation::TatLeakyReLU) tat_solve_slope(tat_eta, tat_nonlinearities());
 }
 
 }  // namespace sigprop

@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 namespace sigprop {
 
@@ -25,6 +26,17 @@ struct ResidualScale {
   double alpha(int depth) const;  // the factor applied to each branch
   std::string to_string() const;  // round-trips through parse_residual_scale
 };
+
+// The attention variants a spec may name, with one line on each and its paper. The names are part
+// of the config's vocabulary, like the enums above; model/attention/registry.cpp builds each one
+// (its factories are keyed by these names, and a test checks that none is missing).
+struct AttentionVariantDoc {
+  std::string name;
+  std::string summary;
+};
+const std::vector<AttentionVariantDoc>& attention_variant_docs();
+std::vector<std::string> attention_variant_names();
+bool is_attention_variant(const std::string& name);
 
 struct ModelSpec {
   std::string name = "custom";  // preset name or a user label
@@ -48,7 +60,7 @@ struct ModelSpec {
   SimRemove simremove = SimRemove::None;  // paper 000 [placement: guess, so a switch]
   double simremove_tau = 1.0;
 
-  std::string attention = "softmax";  // name in the attention registry (model/attention.h)
+  std::string attention = "softmax";  // name in the attention registry (model/attention/attention_matrix.h)
   std::string attention_base = "softmax";  // the A that gap_removed and value_skipinit modify
   double shaped_tau0 = 1.0;                // shaped attention temperature τ₀ (004)
   double espa_gamma = 0.005;               // E-SPA γ_L (001)
@@ -70,7 +82,8 @@ struct ModelSpec {
   int key_width() const { return d_k > 0 ? d_k : width / heads; }
   // N of TAT: nonlinearities on a path through the model, one per block with an MLP.
   int tat_nonlinearities() const { return mlp_width > 0 ? depth : 0; }
-  // Throws ConfigError naming the first impossible value.
+  // Throws ConfigError naming the first impossible value. What only the model can judge (a TAT
+  // target out of reach of this depth) is checked by check_buildable (model/transformer.h).
   void validate() const;
 };
 

@@ -13,7 +13,6 @@
 #include "core/atomic_file.h"
 #include "core/hash.h"
 #include "core/error.h"
-#include "model/attention.h"
 
 namespace sigprop {
 namespace {
@@ -150,7 +149,7 @@ Field attention_field() {
   const char* key = "attention";
   std::string allowed;
   for (const auto& n : attention_variant_names()) allowed += (allowed.empty() ? "" : " | ") + n;
-  return {{key, allowed, "attention variant (model/attention.h)", attention_variant_names()},
+  return {{key, allowed, "attention variant (sigprop presets --attention)", attention_variant_names()},
           [=](ModelSpec& s, const Value& v) {
             const auto* t = std::get_if<std::string>(&v);
             if (!t || !is_attention_variant(*t)) reject(key, allowed, v);

@@ -1,37 +1,30 @@
-// One transformer block, in the form of paper 002 (Noci et al. 2022):
-//   Z = X + α·Attn(X),  Y = Z + α·MLP(Z)
-// post-norm: LayerNorm after each sum; pre-norm: inside each branch. The residual is one of
-// X + α f(X) (α = 1, 1/√L, or a number), f(X) alone (no skip), or λX + γ f(X) (paper 004).
-// Similarity removal (paper 000, model/similarity_removal.h) maps a branch output f to
-// (I − τΠ) f, or (I − τC) f when causal, before the residual add.
+// One transformer block, in the form of paper 002 (Noci et al. 2022; docs/methods.md#the-block):
+//   Z = post₁(X ⊕ sim₁(Attn(pre₁(X)))),   Y = post₂(Z ⊕ sim₂(MLP(pre₂(Z))))
+// ⊕ the residual form (model/residual/), pre/post the norm where it is placed (pre-LN: pre = norm,
+// post = identity; post-LN the reverse; none: both identity), sim the similarity removal of paper
+// 000 on the branches it is placed on (model/similarity_removal.h), else identity. The pieces
+// are chosen once, at construction; the forward pass is the same for every variant.
 #pragma once
 
 #include <torch/torch.h>
 
-#include "config/model_spec.h"
+#include "model/attention/self_attention.h"
 #include "model/mlp.h"
-#include "model/self_attention.h"
+#include "model/options.h"
+#include "model/residual/residual.h"
 
 namespace sigprop {
 
 struct BlockImpl : torch::nn::Module {
-  BlockImpl(const ModelSpec& spec, int layer);
+  explicit BlockImpl(const BlockOptions& options);
   // x: (B, T, d) -> (B, T, d). `attn_out` receives this block's attention matrix when given.
   torch::Tensor forward(const torch::Tensor& x, torch::Tensor* attn_out = nullptr);
 
   SelfAttention attn{nullptr};
   MLP mlp{nullptr};  // null in attention-only blocks
-  torch::nn::AnyModule ln_1, ln_2;
-
- private:
-  torch::Tensor residual(const torch::Tensor& x, const torch::Tensor& branch) const;
-  torch::Tensor norm(torch::nn::AnyModule& ln, const torch::Tensor& x) const;
-
-  NormPlace place_;
-  ResidualScale::Kind skip_;
-  double alpha_, lambda_;  // branch and skip weights
-  double sim_tau_;
-  bool causal_, sim_attn_, sim_mlp_;
+  Residual residual{nullptr};
+  // The norms are registered as ln_1 and ln_2 where they are placed; identity elsewhere.
+  torch::nn::AnyModule pre_1, post_1, sim_1, pre_2, post_2, sim_2;
 };
 TORCH_MODULE(Block);
 

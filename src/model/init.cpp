@@ -44,10 +44,10 @@ void init_weight(torch::Tensor& w, const ModelSpec& spec, std::vector<PendingOrt
   }
 }
 
-void init_linear(torch::nn::Linear& lin, const ModelSpec& spec,
+void init_linear(torch::nn::LinearImpl& lin, const ModelSpec& spec,
                  std::vector<PendingOrthogonal>& pending) {
-  init_weight(lin->weight, spec, pending);
-  if (lin->bias.defined()) torch::nn::init::zeros_(lin->bias);
+  init_weight(lin.weight, spec, pending);
+  if (lin.bias.defined()) torch::nn::init::zeros_(lin.bias);
 }
 
 }  // namespace
@@ -59,10 +59,10 @@ void initialise(TransformerImpl& model) {
   for (const auto& m : *model.blocks) {
     auto* block = m->as<BlockImpl>();
     auto& attn = *block->attn;
-    for (auto* lin : {&attn.w_q, &attn.w_k, &attn.w_v, &attn.w_o}) init_linear(*lin, spec, pending);
+    for (auto* lin : {&attn.w_q, &attn.w_k, &attn.w_v, &attn.w_o}) init_linear(**lin, spec, pending);
     if (block->mlp) {
-      init_linear(block->mlp->fc1, spec, pending);
-      init_linear(block->mlp->fc2, spec, pending);
+      init_linear(*block->mlp->fc1, spec, pending);
+      init_linear(*block->mlp->fc2, spec, pending);
     }
   }
   for_each_chunk(int64_t(pending.size()), 1,

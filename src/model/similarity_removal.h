@@ -6,11 +6,21 @@
 // paper does not say how to apply the fix causally.]
 #pragma once
 
-#include <torch/types.h>
+#include <torch/torch.h>
+
+#include "model/options.h"
 
 namespace sigprop {
 
 // y: (B, T, d) -> (B, T, d).
 torch::Tensor remove_similarity(const torch::Tensor& y, double tau, bool causal);
+
+// The same as a module, to follow a branch inside a block.
+struct SimilarityRemovalImpl : torch::nn::Module {
+  explicit SimilarityRemovalImpl(const SimilarityRemovalOptions& options) : options(options) {}
+  torch::Tensor forward(const torch::Tensor& y) { return remove_similarity(y, options.tau(), options.causal()); }
+  SimilarityRemovalOptions options;
+};
+TORCH_MODULE(SimilarityRemoval);
 
 }  // namespace sigprop

@@ -2,12 +2,25 @@
 
 #include <cmath>
 
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
 #include "core/error.h"
+#include "model/activation/activation.h"
+#include "kernels/affine.h"
 #include "model/init.h"
-#include "model/affine.h"
-#include "model/norm.h"
+#include "model/norm/norm.h"
 
 namespace sigprop {
+
+void check_buildable(const ModelSpec& spec) {
+  spec.validate();
+  if (!is_attention_variant(spec.attention))
+    throw ConfigError("model.attention = " + spec.attention + " is not allowed: " +
+                      fmt::format("{}", fmt::join(attention_variant_names(), " | ")));
+  // The one constraint only the model can judge: TAT's η must be reachable with N nonlinearities.
+  if (spec.activation == Activation::TatLeakyReLU) make_activation(mlp_options(spec).activation());
+}
 
 torch::Tensor sinusoidal_positions(int64_t max_seq, int64_t width) {
   auto pos = torch::arange(max_seq, torch::kDouble).unsqueeze(1);              // (S, 1)
@@ -21,7 +34,7 @@ torch::Tensor sinusoidal_positions(int64_t max_seq, int64_t width) {
 }
 
 TransformerImpl::TransformerImpl(const ModelSpec& s) : spec(s) {
-  spec.validate();
+  check_buildable(spec);
   switch (spec.input) {
     case InputKind::Tokens:
       wte = register_module("wte", torch::nn::Embedding(spec.vocab_size, spec.width));
@@ -41,9 +54,9 @@ TransformerImpl::TransformerImpl(const ModelSpec& s) : spec(s) {
   if (spec.positional == Positional::Sinusoidal)
     sinusoid = register_buffer("sinusoid", sinusoidal_positions(spec.max_seq, spec.width));
   blocks = register_module("blocks", torch::nn::ModuleList());
-  for (int l = 0; l < spec.depth; ++l) blocks->push_back(Block(spec, l));
+  for (int l = 0; l < spec.depth; ++l) blocks->push_back(Block(block_options(spec, l)));
   if (spec.norm == NormPlace::Pre) {
-    ln_f = make_norm(spec.norm_kind, spec.width);
+    ln_f = make_norm(norm_options(spec));
     register_module("ln_f", ln_f.ptr());
   }
   initialise(*this);

@@ -40,6 +40,10 @@ TORCH_MODULE(Transformer);
 torch::Tensor training_loss(const ModelSpec& spec, const torch::Tensor& output,
                             const torch::Tensor& target);
 
+// Throws ConfigError naming the key when `spec` cannot be built: ModelSpec::validate(), an
+// attention variant the registry lacks, or a TAT target out of reach of the model's depth.
+void check_buildable(const ModelSpec& spec);
+
 // Fixed sinusoidal positions (Vaswani et al. 2017): PE[t, 2i] = sin(t / 10000^(2i/d)), cos odd.
 torch::Tensor sinusoidal_positions(int64_t max_seq, int64_t width);
 

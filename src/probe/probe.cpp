@@ -19,7 +19,7 @@
 namespace sigprop {
 namespace {
 
-double grad_norm(const torch::nn::Linear& lin) {
+double grad_norm(const Linear& lin) {
   auto g = lin->weight.grad();
   return g.defined() ? g.norm().item<double>() : 0.0;
 }

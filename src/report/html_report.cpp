@@ -14,7 +14,7 @@
 #include "core/atomic_file.h"
 #include "core/error.h"
 #include "core/version.h"
-#include "report/gnuplot.h"
+#include "core/gnuplot.h"
 
 namespace fs = std::filesystem;
 using Json = nlohmann::json;

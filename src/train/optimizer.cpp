@@ -1,6 +1,6 @@
 #include "train/optimizer.h"
 
-#include "train/fused_adamw.h"
+#include "kernels/fused_adamw.h"
 
 namespace sigprop {
 

@@ -5,8 +5,7 @@
 // The base matrix A is the variant named by model.attention_base (softmax or random_markov).
 #include <torch/torch.h>
 
-#include "config/model_spec.h"
-#include "model/attention/variants.h"
+#include "model/attention/attention_matrix.h"
 
 namespace sigprop {
 namespace {
@@ -30,15 +29,15 @@ class GapRemovedAttention : public AttentionMatrixImpl {
   }
 
  private:
-  AttentionMatrix base_;
+  AttentionMatrix base_{nullptr};
   bool causal_;
 };
 
 }  // namespace
 
-AttentionMatrix make_gap_removed_attention(const AttentionContext& ctx) {
-  return std::make_shared<GapRemovedAttention>(
-      make_attention_matrix(ctx.spec.attention_base, ctx), ctx.spec.causal);
+AttentionMatrix make_gap_removed_attention(const AttentionOptions& o) {
+  return make_module<AttentionMatrix, GapRemovedAttention>(
+      make_base_attention_matrix(o), o.causal());
 }
 
 }  // namespace sigprop

@@ -6,8 +6,7 @@
 
 #include <torch/torch.h>
 
-#include "config/model_spec.h"
-#include "model/attention/variants.h"
+#include "model/attention/attention_matrix.h"
 
 namespace sigprop {
 namespace {
@@ -33,8 +32,8 @@ class RandomMarkovAttention : public AttentionMatrixImpl {
 
 }  // namespace
 
-AttentionMatrix make_random_markov_attention(const AttentionContext& ctx) {
-  return std::make_shared<RandomMarkovAttention>(ctx.spec.heads, ctx.spec.max_seq, ctx.spec.causal);
+AttentionMatrix make_random_markov_attention(const AttentionOptions& o) {
+  return make_module<AttentionMatrix, RandomMarkovAttention>(o.heads(), o.max_seq(), o.causal());
 }
 
 }  // namespace sigprop

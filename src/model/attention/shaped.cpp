@@ -7,8 +7,7 @@
 
 #include <torch/torch.h>
 
-#include "config/model_spec.h"
-#include "model/attention/variants.h"
+#include "model/attention/attention_matrix.h"
 
 namespace sigprop {
 namespace {
@@ -31,10 +30,9 @@ class ShapedAttention : public AttentionMatrixImpl {
 
 }  // namespace
 
-AttentionMatrix make_shaped_attention(const AttentionContext& ctx) {
-  const auto& s = ctx.spec;
-  const double tau = s.shaped_tau0 * std::sqrt(double(s.width) * s.key_width());
-  return std::make_shared<ShapedAttention>(tau, s.causal);
+AttentionMatrix make_shaped_attention(const AttentionOptions& o) {
+  const double tau = o.shaped_tau0() * std::sqrt(double(o.width()) * o.d_k());
+  return make_module<AttentionMatrix, ShapedAttention>(tau, o.causal());
 }
 
 }  // namespace sigprop

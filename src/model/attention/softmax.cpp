@@ -4,8 +4,7 @@
 
 #include <torch/torch.h>
 
-#include "config/model_spec.h"
-#include "model/attention/variants.h"
+#include "model/attention/attention_matrix.h"
 
 namespace sigprop {
 namespace {
@@ -28,8 +27,8 @@ class SoftmaxAttention : public AttentionMatrixImpl {
 
 }  // namespace
 
-AttentionMatrix make_softmax_attention(const AttentionContext& ctx) {
-  return std::make_shared<SoftmaxAttention>(ctx.spec.key_width(), ctx.spec.causal);
+AttentionMatrix make_softmax_attention(const AttentionOptions& o) {
+  return make_module<AttentionMatrix, SoftmaxAttention>(o.d_k(), o.causal());
 }
 
 }  // namespace sigprop

@@ -2,8 +2,7 @@
 // the gradient analysis of paper 002 (Noci et al. 2022).
 #include <torch/torch.h>
 
-#include "config/model_spec.h"
-#include "model/attention/variants.h"
+#include "model/attention/attention_matrix.h"
 
 namespace sigprop {
 namespace {
@@ -22,8 +21,8 @@ class UniformAttention : public AttentionMatrixImpl {
 
 }  // namespace
 
-AttentionMatrix make_uniform_attention(const AttentionContext& ctx) {
-  return std::make_shared<UniformAttention>(ctx.spec.causal);
+AttentionMatrix make_uniform_attention(const AttentionOptions& o) {
+  return make_module<AttentionMatrix, UniformAttention>(o.causal());
 }
 
 }  // namespace sigprop

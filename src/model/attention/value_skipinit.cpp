@@ -3,8 +3,7 @@
 // The base A is the variant named by model.attention_base.
 #include <torch/torch.h>
 
-#include "config/model_spec.h"
-#include "model/attention/variants.h"
+#include "model/attention/attention_matrix.h"
 
 namespace sigprop {
 namespace {
@@ -23,13 +22,13 @@ class ValueSkipInitAttention : public AttentionMatrixImpl {
   torch::Tensor alpha, beta;
 
  private:
-  AttentionMatrix base_;
+  AttentionMatrix base_{nullptr};
 };
 
 }  // namespace
 
-AttentionMatrix make_value_skipinit_attention(const AttentionContext& ctx) {
-  return std::make_shared<ValueSkipInitAttention>(make_attention_matrix(ctx.spec.attention_base, ctx));
+AttentionMatrix make_value_skipinit_attention(const AttentionOptions& o) {
+  return make_module<AttentionMatrix, ValueSkipInitAttention>(make_base_attention_matrix(o));
 }
 
 }  // namespace sigprop
