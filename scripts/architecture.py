@@ -27,6 +27,24 @@ def edges(dot):
     return sorted(out, key=lambda e: (ORDER.index(e[0]), ORDER.index(e[1])))
 
 
+def reduce(e):
+    """Drops an edge a -> c when a reaches c through another layer: the drawing shows what each
+    layer links directly, not what it inherits."""
+    deps = {}
+    for a, b in e:
+        deps.setdefault(a, set()).add(b)
+
+    def reach(x, seen):
+        for y in deps.get(x, ()):
+            if y not in seen:
+                seen.add(y)
+                reach(y, seen)
+        return seen
+
+    return [(a, c) for a, c in e
+            if not any(c in reach(b, set()) for b in deps.get(a, ()) if b != c)]
+
+
 def layer_sizes(src):
     rows = []
     for layer in ORDER:
@@ -40,7 +58,7 @@ def main():
     dot, doc = pathlib.Path(sys.argv[1]).read_text(), pathlib.Path(sys.argv[2])
     e = edges(dot)
     upward = [(a, b) for a, b in e if ORDER.index(b) > ORDER.index(a)]
-    graph = ["```mermaid", "graph TD"] + [f"  {a} --> {b}" for a, b in e] + ["```", ""]
+    graph = ["```mermaid", "graph TD"] + [f"  {a} --> {b}" for a, b in reduce(e)] + ["```", ""]
     graph += ["| layer | files | lines |", "|---|---|---|"] + layer_sizes(doc.parent.parent / "src")
     text = doc.read_text() if doc.exists() else f"# Architecture\n\n{BEGIN}\n{END}\n"
     head, _, rest = text.partition(BEGIN)

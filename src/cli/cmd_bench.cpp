@@ -1,239 +1,36 @@
 // `sigprop bench`: sigprop against its PyTorch peer (bench/peer.py) on the same work, each side in
 // its own process, alternating A/B, medians and ratios; `bench-worker` is sigprop's side.
-#include <sys/wait.h>
-
-#include <algorithm>
-#include <cmath>
-#include <limits>
-#include <map>
-#include <filesystem>
-#include <sstream>
+#include <cstdio>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
-#include "bench/bench_case.h"
+#include "bench/harness.h"
 #include "bench/probe_timing.h"
 #include "bench/sde_timing.h"
 #include "bench/train_timing.h"
-#include "core/child_process.h"
 #include "cli/commands.h"
-#include "core/atomic_file.h"
-#include "core/error.h"
 #include "core/run_folder.h"
 #include "core/runtime.h"
 
-namespace fs = std::filesystem;
 using Json = nlohmann::json;
 
 namespace sigprop::cli {
 namespace {
 
-struct BenchArgs {
-  std::string cases = "a,b,c,d,e", out = "runs/bench", python = "/usr/bin/python3", peers;
-  int repeats = 5;
-  bool quick = false, force = false;
-};
-
-struct Sample {
-  double step_s = 0;   // median timed step (a-c) or the job's wall (d, e) of one process
-  double rss_mib = 0;  // its peak resident memory
-  Json result;         // the process's JSON line: its times and what the agreement check reads
-};
-
-double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  const size_t n = v.size();
-  return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
-}
-
-const char* kind_name(BenchKind k) {
-  switch (k) {
-    case BenchKind::Train:
-      return "train";
-    case BenchKind::Probe:
-      return "probe";
-    case BenchKind::Sde:
-      return "sde";
-  }
-  return "?";
-}
-
-// The PyTorch peer of each kind, from --peers DIR or the source tree's bench/.
-std::string peer_script(BenchKind kind, const std::string& dir) {
-  const std::string file = kind == BenchKind::Train   ? "peer.py"
-                           : kind == BenchKind::Probe ? "probe_peer.py"
-                                                      : "sde_peer.py";
-  if (dir.empty()) return find_in_source_tree("bench/" + file, "pass --peers DIR").string();
-  const fs::path path = fs::path(dir) / file;
-  if (!fs::exists(path)) throw ConfigError("--peers " + dir + " has no " + file);
-  return path.string();
-}
-
-void write_case_inputs(const std::string& dir, const BenchCase& c) {
-  switch (c.kind) {
-    case BenchKind::Train:
-      return write_bench_inputs(dir, c, 0);
-    case BenchKind::Probe:
-      return write_probe_bench_inputs(dir, c);
-    case BenchKind::Sde:
-      return write_sde_bench_inputs(dir, c);
-  }
-}
-
-// How far the two sides' results agree, in words: the same law, not the same digits, for the
-// seeded jobs (d, e); nothing for training steps (their parity is a test).
-std::string agreement(const BenchCase& c, const Json& ours, const Json& theirs) {
-  if (c.kind == BenchKind::Sde)
-    return fmt::format("final mean rho {:.4f} vs {:.4f}", ours.at("final_rho_mean").get<double>(),
-                       theirs.at("final_rho_mean").get<double>());
-  if (c.kind != BenchKind::Probe) return "";
-  // Mean final-layer cosine per preset (over seeds) on each side; the largest gap.
-  std::map<std::string, std::pair<double, double>> sum;
-  std::map<std::string, int> count;
-  for (const auto& r : ours.at("rows")) sum[r.at("preset")].first += r.at("cosine").get<double>(), ++count[r.at("preset")];
-  for (const auto& r : theirs.at("rows")) sum[r.at("preset")].second += r.at("cosine").get<double>();
-  double worst = 0;
-  std::string where;
-  for (const auto& [preset, s] : sum) {
-    const double gap = std::abs(s.first - s.second) / count[preset];
-    if (gap >= worst) worst = gap, where = preset;
-  }
-  return fmt::format("max |d final cosine| {:.3f} ({})", worst, where);
-}
-
-// Runs one side in its own process; its last JSON line with "seconds" holds the times and
-// "peak_rss_mib" its own peak memory.
-Sample run_side(const std::vector<std::string>& argv, const std::string& log) {
-  const pid_t pid = spawn_process(argv, log, 0);
-  int status = 0;
-  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-  }
-  const std::string text = read_file(log);
-  std::istringstream lines(text);
-  Json result;
-  for (std::string line; std::getline(lines, line);)
-    if (line.rfind('{', 0) == 0) {
-      auto j = Json::parse(line, nullptr, /*allow_exceptions=*/false);
-      if (j.is_object() && j.contains("seconds")) result = j;
-    }
-  if (child_exit_code(status) != 0 || result.is_null())
-    throw DataError(fmt::format("benchmark side `{}` failed (exit {}); the end of its output:\n{}",
-                                argv.front(), child_exit_code(status),
-                                text.substr(text.size() > 1500 ? text.size() - 1500 : 0)));
-  return {median(result.at("seconds").get<std::vector<double>>()),
-          result.at("peak_rss_mib").get<double>(), result};
-}
-
-void run(const BenchArgs& a) {
-  if (a.repeats < 1) throw ConfigError("--repeats must be >= 1");
-  if (!fs::exists(a.python)) throw ConfigError("--python " + a.python + " does not exist (apt install python3-torch)");
-  const auto cases = bench_cases(a.quick);
-  std::vector<BenchCase> chosen;
-  std::stringstream ids(a.cases);
-  for (std::string id; std::getline(ids, id, ',');) chosen.push_back(find_bench_case(cases, id));
-
-  RunFolder folder(a.out, a.force);
-  const int threads = torch_threads();
-  const double sgemm = measure_sgemm_gflops();
-  fmt::print("sigprop bench: {} threads, OPENBLAS_CORETYPE={}, 512^3 SGEMM {:.1f} GFLOP/s, {} repeats{}\n",
-             threads, std::getenv("OPENBLAS_CORETYPE") ? std::getenv("OPENBLAS_CORETYPE") : "(unset)",
-             sgemm, a.repeats, a.quick ? " (quick: 2 timed steps, not for quoting)" : "");
-  Json rows = Json::array();
-  std::string csv = "case,description,unit,sigprop_time,pytorch_time,ratio,sigprop_tokens_per_s,"
-                    "pytorch_tokens_per_s,sigprop_gflops,sgemm_gflops,sgemm_fraction,"
-                    "sigprop_rss_mib,pytorch_rss_mib,agreement\n";
-  for (const auto& c : chosen) {
-    const std::string dir = folder.path("case-" + c.id);
-    fs::create_directories(dir);
-    write_case_inputs(dir, c);
-    const std::string peer = peer_script(c.kind, a.peers);
-    const bool train = c.kind == BenchKind::Train;
-    const double unit = train ? 1e3 : 1.0;  // ms per step, or seconds per job
-    const char* unit_name = train ? "ms/step" : "s/job";
-    std::vector<Sample> ours, theirs;
-    // The machine's SGEMM rate can drift over a long run (a shared host): a case's share of it is
-    // taken against the rate measured just before and just after that case, the higher of the two.
-    double case_sgemm = train ? measure_sgemm_gflops() : std::numeric_limits<double>::quiet_NaN();
-    for (int r = 0; r < a.repeats; ++r) {  // A/B, then B/A: drift in the machine hits both sides
-      const auto run_ours = [&] {
-        ours.push_back(run_side({"/proc/self/exe", "bench-worker", kind_name(c.kind), dir},
-                                fmt::format("{}/sigprop-{}.log", dir, r)));
-      };
-      const auto run_theirs = [&] {
-        theirs.push_back(run_side({a.python, peer, dir, std::to_string(threads)},
-                                  fmt::format("{}/pytorch-{}.log", dir, r)));
-      };
-      if (r % 2 == 0) run_ours(), run_theirs();
-      else run_theirs(), run_ours();
-      fmt::print("  case {} repeat {}/{}: sigprop {:.2f} {}, pytorch {:.2f} {}\n", c.id, r + 1,
-                 a.repeats, unit * ours.back().step_s, unit_name, unit * theirs.back().step_s, unit_name);
-      std::fflush(stdout);
-    }
-    const auto med = [](const std::vector<Sample>& s, double Sample::*field) {
-      std::vector<double> v;
-      for (const auto& x : s) v.push_back(x.*field);
-      return median(v);
-    };
-    if (train) case_sgemm = std::max(case_sgemm, measure_sgemm_gflops());
-    const double ours_s = med(ours, &Sample::step_s), theirs_s = med(theirs, &Sample::step_s);
-    // Throughput columns belong to the training steps only.
-    const double nan = std::numeric_limits<double>::quiet_NaN();
-    const double tokens = train ? double(c.batch * c.seq) : nan;
-    const double gflops = train ? training_flops_per_token(c.spec, c.seq) * tokens / ours_s / 1e9 : nan;
-    const std::string agree = agreement(c, ours.back().result, theirs.back().result);
-    const Json row = {{"case", c.id}, {"description", c.description}, {"unit", unit_name},
-                      {"sigprop_time", unit * ours_s}, {"pytorch_time", unit * theirs_s},
-                      {"ratio", theirs_s / ours_s}, {"sigprop_tokens_per_s", tokens / ours_s},
-                      {"pytorch_tokens_per_s", tokens / theirs_s}, {"sigprop_gflops", gflops},
-                      {"sgemm_gflops", case_sgemm}, {"sgemm_fraction", gflops / case_sgemm},
-                      {"sigprop_rss_mib", med(ours, &Sample::rss_mib)},
-                      {"pytorch_rss_mib", med(theirs, &Sample::rss_mib)}, {"agreement", agree}};
-    rows.push_back(row);
-    csv += fmt::format("{},\"{}\",{},{:.3f},{:.3f},{:.3f},{:.0f},{:.0f},{:.2f},{:.1f},{:.3f},{:.0f},{:.0f},\"{}\"\n",
-                       c.id, c.description, unit_name, unit * ours_s, unit * theirs_s,
-                       theirs_s / ours_s, tokens / ours_s, tokens / theirs_s, gflops, case_sgemm,
-                       gflops / case_sgemm,
-                       med(ours, &Sample::rss_mib), med(theirs, &Sample::rss_mib), agree);
-  }
-
-  // NaN where a column does not apply: "-" here, null in run.json.
-  const auto number = [](double v, const char* spec) {
-    return std::isfinite(v) ? fmt::format(fmt::runtime(spec), v) : std::string("-");
-  };
-  fmt::print("\n{:<5}{:>10}{:>10}{:>8}{:>9}{:>12}{:>9}{:>9}{:>10}{:>10}  {}\n", "case", "sigprop",
-             "pytorch", "unit", "ratio", "tokens/s", "GFLOP/s", "of SGEMM", "RSS ours", "RSS peer",
-             "workload");
-  for (const auto& r : rows) {
-    fmt::print("{:<5}{:>10.2f}{:>10.2f}{:>8}{:>8.2f}x{:>12}{:>9}{:>9}{:>7.0f}MiB{:>7.0f}MiB  {}\n",
-               r["case"].get<std::string>(), r["sigprop_time"].get<double>(),
-               r["pytorch_time"].get<double>(), r["unit"].get<std::string>(),
-               r["ratio"].get<double>(), number(r["sigprop_tokens_per_s"].get<double>(), "{:.0f}"),
-               number(r["sigprop_gflops"].get<double>(), "{:.1f}"),
-               number(100 * r["sgemm_fraction"].get<double>(), "{:.0f}%"),
-               r["sigprop_rss_mib"].get<double>(), r["pytorch_rss_mib"].get<double>(),
-               r["description"].get<std::string>());
-    if (!r["agreement"].get<std::string>().empty())
-      fmt::print("{:<5}  agreement: {}\n", "", r["agreement"].get<std::string>());
-  }
-  fmt::print("ratio = PyTorch time / sigprop time (> 1: sigprop faster); medians over {} "
-             "processes per side; SGEMM: 512^3, measured before and after each training case.\n",
-             a.repeats);
-  Json meta = run_metadata("bench");
-  meta["sgemm_gflops"] = sgemm;
-  meta["repeats"] = a.repeats;
-  meta["quick"] = a.quick;
-  meta["rows"] = rows;
-  folder.write("run.json", meta.dump(2) + "\n");
-  folder.write("bench.csv", csv);
-  folder.commit();
+void run(const BenchOptions& a) {
+  const auto result = run_bench(a, [](const std::string& line) {
+    fmt::print("{}\n", line);
+    std::fflush(stdout);
+  });
+  fmt::print("{}", bench_table(result));
   fmt::print("wrote {}/bench.csv\n", a.out);
 }
 
 }  // namespace
 
 void add_bench_command(CLI::App& app) {
-  static BenchArgs args;
+  static BenchOptions args;
   auto* cmd = app.add_subcommand("bench", "Time sigprop against its PyTorch peer on the same work");
   cmd->add_option("--cases", args.cases, "comma-separated cases: a, b, c (training steps), d (probe), e (SDE networks)")
       ->capture_default_str();

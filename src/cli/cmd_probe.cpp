@@ -1,23 +1,15 @@
 // `sigprop probe`: per-layer signal propagation at initialisation, for presets and depths.
-#include <sys/stat.h>
-
-#include <chrono>
-#include <cstdio>
-
 #include <fmt/format.h>
-#include <nlohmann/json.hpp>
+#include <fmt/ranges.h>
 
 #include "cli/commands.h"
 #include "cli/model_options.h"
 #include "cli/progress.h"
 #include "core/run_folder.h"
 #include "config/presets.h"
-#include "config/spec_io.h"
-#include "core/error.h"
 #include "core/runtime.h"
-#include "probe/probe.h"
-#include "core/gnuplot.h"
 #include "probe/probe_report.h"
+#include "probe/probe_run.h"
 
 namespace sigprop::cli {
 namespace {
@@ -31,74 +23,22 @@ struct ProbeArgs {
 };
 
 void run(const ProbeArgs& a) {
-  ProbePlan plan;
+  ProbeRunOptions o;
+  ProbePlan& plan = o.plan;
   plan.specs = resolve_specs(a.model, a.compare ? preset_names()
                                                 : std::vector<std::string>{"post-ln", "pre-ln", "post-ln-scaled"});
   if (!a.depths.empty()) refuse_set_depth(a.model);
-  plan.depths = a.depths;
-  if (plan.depths.empty()) plan.depths = {plan.specs.front().depth};
-  for (int d : plan.depths)
-    if (d < 1) throw ConfigError("--depth " + std::to_string(d) + " is not allowed: depths are >= 1");
+  plan.depths = a.depths.empty() ? std::vector<int>{plan.specs.front().depth} : a.depths;
   for (int s = 0; s < a.seeds; ++s) plan.seeds.push_back(static_cast<uint64_t>(s));
   plan.input = parse_probe_input(a.input);
-  plan.seq = a.seq;
-  plan.batch = a.batch;
+  plan.seq = a.seq, plan.batch = a.batch;
   plan.device = parse_device(a.device);
-  // Reject impossible combinations before any work or any file. Under --compare, where the
-  // presets were not chosen one by one, a preset that cannot be built at some depth (TAT's eta is
-  // out of reach of a shallow stack) is left out at that depth, and said so.
-  std::vector<std::string> skipped;
-  for (const auto& spec : plan.specs)
-    for (int d : plan.depths) {
-      ModelSpec s = spec;
-      s.depth = d;
-      try {
-        spec_for_probe_input(s, plan.input, plan.seq, 2);
-      } catch (const ConfigError& e) {
-        const std::string why = fmt::format("{} at depth {}: {}", spec.name, d, e.what());
-        if (!a.compare) throw ConfigError(why);
-        plan.skip.emplace_back(spec.name, d);
-        skipped.push_back(why);
-      }
-    }
-  if (plan.skip.size() == plan.specs.size() * plan.depths.size())
-    throw ConfigError("no preset can be built at the depths asked for: " + skipped.front());
-  for (const auto& why : skipped) fmt::print(stderr, "[probe] skipped {}\n", why);
-  RunFolder folder(a.out, a.force);
-
-  const auto t0 = std::chrono::steady_clock::now();
-  auto rows = run_probe_plan(plan, Progress("probe"));
-  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-
-  nlohmann::json meta = run_metadata("probe");
-  meta["input"] = a.input;
-  meta["seq"] = a.seq;
-  meta["batch"] = a.batch;
-  meta["seeds"] = plan.seeds;
-  meta["depths"] = plan.depths;
-  meta["skipped"] = skipped;
-  meta["device"] = a.device;
-  meta["seconds"] = seconds;
-  for (const auto& spec : plan.specs) {
-    auto config = spec_to_json(spec);
-    // The id of what was built: the spec adapted to the input (vocabulary, sequence length).
-    for (const auto& r : rows)
-      if (r.preset == spec.name) {
-        config["config_id"] = r.config_id;
-        break;
-      }
-    meta["configs"].push_back(config);
-  }
-  meta["headline"] = probe_headline(rows);
-
-  folder.write("probe.csv", probe_csv(rows));
-  folder.write("run.json", meta.dump(2) + "\n");
-  if (!a.no_plot) render_plot(probe_plot_script(rows), folder.path("probe"));
-  folder.commit();
-
-  fmt::print("{}", probe_summary_table(rows, a.compare));
-  fmt::print("wrote {}/probe.csv, run.json{} in {:.1f}s\n", a.out,
-             a.no_plot ? "" : ", probe.png, probe.svg", seconds);
+  o.input_name = a.input, o.device_name = a.device;
+  o.compare = a.compare, o.out = a.out, o.force = a.force, o.plot = !a.no_plot;
+  const auto r = run_probe(o, Progress("probe"),
+                           [](const std::string& line) { fmt::print(stderr, "[probe] {}\n", line); });
+  fmt::print("{}", probe_summary_table(r.rows, a.compare));
+  fmt::print("wrote {}/{} in {:.1f}s\n", a.out, fmt::join(r.written, ", "), r.seconds);
 }
 
 }  // namespace

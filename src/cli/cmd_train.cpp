@@ -1,5 +1,4 @@
 // `sigprop train`: trains one model on real data, tracking the probe metrics as it learns.
-#include <cmath>
 #include <cstdlib>
 #include <unistd.h>
 
@@ -56,13 +55,7 @@ void run(TrainArgs& a, bool steps_given) {
              spec.depth, spec.width, c.data, c.steps, a.resume.empty() ? a.out : a.resume);
   const TrainSummary s = trainer->run(install_interrupt_flag(), print_progress);
 
-  fmt::print("status: {}\n", s.status);
-  if (!s.message.empty()) fmt::print("message: {}\n", s.message);
-  fmt::print("steps: {}\ntrain_loss: {:.4f}\nval_loss: {:.4f}\n", s.step, s.train_loss, s.val_loss);
-  if (std::isfinite(s.val_bpc)) fmt::print("val_bpc: {:.4f}\n", s.val_bpc);
-  if (std::isfinite(s.val_accuracy)) fmt::print("val_accuracy: {:.4f}\n", s.val_accuracy);
-  fmt::print("unigram_entropy: {:.4f} nats\nwall_time: {}\ntokens_per_s: {:.0f}\n",
-             s.unigram_entropy, duration(s.seconds), s.tokens_per_s);
+  fmt::print("{}", train_summary_text(s));
   fmt::print("wrote {}/summary.json\n", a.resume.empty() ? a.out : a.resume);
   if (s.status == "diverged") std::exit(kExitDiverged);
   if (s.status == "interrupted") std::exit(kExitInterrupted);

@@ -11,10 +11,12 @@
 
 namespace sigprop {
 
+using StudyFiles = std::vector<std::pair<std::string, std::string>>;  // CSV name -> content
+
 struct StudyOutput {
   std::string command;                                     // "theory sde": run.json's command
   nlohmann::json params;                                   // the study's options, for run.json
-  std::vector<std::pair<std::string, std::string>> files;  // CSV name -> content
+  StudyFiles files;
   std::string plot_name, plot_script;                      // <plot_name>.png/.svg
   int plot_width = 1500, plot_height = 550;
   std::string summary;  // the printed summary, also saved as summary.txt

@@ -1,10 +1,19 @@
 #include "sweep/repro.h"
 
+#include <sys/wait.h>
+
+#include <chrono>
 #include <filesystem>
+
+#include <fmt/format.h>
+
+#include "core/child_process.h"
+#include "core/exit_codes.h"
+#include "report/html_report.h"
+
 #include <set>
 #include <sstream>
 
-#include <fmt/format.h>
 #include <toml++/toml.h>
 
 #include "config/toml_document.h"
@@ -106,6 +115,47 @@ void mark_repro_step_done(const std::string& repro_dir, const ReproPlan& plan, c
   write_file_atomic((fs::path(repro_dir) / "done.json").string(), done.dump(2) + "\n");
   const Json about = {{"paper", plan.paper}, {"title", plan.title}, {"claim", plan.claim}};
   write_file_atomic((fs::path(repro_dir) / "repro.json").string(), about.dump(2) + "\n");
+}
+
+bool run_repro_plan(const std::string& plan_path, const std::string& out, const LogFn& log,
+                    const std::atomic<bool>* stop, const std::string& sigprop) {
+  const auto say = [&](const std::string& line) {
+    if (log) log(line);
+  };
+  const ReproPlan plan = load_repro_plan(plan_path);
+  const std::string tag = fs::path(plan_path).stem().string();
+  fs::create_directories(out);
+  say(fmt::format("[repro {}] {}\n  claim: {}\n  folder: {}", tag, plan.title, plan.claim, out));
+  for (size_t i = 0; i < plan.steps.size(); ++i) {
+    const ReproStep& step = plan.steps[i];
+    const std::string step_dir = (fs::path(out) / step.name).string();
+    if (repro_step_done(out, step)) {
+      say(fmt::format("[repro {}] step {}/{} {}: done before, kept", tag, i + 1, plan.steps.size(), step.name));
+      continue;
+    }
+    fs::remove_all(step_dir);  // a changed or half-run step starts over (races resume themselves)
+    say(fmt::format("[repro {}] step {}/{} {}: {}", tag, i + 1, plan.steps.size(), step.name,
+                    step.command_line()));
+    auto args = step.args;
+    args.insert(args.end(), {"--out", step_dir});
+    const auto start = std::chrono::steady_clock::now();
+    args.insert(args.begin(), sigprop);
+    const pid_t pid = spawn_process(args, "", 0);
+    int status = 0;
+    while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+    }
+    const int code = child_exit_code(status);
+    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    if (code == kExitInterrupted || (stop && stop->load())) return false;
+    if (code != kExitOk && code != kExitDiverged)  // divergence is a result
+      throw DataError(fmt::format("repro {} step '{}' failed with exit code {} ({})", tag,
+                                  step.name, code, step.command_line()));
+    mark_repro_step_done(out, plan, step, code, seconds);
+    say(fmt::format("[repro {}] step {} finished in {:.1f} s", tag, step.name, seconds));
+  }
+  const ReportStats s = write_html_report(out);
+  say(fmt::format("[repro {}] report: {}/report.html ({})", tag, fs::absolute(out).string(), s.text()));
+  return true;
 }
 
 }  // namespace sigprop

@@ -12,10 +12,13 @@
 // Steps are plain command lines so that every number in a reproduction can be re-run by hand.
 #pragma once
 
+#include <atomic>
 #include <string>
 #include <vector>
 
 #include <nlohmann/json.hpp>
+
+#include "core/progress.h"
 
 namespace sigprop {
 
@@ -40,5 +43,13 @@ ReproPlan load_repro_plan(const std::string& path);
 bool repro_step_done(const std::string& repro_dir, const ReproStep& step);
 void mark_repro_step_done(const std::string& repro_dir, const ReproPlan& plan, const ReproStep& step,
                           int exit_code, double seconds);
+
+// Runs a plan's steps in order, each as `sigprop ARGS --out OUT/<step>` (the executable
+// `sigprop`), keeping steps finished before, then writes OUT/report.html. `log` receives the
+// running commentary. Returns false when a step was interrupted (Ctrl-C: `stop`, or a child's
+// exit 130); throws DataError naming the step when one fails.
+bool run_repro_plan(const std::string& plan_path, const std::string& out, const LogFn& log = nullptr,
+                    const std::atomic<bool>* stop = nullptr,
+                    const std::string& sigprop = "/proc/self/exe");
 
 }  // namespace sigprop

@@ -8,9 +8,12 @@
 #include <fstream>
 #include <sstream>
 
+#include <fmt/format.h>
+
 #include "config/spec_io.h"
 #include "core/atomic_file.h"
 #include "core/error.h"
+#include "core/progress.h"
 #include "core/run_folder.h"
 #include "probe/probe.h"
 #include "train/checkpoint.h"
@@ -56,6 +59,43 @@ Json summary_to_json(const TrainSummary& s) {
           {"seconds", s.seconds},
           {"tokens_per_s", s.tokens_per_s},
           {"resumes", s.resumes}};
+}
+
+TrainSummary read_train_summary(const std::string& path) {
+  Json j;
+  try {
+    j = Json::parse(read_file(path));
+  } catch (const Json::exception& e) {
+    throw DataError(path + " is not a training summary: " + e.what());
+  }
+  const auto real = [&](const char* key) {
+    return j.contains(key) && j[key].is_number() ? j[key].get<double>() : NAN;
+  };
+  TrainSummary s;
+  try {
+    s.status = j.at("status");
+    s.step = j.at("step");
+    s.message = j.value("message", "");
+    s.seconds = j.value("seconds", 0.0);
+    s.tokens_per_s = j.value("tokens_per_s", 0.0);
+    s.resumes = j.value("resumes", 0);
+  } catch (const Json::exception& e) {
+    throw DataError(path + " is not a training summary: " + e.what());
+  }
+  s.train_loss = real("train_loss"), s.val_loss = real("val_loss"), s.val_bpc = real("val_bpc");
+  s.val_accuracy = real("val_accuracy"), s.unigram_entropy = real("unigram_entropy");
+  return s;
+}
+
+std::string train_summary_text(const TrainSummary& s) {
+  std::string out = fmt::format("status: {}\n", s.status);
+  if (!s.message.empty()) out += fmt::format("message: {}\n", s.message);
+  out += fmt::format("steps: {}\ntrain_loss: {:.4f}\nval_loss: {:.4f}\n", s.step, s.train_loss, s.val_loss);
+  if (std::isfinite(s.val_bpc)) out += fmt::format("val_bpc: {:.4f}\n", s.val_bpc);
+  if (std::isfinite(s.val_accuracy)) out += fmt::format("val_accuracy: {:.4f}\n", s.val_accuracy);
+  out += fmt::format("unigram_entropy: {:.4f} nats\nwall_time: {}\ntokens_per_s: {:.0f}\n",
+                     s.unigram_entropy, duration(s.seconds), s.tokens_per_s);
+  return out;
 }
 
 Trainer::Trainer(ModelSpec spec, TrainConfig config, std::string dir, torch::Device device)

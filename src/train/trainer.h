@@ -37,6 +37,11 @@ struct TrainSummary {
   int resumes = 0;                        // sittings after the first
 };
 nlohmann::json summary_to_json(const TrainSummary& s);
+// Inverse of summary_to_json (a run's summary.json); null losses read as NaN. Throws DataError
+// naming the file.
+TrainSummary read_train_summary(const std::string& path);
+// "status: completed\nsteps: 500\ntrain_loss: ..." as `sigprop train` prints it.
+std::string train_summary_text(const TrainSummary& s);
 
 class Trainer {
  public:

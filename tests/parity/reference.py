@@ -103,16 +103,28 @@ class Attention(nn.Module):
         self.w_v = nn.Linear(d, d, bias=False)
         self.w_o = nn.Linear(d, d, bias=False)
         self.causal, self.variant, self.m, self.layer = m["causal"], m["attention"], m, layer
-        assert self.variant in ("softmax", "uniform", "gap_removed", "shaped", "espa", "uspa",
-                                "value_skipinit")
-        # gap_removed and value_skipinit modify the matrix named by attention_base; random_markov's
-        # logits are a buffer, which inputs.pt (parameters only) does not carry.
+        assert self.variant in ("softmax", "uniform", "random_markov", "gap_removed", "shaped",
+                                "espa", "uspa", "value_skipinit")
+        # gap_removed and value_skipinit modify the matrix named by attention_base.
         self.base = self.variant
         if self.variant in ("gap_removed", "value_skipinit"):
             self.base = m["attention_base"]
-            assert self.base in ("softmax", "uniform"), self.base
+            assert self.base in ("softmax", "uniform", "random_markov"), self.base
         if self.variant == "value_skipinit":
             self.matrix = ValueSkipInit()  # parameters "attn.matrix.alpha", "attn.matrix.beta"
+        # random_markov's logits G (H, max_seq, max_seq) are a buffer, drawn once (paper 003);
+        # inputs.pt carries sigprop's, at sigprop's name: matrix.logits, or matrix.base.logits
+        # under gap_removed and value_skipinit.
+        if self.base == "random_markov":
+            G = torch.zeros(h, m["max_seq"], m["max_seq"])
+            if self.variant == "random_markov":
+                self.matrix = nn.Module()
+                self.matrix.register_buffer("logits", G)
+            else:
+                if not hasattr(self, "matrix"):
+                    self.matrix = nn.Module()
+                self.matrix.base = nn.Module()
+                self.matrix.base.register_buffer("logits", G)
 
     def forward(self, x, trace=None):
         """trace: a dict whose "attn" list receives this block's A, detached: (B, H, T, T)."""
@@ -126,6 +138,9 @@ class Attention(nn.Module):
             logits = q @ k.transpose(-2, -1) / math.sqrt(self.dk)
         if self.base == "uniform":
             logits = torch.zeros_like(logits)
+        if self.base == "random_markov":  # input-independent: A = softmax(G), leading T x T block
+            G = self.matrix.logits if self.variant == "random_markov" else self.matrix.base.logits
+            logits = G[:, :T, :T].unsqueeze(0).expand(B, -1, -1, -1)
         scale = 1.0
         if self.variant in ("espa", "uspa"):  # A = D softmax(logits + log(D^-1 A_l))
             A = spa_matrix(self.m, T, self.layer + 1)
@@ -218,21 +233,39 @@ class Transformer(nn.Module):
     def __init__(self, m):
         super().__init__()
         self.m = m
-        assert m["input"] == "tokens" and m["positional"] in ("learned", "none")
-        self.wte = nn.Embedding(m["vocab_size"], m["width"])
+        assert m["input"] in ("tokens", "patches"), m["input"]
+        d = m["width"]
+        if m["input"] == "tokens":
+            self.wte = nn.Embedding(m["vocab_size"], d)
+            self.head = nn.Linear(d, m["vocab_size"], bias=False)
+        else:  # square patches, flattened (channel, row, column), mean-pooled classifier
+            self.patch_embed = nn.Linear(m["channels"] * m["patch_size"] ** 2, d)
+            self.head = nn.Linear(d, m["num_classes"])
         if m["positional"] == "learned":
-            self.wpe = nn.Embedding(m["max_seq"], m["width"])
+            self.wpe = nn.Embedding(m["max_seq"], d)
+        if m["positional"] == "sinusoidal":  # Vaswani et al. 2017; sigprop's buffer is loaded
+            self.register_buffer("sinusoid", torch.zeros(m["max_seq"], d))
         self.blocks = nn.ModuleList(Block(m, l) for l in range(m["depth"]))
         if m["norm"] == "pre":
             self.ln_f = make_norm(m)
-        self.head = nn.Linear(m["width"], m["vocab_size"], bias=False)
+
+    def embed(self, inp):
+        m = self.m
+        if m["input"] == "tokens":
+            return self.wte(inp)
+        p, B = m["patch_size"], inp.shape[0]
+        patches = inp.unfold(2, p, p).unfold(3, p, p)  # (B, C, H/p, W/p, p, p)
+        patches = patches.permute(0, 2, 3, 1, 4, 5).reshape(B, -1, m["channels"] * p * p)
+        return self.patch_embed(patches)
 
     def forward(self, idx, trace=None):
         """trace: {"hidden": [], "attn": []} receives the input to block 1 and each block's
         output (L+1 tensors (B, T, d), in the graph) and each block's A (L, detached)."""
-        x = self.wte(idx)
+        x = self.embed(idx)
         if self.m["positional"] == "learned":
-            x = x + self.wpe(torch.arange(idx.shape[1]))
+            x = x + self.wpe(torch.arange(x.shape[1]))
+        if self.m["positional"] == "sinusoidal":
+            x = x + self.sinusoid[: x.shape[1]]
         if trace is not None:
             trace["hidden"].append(x)
         for b in self.blocks:
@@ -241,7 +274,7 @@ class Transformer(nn.Module):
                 trace["hidden"].append(x)
         if self.m["norm"] == "pre":
             x = self.ln_f(x)
-        return self.head(x)
+        return self.head(x) if self.m["input"] == "tokens" else self.head(x.mean(1))
 
 
 def initialise(model):
@@ -286,12 +319,15 @@ def main(folder):
     spec = json.load(open(f"{folder}/spec.json"))["model"]
     inputs = torch.load(f"{folder}/inputs.pt")
     model = Transformer(spec)
-    params = {k: v for k, v in inputs.items() if k not in ("input", "target")}
+    params = {k: v for k, v in inputs.items() if k not in ("input", "target")}  # and buffers
     model.load_state_dict(params, strict=True)
-    out = model(inputs["input"])
+    trace = {"hidden": [], "attn": []}
+    out = model(inputs["input"], trace)
     loss = F.cross_entropy(out.reshape(-1, out.shape[-1]), inputs["target"].reshape(-1))
     loss.backward()
     result = {"output": out.detach(), "loss": loss.detach()}
+    for l, h in enumerate(trace["hidden"]):  # the input to block 1, then each block's output
+        result[f"hidden.{l}"] = h.detach()
     for name, p in model.named_parameters():
         result["grad." + name] = p.grad
     torch.save(result, f"{folder}/reference.pt")

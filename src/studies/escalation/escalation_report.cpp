@@ -92,19 +92,19 @@ std::string escalation_plot_script(const EscalationStudy& s) {
   return script;
 }
 
-StudyOutput escalation_output(const EscalationStudy& study, const EscalationOptions& options) {
-  StudyOutput r;
-  r.command = "theory escalation";
-  const auto& o = options;
-  r.params = {{"depth", o.depth}, {"seq", o.seq},   {"batch", o.batch},
-              {"inits", o.seeds}, {"input", to_string(o.input)}, {"floor", o.floor}};
-  for (const auto& spec : o.specs) r.params["configs"].push_back(spec_to_json(spec));
-  r.files = {{"escalation_layers.csv", escalation_layers_csv(study)},
-             {"escalation_fits.csv", escalation_fits_csv(study)}};
-  r.plot_name = "escalation";
-  r.plot_script = escalation_plot_script(study);
-  r.summary = escalation_summary_text(study);
-  return r;
+StudyOutput escalation_output(const EscalationStudy& study, const EscalationOptions& o) {
+  nlohmann::json params = {{"depth", o.depth}, {"seq", o.seq}, {"batch", o.batch},
+                            {"inits", o.seeds}, {"input", to_string(o.input)}, {"floor", o.floor}};
+  for (const auto& spec : o.specs) params["configs"].push_back(spec_to_json(spec));
+  StudyOutput out;
+  out.command = "theory escalation";
+  out.params = params;
+  out.files = {{"escalation_layers.csv", escalation_layers_csv(study)},
+           {"escalation_fits.csv", escalation_fits_csv(study)}};
+  out.plot_name = "escalation";
+  out.plot_script = escalation_plot_script(study);
+  out.summary = escalation_summary_text(study);
+  return out;
 }
 
 }  // namespace sigprop

@@ -22,6 +22,6 @@ std::string escalation_plot_script(const EscalationStudy& s);
 
 // Everything `sigprop theory escalation` saves: the tables above, the figure, the summary, and the
 // options as run.json's params.
-StudyOutput escalation_output(const EscalationStudy& study, const EscalationOptions& options);
+StudyOutput escalation_output(const EscalationStudy& study, const EscalationOptions& o);
 
 }  // namespace sigprop

@@ -95,18 +95,18 @@ std::string gradients_plot_script(const GradientStudy& s) {
   return script;
 }
 
-StudyOutput gradients_output(const GradientStudy& study, const GradientStudyOptions& options) {
-  StudyOutput r;
-  r.command = "theory gradients";
-  const auto& o = options;
-  r.params = {{"depths", o.depths}, {"width", o.width},       {"seq", o.seq},
-              {"batch", o.batch},   {"networks", o.networks}, {"norm", o.pre_ln ? "pre" : "post"},
-              {"mlp", o.mlp}};
-  r.files = {{"gradients.csv", gradients_csv(study)}};
-  r.plot_name = "gradients";
-  r.plot_script = gradients_plot_script(study);
-  r.summary = gradients_summary_text(study);
-  return r;
+StudyOutput gradients_output(const GradientStudy& study, const GradientStudyOptions& o) {
+  const nlohmann::json params = {{"depths", o.depths}, {"width", o.width}, {"seq", o.seq},
+                                 {"batch", o.batch}, {"networks", o.networks},
+                                 {"norm", o.pre_ln ? "pre" : "post"}, {"mlp", o.mlp}};
+  StudyOutput out;
+  out.command = "theory gradients";
+  out.params = params;
+  out.files = {{"gradients.csv", gradients_csv(study)}};
+  out.plot_name = "gradients";
+  out.plot_script = gradients_plot_script(study);
+  out.summary = gradients_summary_text(study);
+  return out;
 }
 
 }  // namespace sigprop

@@ -20,6 +20,6 @@ std::string gradients_plot_script(const GradientStudy& s);
 
 // Everything `sigprop theory gradients` saves: the tables above, the figure, the summary, and the
 // options as run.json's params.
-StudyOutput gradients_output(const GradientStudy& study, const GradientStudyOptions& options);
+StudyOutput gradients_output(const GradientStudy& study, const GradientStudyOptions& o);
 
 }  // namespace sigprop

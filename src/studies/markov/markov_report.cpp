@@ -204,23 +204,23 @@ std::string markov_plot_script(const MarkovStudy& s) {
   return script;
 }
 
-StudyOutput markov_output(const MarkovStudy& study, const MarkovStudyOptions& options) {
-  StudyOutput r;
-  r.command = "theory markov";
-  const auto& o = options;
+StudyOutput markov_output(const MarkovStudy& study, const MarkovStudyOptions& o) {
   std::vector<std::string> kinds;
   for (auto k : o.kinds) kinds.push_back(to_string(k));
-  r.params = {{"seqs", o.seqs}, {"draws", o.draws}, {"aspect", o.aspect},
-              {"kinds", kinds}, {"depth", o.depth}, {"depth_seq", o.depth_seq}};
-  r.files = {{"markov_spectra.csv", markov_spectra_csv(study)},
-             {"markov_slopes.csv", markov_slopes_csv(study)},
-             {"markov_values.csv", markov_values_csv(study)},
-             {"markov_depth.csv", markov_depth_csv(study)}};
-  r.plot_name = "markov";
-  r.plot_script = markov_plot_script(study);
-  r.plot_width = 1500, r.plot_height = 1100;
-  r.summary = markov_summary_text(study);
-  return r;
+  const nlohmann::json params = {{"seqs", o.seqs},   {"draws", o.draws}, {"aspect", o.aspect},
+                                 {"kinds", kinds},   {"depth", o.depth}, {"depth_seq", o.depth_seq}};
+  StudyOutput out;
+  out.command = "theory markov";
+  out.params = params;
+  out.files = {{"markov_spectra.csv", markov_spectra_csv(study)},
+                 {"markov_slopes.csv", markov_slopes_csv(study)},
+                 {"markov_values.csv", markov_values_csv(study)},
+                 {"markov_depth.csv", markov_depth_csv(study)}};
+  out.plot_name = "markov";
+  out.plot_script = markov_plot_script(study);
+  out.summary = markov_summary_text(study);
+  out.plot_height = 1100;
+  return out;
 }
 
 }  // namespace sigprop

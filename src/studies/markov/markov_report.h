@@ -29,6 +29,6 @@ std::string markov_plot_script(const MarkovStudy& s);
 
 // Everything `sigprop theory markov` saves: the tables above, the figure, the summary, and the
 // options as run.json's params.
-StudyOutput markov_output(const MarkovStudy& study, const MarkovStudyOptions& options);
+StudyOutput markov_output(const MarkovStudy& study, const MarkovStudyOptions& o);
 
 }  // namespace sigprop

@@ -132,26 +132,22 @@ std::string sde_plot_script(const SdeStudy& s) {
   return script;
 }
 
-StudyOutput sde_output(const SdeStudy& study, const SdeStudyOptions& options) {
-  StudyOutput r;
-  r.command = "theory sde";
-  const auto& o = options;
-  r.params = {{"gamma", o.params.gamma},   {"tau0", o.params.tau0},
-              {"t", o.horizon},            {"h", o.step},
-              {"rho0", o.rho0},            {"tokens", o.tokens},
-              {"paths", o.paths},          {"widths", o.widths},
-              {"key_width", o.key_width},  {"networks", o.networks},
-              {"full_networks", o.full_networks}, {"reduced", o.reduced},
-              {"mlp", o.params.mlp},       {"c_plus", o.params.c_plus},
-              {"c_minus", o.params.c_minus}};
-  r.files = {{"sde_summary.csv", sde_summary_csv(study)},
-             {"sde_ks.csv", sde_ks_csv(study)},
-             {"sde_depth.csv", sde_depth_csv(study)},
-             {"sde_samples.csv", sde_samples_csv(study)}};
-  r.plot_name = "sde";
-  r.plot_script = sde_plot_script(study);
-  r.summary = sde_summary_text(study);
-  return r;
+StudyOutput sde_output(const SdeStudy& study, const SdeStudyOptions& o) {
+  const nlohmann::json params = {
+      {"gamma", o.params.gamma}, {"tau0", o.params.tau0}, {"t", o.horizon}, {"h", o.step},
+      {"rho0", o.rho0}, {"tokens", o.tokens}, {"paths", o.paths}, {"widths", o.widths},
+      {"key_width", o.key_width}, {"networks", o.networks}, {"full_networks", o.full_networks},
+      {"reduced", o.reduced}, {"mlp", o.params.mlp}, {"c_plus", o.params.c_plus},
+      {"c_minus", o.params.c_minus}};
+  StudyOutput out;
+  out.command = "theory sde";
+  out.params = params;
+  out.files = {{"sde_summary.csv", sde_summary_csv(study)}, {"sde_ks.csv", sde_ks_csv(study)},
+                 {"sde_depth.csv", sde_depth_csv(study)}, {"sde_samples.csv", sde_samples_csv(study)}};
+  out.plot_name = "sde";
+  out.plot_script = sde_plot_script(study);
+  out.summary = sde_summary_text(study);
+  return out;
 }
 
 }  // namespace sigprop

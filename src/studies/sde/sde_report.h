@@ -27,6 +27,6 @@ std::string sde_plot_script(const SdeStudy& s);
 
 // Everything `sigprop theory sde` saves: the tables above, the figure, the summary, and the
 // options as run.json's params.
-StudyOutput sde_output(const SdeStudy& study, const SdeStudyOptions& options);
+StudyOutput sde_output(const SdeStudy& study, const SdeStudyOptions& o);
 
 }  // namespace sigprop

@@ -151,26 +151,22 @@ std::string tat_plot_script(const TatStudy& s) {
   return script;
 }
 
-StudyOutput tat_output(const TatStudy& study, const TatStudyOptions& options) {
-  StudyOutput r;
-  r.command = "theory tat";
-  const auto& o = options;
-  r.params = {{"slopes", o.slopes},     {"n", o.nonlinearities},
-              {"etas", o.etas},         {"eta", o.eta},
-              {"curve_n", o.curve_ns},  {"depth", o.depth},
-              {"width", o.width},       {"networks", o.networks},
-              {"c0", o.c0s},            {"transformer_width", o.transformer_width},
-              {"seq", o.seq},           {"batch", o.batch},
-              {"transformers", o.transformers}};
-  r.files = {{"tat_curves.csv", tat_curves_csv(study)},
-             {"tat_slopes.csv", tat_slopes_csv(study)},
-             {"tat_mlp.csv", tat_mlp_csv(study)},
-             {"tat_transformer.csv", tat_transformer_csv(study)}};
-  r.plot_name = "tat";
-  r.plot_script = tat_plot_script(study);
-  r.plot_width = 1500, r.plot_height = 1100;
-  r.summary = tat_summary_text(study);
-  return r;
+StudyOutput tat_output(const TatStudy& study, const TatStudyOptions& o) {
+  const nlohmann::json params = {
+      {"slopes", o.slopes}, {"n", o.nonlinearities}, {"etas", o.etas}, {"eta", o.eta},
+      {"curve_n", o.curve_ns}, {"depth", o.depth}, {"width", o.width}, {"networks", o.networks},
+      {"c0", o.c0s}, {"transformer_width", o.transformer_width}, {"seq", o.seq},
+      {"batch", o.batch}, {"transformers", o.transformers}};
+  StudyOutput out;
+  out.command = "theory tat";
+  out.params = params;
+  out.files = {{"tat_curves.csv", tat_curves_csv(study)}, {"tat_slopes.csv", tat_slopes_csv(study)},
+                 {"tat_mlp.csv", tat_mlp_csv(study)}, {"tat_transformer.csv", tat_transformer_csv(study)}};
+  out.plot_name = "tat";
+  out.plot_script = tat_plot_script(study);
+  out.summary = tat_summary_text(study);
+  out.plot_height = 1100;
+  return out;
 }
 
 }  // namespace sigprop

@@ -27,6 +27,6 @@ std::string tat_plot_script(const TatStudy& s);
 
 // Everything `sigprop theory tat` saves: the tables above, the figure, the summary, and the
 // options as run.json's params.
-StudyOutput tat_output(const TatStudy& study, const TatStudyOptions& options);
+StudyOutput tat_output(const TatStudy& study, const TatStudyOptions& o);
 
 }  // namespace sigprop

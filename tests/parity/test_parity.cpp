@@ -1,5 +1,6 @@
-// Parity with PyTorch (Debian's python3-torch): the same weights, input and target give the same
-// output, loss and every parameter gradient as tests/parity/reference.py. Tolerance:
+// Parity with PyTorch (Debian's python3-torch): the same weights, buffers, input and target give
+// the same output, per-layer hidden states, loss and every parameter gradient as
+// tests/parity/reference.py, for all 8 attention variants, token and patch input. Tolerance:
 // max |sigprop - reference| <= 1e-5 * (1 + max |reference|), float32.
 #include <gtest/gtest.h>
 #include <torch/torch.h>
@@ -35,8 +36,11 @@ void check_parity(const std::string& name, const std::vector<std::string>& overr
   for (const auto& o : overrides) apply_override(spec, o);
   torch::manual_seed(11);
   Transformer model(spec);
-  const auto input = torch::randint(0, spec.vocab_size, {3, 9}, torch::kLong);
-  const auto target = torch::randint(0, spec.vocab_size, {3, 9}, torch::kLong);
+  const bool patches = spec.input == InputKind::Patches;  // (B, C, 8, 8) images, class targets
+  const auto input = patches ? torch::randn({3, spec.channels, 8, 8})
+                             : torch::randint(0, spec.vocab_size, {3, 9}, torch::kLong);
+  const auto target = patches ? torch::randint(0, spec.num_classes, {3}, torch::kLong)
+                              : torch::randint(0, spec.vocab_size, {3, 9}, torch::kLong);
 
   const fs::path dir = fs::temp_directory_path() / ("sigprop_parity_" + name);
   test::write_parity_inputs(dir, *model, input, target);
@@ -46,17 +50,23 @@ void check_parity(const std::string& name, const std::vector<std::string>& overr
   ASSERT_EQ(std::system(cmd.c_str()), 0) << "reference failed: " << cmd;
   const auto ref = load_tensor_dict(dir / "reference.pt");
 
-  auto out = model->forward(input);
+  ForwardTrace trace;
+  auto out = model->forward(input, &trace);
   auto loss = training_loss(spec, out, target);
   loss.backward();
   expect_close(name + " output", out.detach(), ref.at("output"));
   expect_close(name + " loss", loss.detach(), ref.at("loss"));
+  // Every layer's hidden state: the embedded input, then each block's output.
+  ASSERT_EQ(trace.hidden.size(), size_t(spec.depth + 1));
+  for (size_t l = 0; l < trace.hidden.size(); ++l)
+    expect_close(name + " hidden." + std::to_string(l), trace.hidden[l].detach(),
+                 ref.at("hidden." + std::to_string(l)));
   int grads = 0;
   for (const auto& p : model->named_parameters()) {
     expect_close(name + " grad." + p.key(), p.value().grad(), ref.at("grad." + p.key()));
     ++grads;
   }
-  EXPECT_EQ(grads + 2, static_cast<int>(ref.size())) << "parameter sets differ";
+  EXPECT_EQ(grads + 2 + spec.depth + 1, static_cast<int>(ref.size())) << "parameter sets differ";
   fs::remove_all(dir);
 }
 
@@ -93,4 +103,29 @@ TEST(Parity, GapRemovedWithSimilarityRemoval) {
   check_parity("gap", {"attention=gap_removed", "simremove=both", "simremove_tau=0.7",
                        "causal=false"});
   check_parity("gap_causal", {"attention=gap_removed", "simremove=attention"});
+}
+
+// Every attention variant of the registry has a case above or here.
+TEST(Parity, SoftmaxUniformAndRandomMarkov) {
+  check_parity("softmax_bidirectional", {"attention=softmax", "causal=false"});
+  check_parity("uniform", {"attention=uniform", "norm=pre"});
+  check_parity("random_markov", {"attention=random_markov", "norm=pre"});
+  check_parity("random_markov_bidirectional", {"attention=random_markov", "causal=false"});
+}
+
+TEST(Parity, ValueSkipInitAndGapRemovedOnEachBase) {
+  check_parity("vskip_softmax", {"attention=value_skipinit", "norm=none", "residual=none"});
+  check_parity("vskip_markov", {"attention=value_skipinit", "attention_base=random_markov"});
+  check_parity("gap_markov", {"attention=gap_removed", "attention_base=random_markov",
+                              "causal=false"});
+  check_parity("gap_uniform", {"attention=gap_removed", "attention_base=uniform"});
+}
+
+TEST(Parity, PatchInputClassifier) {
+  check_parity("patches", {"input=patches", "patch_size=4", "channels=2", "num_classes=5",
+                           "causal=false", "norm=pre"});
+}
+
+TEST(Parity, SinusoidalPositions) {
+  check_parity("sinusoidal", {"positional=sinusoidal", "norm=pre", "activation=gelu"});
 }
