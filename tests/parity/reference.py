@@ -328,8 +328,8 @@ def main(folder):
     result = {"output": out.detach(), "loss": loss.detach()}
     for l, h in enumerate(trace["hidden"]):  # the input to block 1, then each block's output
         result[f"hidden.{l}"] = h.detach()
-    for name, p in model.named_parameters():
-        result["grad." + name] = p.grad
+    for name, p in model.named_parameters():  # W_Q, W_K of input-independent A: no gradient, 0
+        result["grad." + name] = p.grad if p.grad is not None else torch.zeros_like(p)
     torch.save(result, f"{folder}/reference.pt")
 
 

@@ -7,7 +7,10 @@
 
 #include <cmath>
 
+#include "config/presets.h"
+#include "config/spec_io.h"
 #include "core/error.h"
+#include "model/transformer.h"
 #include "math/covariance.h"
 #include "studies/sde/shaped_finite.h"
 #include "math/shaped_sde.h"
@@ -192,4 +195,64 @@ TEST(TheorySde, BadOptionsNameTheOption) {
         simulate_shaped_networks(o);
       },
       "--width");
+}
+
+// The study's full-weight networks are sigprop's own shaped transformer: the same N(0, 1)
+// weights, written into the model as W/√n (W_O = I, biases 0: the study's block has neither),
+// and the same Y₀ give the same covariance after every block, to float32 rounding.
+TEST(TheorySde, FullWeightNetworkIsTheModelsShapedTransformer) {
+  const int64_t m = 5, n = 16, nk = 8, depth = 3;
+  torch::manual_seed(21);
+  const auto Y0 = torch::randn({m, n}, torch::kDouble);
+  FiniteOptions o;
+  o.params.gamma = 0.6, o.params.tau0 = 0.7, o.params.mlp = true;
+  o.params.c_plus = 0.5, o.params.c_minus = -1.5;
+  o.sampler = FiniteSampler::Full, o.width = n, o.key_width = nk, o.depth = depth, o.networks = 1;
+  o.Y0 = Y0, o.V0 = torch::matmul(Y0, Y0.t()) / double(n);
+  std::vector<torch::Tensor> weights;  // W_V, W_K, W_Q, W₁, W₂ per block, as the study asks
+  o.full_weights = [&](int64_t c, int64_t rows, int64_t cols) {
+    weights.push_back(torch::randn({c, rows, cols}));
+    return weights.back();
+  };
+  const auto study = simulate_shaped_networks(o);
+  ASSERT_EQ(weights.size(), size_t(5 * depth));
+
+  ModelSpec spec = load_preset("shaped");
+  for (const char* set : {"input=raw", "positional=none", "norm=none", "causal=false", "heads=1",
+                          "residual=lambda_gamma", "activation=shaped_relu"})
+    apply_override(spec, set);
+  spec.depth = depth, spec.width = n, spec.d_k = nk, spec.mlp_width = n;
+  spec.residual_gamma = o.params.gamma, spec.shaped_tau0 = o.params.tau0;
+  spec.shaped_c_plus = o.params.c_plus, spec.shaped_c_minus = o.params.c_minus;
+  Transformer model(spec);
+  {
+    torch::NoGradGuard no_grad;
+    const auto as_weight = [&](const torch::Tensor& W) { return (W[0] / std::sqrt(double(n))).t(); };
+    for (int64_t l = 0; l < depth; ++l) {
+      auto* b = model->blocks[l]->as<BlockImpl>();
+      b->attn->w_v->weight.copy_(as_weight(weights[5 * l + 0]));
+      b->attn->w_k->weight.copy_(as_weight(weights[5 * l + 1]));
+      b->attn->w_q->weight.copy_(as_weight(weights[5 * l + 2]));
+      b->attn->w_o->weight.copy_(torch::eye(n));
+      b->mlp->fc1->weight.copy_(as_weight(weights[5 * l + 3]));
+      b->mlp->fc2->weight.copy_(as_weight(weights[5 * l + 4]));
+      b->mlp->fc1->bias.zero_();
+      b->mlp->fc2->bias.zero_();
+    }
+  }
+  ForwardTrace trace;
+  const auto Y = model->forward(Y0.to(torch::kFloat).unsqueeze(0), &trace).detach()[0].to(torch::kDouble);
+  const auto V = torch::matmul(Y, Y.t()) / double(n);
+  const double err = (V - study.V[0]).abs().max().item<double>();
+  EXPECT_LT(err, 1e-4 * (1.0 + V.abs().max().item<double>())) << "max |V_model - V_study| = " << err;
+  // The same per block: the study's mean token correlation against the model's hidden states.
+  ASSERT_EQ(study.mean_rho.size(), size_t(depth + 1));
+  for (int64_t l = 0; l <= depth; ++l) {
+    const auto H = trace.hidden[l].detach()[0].to(torch::kDouble);
+    const auto C = torch::matmul(H, H.t());
+    const auto d = C.diagonal().sqrt();
+    const auto R = C / torch::outer(d, d);
+    const double mean_rho = ((R.sum() - R.diagonal().sum()) / double(m * (m - 1))).item<double>();
+    EXPECT_NEAR(mean_rho, study.mean_rho[l], 1e-4) << "block " << l;
+  }
 }

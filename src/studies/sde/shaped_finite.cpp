@@ -75,8 +75,13 @@ class Chunk {
 // Full and reduced samplers keep Y itself: (c, m, n) float32.
 class TokenChunk : public Chunk {
  public:
-  TokenChunk(const BlockConstants& k, at::Generator gen, const torch::Tensor& V0, int64_t c)
+  TokenChunk(const BlockConstants& k, at::Generator gen, const torch::Tensor& V0, int64_t c,
+             const torch::Tensor& Y0)
       : Chunk(k, std::move(gen)) {
+    if (Y0.defined()) {
+      Y_ = Y0.to(torch::kFloat).expand({c, k_.m, k_.n}).clone();
+      return;
+    }
     // Y₀ = √n·chol(V0)·O with O Oᵀ = I: the rows of Q from a QR of a Gaussian n × m matrix.
     auto Q = std::get<0>(torch::linalg_qr(torch::randn({c, k_.n, k_.m}, gen_, torch::kDouble)));
     Y_ = (torch::matmul(torch::linalg_cholesky(V0), Q.transpose(1, 2)) * std::sqrt(double(k_.n)))
@@ -90,8 +95,10 @@ class TokenChunk : public Chunk {
     const auto src = source(Y_);
     auto Z = draw(src, k_.n);  // Y W_V/√n: (c, m, n)
     if (k_.attention) {
-      auto logits = torch::matmul(draw(src, k_.nk), draw(src, k_.nk).transpose(1, 2));  // q kᵀ
-      Z = torch::matmul(k_.attention_matrix(logits), Z);
+      // W_K before W_Q: the order these draws have always had, so a seed keeps its numbers.
+      auto k = draw(src, k_.nk);  // Y W_K/√n: (c, m, n_k)
+      auto q = draw(src, k_.nk);  // Y W_Q/√n
+      Z = torch::matmul(k_.attention_matrix(torch::matmul(q, k.transpose(1, 2))), Z);
     }
     Y_ = k_.lambda * Y_ + k_.gamma * Z;
   }
@@ -110,14 +117,21 @@ class TokenChunk : public Chunk {
 
 class FullChunk : public TokenChunk {
  public:
-  using TokenChunk::TokenChunk;
+  FullChunk(const BlockConstants& k, at::Generator gen, const torch::Tensor& V0, int64_t c,
+            const torch::Tensor& Y0,
+            const std::function<torch::Tensor(int64_t, int64_t, int64_t)>& weights)
+      : TokenChunk(k, std::move(gen), V0, c, Y0), weights_(weights) {}
 
  protected:
   torch::Tensor source(const torch::Tensor& X) const override { return X; }
   torch::Tensor draw(const torch::Tensor& X, int64_t cols) override {
-    auto W = torch::randn({X.size(0), k_.n, cols}, gen_, torch::kFloat);
+    auto W = weights_ ? weights_(X.size(0), k_.n, cols).to(torch::kFloat)
+                      : torch::randn({X.size(0), k_.n, cols}, gen_, torch::kFloat);
     return torch::matmul(X, W) / std::sqrt(double(k_.n));
   }
+
+ private:
+  std::function<torch::Tensor(int64_t, int64_t, int64_t)> weights_;
 };
 
 class ReducedChunk : public TokenChunk {
@@ -196,9 +210,9 @@ std::unique_ptr<Chunk> make_chunk(const FiniteOptions& o, const BlockConstants& 
   const auto V0 = o.V0.to(torch::kDouble);
   switch (o.sampler) {
     case FiniteSampler::Full:
-      return std::make_unique<FullChunk>(k, std::move(gen), V0, c);
+      return std::make_unique<FullChunk>(k, std::move(gen), V0, c, o.Y0, o.full_weights);
     case FiniteSampler::Reduced:
-      return std::make_unique<ReducedChunk>(k, std::move(gen), V0, c);
+      return std::make_unique<ReducedChunk>(k, std::move(gen), V0, c, o.Y0);
     case FiniteSampler::Gram:
       return std::make_unique<GramChunk>(k, std::move(gen), V0, c);
   }

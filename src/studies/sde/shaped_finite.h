@@ -24,6 +24,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -49,6 +50,13 @@ struct FiniteOptions {
   int64_t depth = 150;    // blocks, t·n for horizon t
   int64_t networks = 4096;
   uint64_t seed = 1;
+  // The full sampler's N(0, 1) weights, (networks in the chunk, n, cols), in the order a block
+  // uses them: W_V, W_K, W_Q (attention), then W₁, W₂ (MLP). Unset: drawn from the chunk's
+  // generator. Set, it runs given networks (tests: the same weights in sigprop's own model).
+  std::function<torch::Tensor(int64_t chunk, int64_t n, int64_t cols)> full_weights;
+  // The full and reduced samplers' initial tokens Y₀ (m, n), the same for every network, with
+  // Y₀Y₀ᵀ/n = V0. Unset: Y₀ = √n·chol(V0)·O, O drawn per network.
+  torch::Tensor Y0;
 };
 
 struct FiniteResult {
