@@ -118,10 +118,72 @@ Sample run_side(const std::vector<std::string>& argv, const std::string& log) {
           result.at("peak_rss_mib").get<double>(), result};
 }
 
+// Times one case: a.repeats processes per side, alternating, in `dir`. Returns its bench.csv
+// row as JSON (NaN where a column does not apply).
+Json time_case(const BenchOptions& a, const BenchCase& c, const std::string& dir, int threads,
+               const LogFn& say) {
+  fs::create_directories(dir);
+  write_case_inputs(dir, c);
+  const std::string peer = peer_script(c.kind, a.peers);
+  const bool train = c.kind == BenchKind::Train;
+  const double unit = train ? 1e3 : 1.0;  // ms per step, or seconds per job
+  const char* unit_name = train ? "ms/step" : "s/job";
+  std::vector<Sample> ours, theirs;
+  // The machine's SGEMM rate can drift over a long run (a shared host): a case's share of it is
+  // taken against the rate measured just before and just after that case, the higher of the two.
+  double case_sgemm = train ? measure_sgemm_gflops() : std::numeric_limits<double>::quiet_NaN();
+  for (int r = 0; r < a.repeats; ++r) {  // A/B, then B/A: drift in the machine hits both sides
+    const auto run_ours = [&] {
+      ours.push_back(run_side({a.sigprop, "bench-worker", kind_name(c.kind), dir},
+                              fmt::format("{}/sigprop-{}.log", dir, r)));
+    };
+    const auto run_theirs = [&] {
+      theirs.push_back(run_side({a.python, peer, dir, std::to_string(threads)},
+                                fmt::format("{}/pytorch-{}.log", dir, r)));
+    };
+    if (r % 2 == 0) run_ours(), run_theirs();
+    else run_theirs(), run_ours();
+    say(fmt::format("  case {} repeat {}/{}: sigprop {:.2f} {}, pytorch {:.2f} {}", c.id, r + 1,
+                    a.repeats, unit * ours.back().step_s, unit_name, unit * theirs.back().step_s,
+                    unit_name));
+  }
+  const auto med = [](const std::vector<Sample>& s, double Sample::*field) {
+    std::vector<double> v;
+    for (const auto& x : s) v.push_back(x.*field);
+    return median(v);
+  };
+  if (train) case_sgemm = std::max(case_sgemm, measure_sgemm_gflops());
+  const double ours_s = med(ours, &Sample::step_s), theirs_s = med(theirs, &Sample::step_s);
+  // Throughput columns belong to the training steps only.
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  const double tokens = train ? double(c.batch * c.seq) : nan;
+  const double gflops = train ? training_flops_per_token(c.spec, c.seq) * tokens / ours_s / 1e9 : nan;
+  const std::string agree = agreement(c, ours.back().result, theirs.back().result);
+  const Json row = {{"case", c.id}, {"description", c.description}, {"unit", unit_name},
+                    {"sigprop_time", unit * ours_s}, {"pytorch_time", unit * theirs_s},
+                    {"ratio", theirs_s / ours_s}, {"sigprop_tokens_per_s", tokens / ours_s},
+                    {"pytorch_tokens_per_s", tokens / theirs_s}, {"sigprop_gflops", gflops},
+                    {"sgemm_gflops", case_sgemm}, {"sgemm_fraction", gflops / case_sgemm},
+                    {"sigprop_rss_mib", med(ours, &Sample::rss_mib)},
+                    {"pytorch_rss_mib", med(theirs, &Sample::rss_mib)}, {"agreement", agree}};
+  return row;
+}
+
+// The row's line of bench.csv.
+std::string csv_line(const Json& r) {
+  const auto x = [&](const char* key) { return r.at(key).get<double>(); };
+  return fmt::format("{},\"{}\",{},{:.3f},{:.3f},{:.3f},{:.0f},{:.0f},{:.2f},{:.1f},{:.3f},{:.0f},{:.0f},\"{}\"\n",
+                     r.at("case").get<std::string>(), r.at("description").get<std::string>(),
+                     r.at("unit").get<std::string>(), x("sigprop_time"), x("pytorch_time"), x("ratio"),
+                     x("sigprop_tokens_per_s"), x("pytorch_tokens_per_s"), x("sigprop_gflops"),
+                     x("sgemm_gflops"), x("sgemm_fraction"), x("sigprop_rss_mib"),
+                     x("pytorch_rss_mib"), r.at("agreement").get<std::string>());
+}
+
 }  // namespace
 
 BenchResult run_bench(const BenchOptions& a, const LogFn& log) {
-  const auto say = [&](const std::string& line) {
+  const LogFn say = [&](const std::string& line) {
     if (log) log(line);
   };
   if (a.repeats < 1) throw ConfigError("--repeats must be >= 1");
@@ -142,57 +204,9 @@ BenchResult run_bench(const BenchOptions& a, const LogFn& log) {
                     "pytorch_tokens_per_s,sigprop_gflops,sgemm_gflops,sgemm_fraction,"
                     "sigprop_rss_mib,pytorch_rss_mib,agreement\n";
   for (const auto& c : chosen) {
-    const std::string dir = folder.path("case-" + c.id);
-    fs::create_directories(dir);
-    write_case_inputs(dir, c);
-    const std::string peer = peer_script(c.kind, a.peers);
-    const bool train = c.kind == BenchKind::Train;
-    const double unit = train ? 1e3 : 1.0;  // ms per step, or seconds per job
-    const char* unit_name = train ? "ms/step" : "s/job";
-    std::vector<Sample> ours, theirs;
-    // The machine's SGEMM rate can drift over a long run (a shared host): a case's share of it is
-    // taken against the rate measured just before and just after that case, the higher of the two.
-    double case_sgemm = train ? measure_sgemm_gflops() : std::numeric_limits<double>::quiet_NaN();
-    for (int r = 0; r < a.repeats; ++r) {  // A/B, then B/A: drift in the machine hits both sides
-      const auto run_ours = [&] {
-        ours.push_back(run_side({a.sigprop, "bench-worker", kind_name(c.kind), dir},
-                                fmt::format("{}/sigprop-{}.log", dir, r)));
-      };
-      const auto run_theirs = [&] {
-        theirs.push_back(run_side({a.python, peer, dir, std::to_string(threads)},
-                                  fmt::format("{}/pytorch-{}.log", dir, r)));
-      };
-      if (r % 2 == 0) run_ours(), run_theirs();
-      else run_theirs(), run_ours();
-      say(fmt::format("  case {} repeat {}/{}: sigprop {:.2f} {}, pytorch {:.2f} {}", c.id, r + 1,
-                      a.repeats, unit * ours.back().step_s, unit_name, unit * theirs.back().step_s,
-                      unit_name));
-    }
-    const auto med = [](const std::vector<Sample>& s, double Sample::*field) {
-      std::vector<double> v;
-      for (const auto& x : s) v.push_back(x.*field);
-      return median(v);
-    };
-    if (train) case_sgemm = std::max(case_sgemm, measure_sgemm_gflops());
-    const double ours_s = med(ours, &Sample::step_s), theirs_s = med(theirs, &Sample::step_s);
-    // Throughput columns belong to the training steps only.
-    const double nan = std::numeric_limits<double>::quiet_NaN();
-    const double tokens = train ? double(c.batch * c.seq) : nan;
-    const double gflops = train ? training_flops_per_token(c.spec, c.seq) * tokens / ours_s / 1e9 : nan;
-    const std::string agree = agreement(c, ours.back().result, theirs.back().result);
-    const Json row = {{"case", c.id}, {"description", c.description}, {"unit", unit_name},
-                      {"sigprop_time", unit * ours_s}, {"pytorch_time", unit * theirs_s},
-                      {"ratio", theirs_s / ours_s}, {"sigprop_tokens_per_s", tokens / ours_s},
-                      {"pytorch_tokens_per_s", tokens / theirs_s}, {"sigprop_gflops", gflops},
-                      {"sgemm_gflops", case_sgemm}, {"sgemm_fraction", gflops / case_sgemm},
-                      {"sigprop_rss_mib", med(ours, &Sample::rss_mib)},
-                      {"pytorch_rss_mib", med(theirs, &Sample::rss_mib)}, {"agreement", agree}};
+    const Json row = time_case(a, c, folder.path("case-" + c.id), threads, say);
     rows.push_back(row);
-    csv += fmt::format("{},\"{}\",{},{:.3f},{:.3f},{:.3f},{:.0f},{:.0f},{:.2f},{:.1f},{:.3f},{:.0f},{:.0f},\"{}\"\n",
-                       c.id, c.description, unit_name, unit * ours_s, unit * theirs_s,
-                       theirs_s / ours_s, tokens / ours_s, tokens / theirs_s, gflops, case_sgemm,
-                       gflops / case_sgemm,
-                       med(ours, &Sample::rss_mib), med(theirs, &Sample::rss_mib), agree);
+    csv += csv_line(row);
   }
 
   Json meta = run_metadata("bench");

@@ -241,6 +241,60 @@ std::string ReportStats::text() const {
   return count(runs, "run") + ", " + count(figures, "figure") + ", " + count(tables, "table");
 }
 
+namespace {
+
+// One run's section: its command, configuration, summaries, tables and figures (inline SVG,
+// rendering the training figures first when they are missing).
+std::string run_section(const fs::path& dir, const fs::path& run, ReportStats& stats) {
+  const Json meta = Json::parse(read_file((run / "run.json").string()));
+  std::vector<Json> log;  // a training run's train.jsonl, parsed once for its figures and table
+  if (fs::exists(run / "train.jsonl")) {
+    std::istringstream in(read_file((run / "train.jsonl").string()));
+    for (std::string line; std::getline(in, line);)
+      if (!line.empty()) log.push_back(Json::parse(line));
+  }
+  if (!log.empty() && !fs::exists(run / "loss.svg")) render_loss_plot(run, log);
+  if (!log.empty() && !fs::exists(run / "probe_during_training.svg"))
+    render_training_probe_plot(run, log);
+  const std::string rel = fs::relative(run, dir).string();
+  std::string body = fmt::format("<section><h2>{} <span class=cmd>{}</span></h2>\n",
+                                 escape(rel == "." ? dir.filename().string() : rel),
+                                 escape(meta.value("command", std::string("?"))));
+  body += config_summary(meta);
+  if (fs::exists(run / "summary.json")) {
+    std::vector<std::vector<std::string>> table = {{"quantity", "value"}};
+    const Json summary = Json::parse(read_file((run / "summary.json").string()));
+    for (const auto& [k, v] : summary.items())
+      if (!v.is_null() && !(v.is_string() && v.get<std::string>().empty()))
+        table.push_back({k, readable(v)});
+    body += "<h3>Summary</h3>\n" + html_table(table);
+    ++stats.tables;
+    body += resume_table(log);
+  }
+  if (fs::exists(run / "summary.txt"))  // theory runs: the printed summary with its agreement figure
+    body += "<h3>Summary</h3>\n<pre>" + escape(read_file((run / "summary.txt").string())) + "</pre>\n";
+  if (fs::exists(run / "probe.csv")) body += probe_table((run / "probe.csv").string()), ++stats.tables;
+  for (const char* csv : {"race.csv", "results.csv"})
+    if (run != dir && fs::exists(run / csv)) {
+      body += "<h3>" + std::string(csv) + "</h3>\n" + html_table(parse_csv(read_file((run / csv).string())));
+      ++stats.tables;
+    }
+  std::vector<fs::path> svgs;
+  for (const auto& e : fs::directory_iterator(run))
+    if (e.path().extension() == ".svg") svgs.push_back(e.path());
+  std::sort(svgs.begin(), svgs.end());
+  for (const auto& svg : svgs) {
+    body += "<figure>" + inline_svg(svg) + "<figcaption>" + escape(svg.filename().string()) +
+            " (PNG beside it)</figcaption></figure>\n";
+    ++stats.figures;
+  }
+  body += "<details><summary>run.json</summary><pre>" + escape(meta.dump(2)) + "</pre></details>\n";
+  ++stats.runs;
+  return body + "</section>\n";
+}
+
+}  // namespace
+
 ReportStats write_html_report(const std::string& dir_text) {
   const fs::path dir(dir_text);
   if (!fs::is_directory(dir)) throw DataError(dir_text + " is not a folder");
@@ -263,53 +317,7 @@ ReportStats write_html_report(const std::string& dir_text) {
             html_table(parse_csv(read_file((dir / "results.csv").string()))) + "</section>\n";
     ++stats.tables;
   }
-  for (const auto& run : runs) {
-    const Json meta = Json::parse(read_file((run / "run.json").string()));
-    std::vector<Json> log;  // a training run's train.jsonl, parsed once for its figures and table
-    if (fs::exists(run / "train.jsonl")) {
-      std::istringstream in(read_file((run / "train.jsonl").string()));
-      for (std::string line; std::getline(in, line);)
-        if (!line.empty()) log.push_back(Json::parse(line));
-    }
-    if (!log.empty() && !fs::exists(run / "loss.svg")) render_loss_plot(run, log);
-    if (!log.empty() && !fs::exists(run / "probe_during_training.svg"))
-      render_training_probe_plot(run, log);
-    const std::string rel = fs::relative(run, dir).string();
-    body += fmt::format("<section><h2>{} <span class=cmd>{}</span></h2>\n",
-                        escape(rel == "." ? dir.filename().string() : rel),
-                        escape(meta.value("command", std::string("?"))));
-    body += config_summary(meta);
-    if (fs::exists(run / "summary.json")) {
-      std::vector<std::vector<std::string>> table = {{"quantity", "value"}};
-      const Json summary = Json::parse(read_file((run / "summary.json").string()));
-      for (const auto& [k, v] : summary.items())
-        if (!v.is_null() && !(v.is_string() && v.get<std::string>().empty()))
-          table.push_back({k, readable(v)});
-      body += "<h3>Summary</h3>\n" + html_table(table);
-      ++stats.tables;
-      body += resume_table(log);
-    }
-    if (fs::exists(run / "summary.txt"))  // theory runs: the printed summary with its agreement figure
-      body += "<h3>Summary</h3>\n<pre>" + escape(read_file((run / "summary.txt").string())) + "</pre>\n";
-    if (fs::exists(run / "probe.csv")) body += probe_table((run / "probe.csv").string()), ++stats.tables;
-    for (const char* csv : {"race.csv", "results.csv"})
-      if (run != dir && fs::exists(run / csv)) {
-        body += "<h3>" + std::string(csv) + "</h3>\n" + html_table(parse_csv(read_file((run / csv).string())));
-        ++stats.tables;
-      }
-    std::vector<fs::path> svgs;
-    for (const auto& e : fs::directory_iterator(run))
-      if (e.path().extension() == ".svg") svgs.push_back(e.path());
-    std::sort(svgs.begin(), svgs.end());
-    for (const auto& svg : svgs) {
-      body += "<figure>" + inline_svg(svg) + "<figcaption>" + escape(svg.filename().string()) +
-              " (PNG beside it)</figcaption></figure>\n";
-      ++stats.figures;
-    }
-    body += "<details><summary>run.json</summary><pre>" + escape(meta.dump(2)) + "</pre></details>\n";
-    body += "</section>\n";
-    ++stats.runs;
-  }
+  for (const auto& run : runs) body += run_section(dir, run, stats);
 
   char when[32];
   const std::time_t now = std::time(nullptr);

@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <functional>
 #include <filesystem>
 #include <map>
 #include <memory>
@@ -48,48 +49,18 @@ void write_results(const std::string& out, const SweepGrid& grid) {
   write_file_atomic(out + "/results.csv", sweep_results_csv(out, grid));
 }
 
-}  // namespace
-
-SweepRunResult run_sweep(const SweepRunOptions& a, const LogFn& log, const std::atomic<bool>* stop) {
-  const auto say = [&](const std::string& line) {
-    if (log) log(line);
-  };
-  const auto stopped = [&] { return stop && stop->load(); };
-  SweepRunResult result;
-  const SweepGrid grid = load_sweep_grid(a.grid);
-  const auto [shard, shards] = parse_shard(a.shard);
-  if (a.jobs < 1) throw ConfigError("--jobs must be >= 1");
-  const std::string out = a.out.empty() ? "runs/sweep-" + fs::path(a.grid).stem().string() : a.out;
-  result.out = out;
-  fs::create_directories(out + "/cells");
-  // One process per shard: shards of one sweep run side by side, two copies of a shard do not.
-  std::unique_ptr<FolderLock> lock;
-  if (!a.merge) lock = std::make_unique<FolderLock>(out, fmt::format("shard-{}-of-{}", shard, shards));
-  write_file_atomic(out + "/grid.toml", read_file(a.grid));
-  const auto cells = grid.cells();
-  result.cells = cells.size();
-  if (a.merge) {
-    write_results(out, grid);
-    for (const auto& c : cells) result.finished += cell_done(out, c);
-    return result;
-  }
-
-  std::vector<SweepCell> todo;
-  size_t skipped = 0;
-  for (const auto& c : cells) {
-    if (c.index % shards != shard) continue;
-    if (cell_done(out, c)) ++skipped;
-    else todo.push_back(c);
-  }
-  result.skipped = skipped;
-  say(fmt::format("{} cells in the grid, {} in shard {}/{}: {} done before, {} to run, {} at once",
-                  cells.size(), todo.size() + skipped, shard, shards, skipped, todo.size(), a.jobs));
+// Runs `todo` as child processes, `a.jobs` at once, until all are done, one fails (the others
+// finish; none starts), or `stopped()`. Counts into `result`.
+void run_cells(const SweepRunOptions& a, const std::string& out, const std::vector<SweepCell>& todo,
+               SweepRunResult& result, const LogFn& say, const std::function<bool()>& stopped) {
+  const size_t skipped = result.skipped;
   const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   const int threads = std::max(1, cores / a.jobs);
   std::map<pid_t, Running> running;
-  size_t next = 0, finished = 0;
-  int failure = 0;
-  std::string failure_text;
+  size_t next = 0;
+  size_t& finished = result.finished;
+  int& failure = result.failure;
+  std::string& failure_text = result.failure_text;
   const auto sweep_start = std::chrono::steady_clock::now();
   while (next < todo.size() || !running.empty()) {
     while (!failure && !stopped() && next < todo.size() && int(running.size()) < a.jobs) {
@@ -130,11 +101,47 @@ SweepRunResult run_sweep(const SweepRunOptions& a, const LogFn& log, const std::
                                  path + "/log.txt", code, tail_of(path + "/log.txt"));
     }
   }
+}
+
+}  // namespace
+
+SweepRunResult run_sweep(const SweepRunOptions& a, const LogFn& log, const std::atomic<bool>* stop) {
+  const LogFn say = [&](const std::string& line) {
+    if (log) log(line);
+  };
+  const std::function<bool()> stopped = [&] { return stop && stop->load(); };
+  SweepRunResult result;
+  const SweepGrid grid = load_sweep_grid(a.grid);
+  const auto [shard, shards] = parse_shard(a.shard);
+  if (a.jobs < 1) throw ConfigError("--jobs must be >= 1");
+  const std::string out = a.out.empty() ? "runs/sweep-" + fs::path(a.grid).stem().string() : a.out;
+  result.out = out;
+  fs::create_directories(out + "/cells");
+  // One process per shard: shards of one sweep run side by side, two copies of a shard do not.
+  std::unique_ptr<FolderLock> lock;
+  if (!a.merge) lock = std::make_unique<FolderLock>(out, fmt::format("shard-{}-of-{}", shard, shards));
+  write_file_atomic(out + "/grid.toml", read_file(a.grid));
+  const auto cells = grid.cells();
+  result.cells = cells.size();
+  if (a.merge) {
+    write_results(out, grid);
+    for (const auto& c : cells) result.finished += cell_done(out, c);
+    return result;
+  }
+
+  std::vector<SweepCell> todo;
+  size_t skipped = 0;
+  for (const auto& c : cells) {
+    if (c.index % shards != shard) continue;
+    if (cell_done(out, c)) ++skipped;
+    else todo.push_back(c);
+  }
+  result.skipped = skipped;
+  say(fmt::format("{} cells in the grid, {} in shard {}/{}: {} done before, {} to run, {} at once",
+                  cells.size(), todo.size() + skipped, shard, shards, skipped, todo.size(), a.jobs));
+  run_cells(a, out, todo, result, say, stopped);
   write_results(out, grid);
-  result.finished = finished;
   result.interrupted = stopped();
-  result.failure = failure;
-  result.failure_text = failure_text;
   return result;
 }
 

@@ -100,17 +100,21 @@ std::string markov_summary_text(const MarkovStudy& s) {
   return out;
 }
 
-std::string markov_plot_script(const MarkovStudy& s) {
-  const int64_t T = s.options.seqs.back();
-  std::string script, hist_plot, eig_plot, sr_plot, depth_plot;
-  // (a) histograms of the first draw's bulk singular values at the largest T.
+namespace {
+
+// One panel of the figure: its datablocks and the body of its `plot` command.
+struct Panel {
+  std::string data, plot;
+};
+
+// (a) Histograms of the first draw's bulk singular values at the largest T; `outlier` receives
+// random Markov A's top singular value, which the panel leaves out.
+Panel singular_value_panel(const MarkovStudy& s, int64_t T, double hi, double& outlier) {
   const int bins = 30;
-  const double hi = 3.0;
   std::vector<double> centers;
   for (int b = 0; b < bins; ++b) centers.push_back((b + 0.5) * hi / bins);
   std::vector<std::vector<double>> dens;
   std::vector<std::string> names;
-  double outlier = 0;
   for (const auto& v : s.samples) {
     if (v.T != T) continue;
     if (v.gap_removed && v.kind != AttentionDraw::RandomMarkov) continue;
@@ -120,28 +124,38 @@ std::string markov_plot_script(const MarkovStudy& s) {
     names.push_back(to_string(v.kind) + (v.gap_removed ? " A⊥" : " A"));
     if (v.kind == AttentionDraw::RandomMarkov && !v.gap_removed) outlier = v.singular.front();
   }
-  script += columns_block("H", centers, dens);
+  Panel p{columns_block("H", centers, dens), ""};
   for (size_t i = 0; i < names.size(); ++i)
-    hist_plot += fmt::format("$H using 1:{} with histeps lw 2 dt {} lc {} title '{}', ", i + 2,
-                             i + 1, i + 1, gnuplot_text(names[i]));  // dashes: overlapping steps stay visible
-  hist_plot +=
+    p.plot += fmt::format("$H using 1:{} with histeps lw 2 dt {} lc {} title '{}', ", i + 2,
+                          i + 1, i + 1, gnuplot_text(names[i]));  // dashes: overlapping steps stay visible
+  p.plot +=
       "x <= 2 ? sqrt(4 - x*x) / pi : 0 with lines lw 3 dt 2 lc rgb '#000000' title 'quarter "
       "circle'";
-  // (b) eigenvalues of the first random-Markov draw at the largest T.
+  return p;
+}
+
+// (b) Eigenvalues of the first random-Markov draw at the largest T, against the unit circle.
+Panel eigenvalue_panel(const MarkovStudy& s, int64_t T) {
+  Panel p;
   for (const auto& v : s.samples) {
     if (v.T != T || v.kind != AttentionDraw::RandomMarkov) continue;
     std::string rows;
     for (size_t i = 0; i < v.eig_re.size(); ++i)
       rows += fmt::format("{:.6g} {:.6g}\n", v.eig_re[i], v.eig_im[i]);
     const std::string name = v.gap_removed ? "EP" : "EA";
-    script += gnuplot_datablock(name, rows);
-    eig_plot += fmt::format("${} using 1:2 with points pt {} ps {} lc rgb '{}' title '{}', ", name,
-                            v.gap_removed ? 6 : 7, v.gap_removed ? 0.9 : 0.4,
-                            v.gap_removed ? "#d62728" : "#1f77b4",
-                            v.gap_removed ? "A⊥ (outlier → 0)" : "A");
+    p.data += gnuplot_datablock(name, rows);
+    p.plot += fmt::format("${} using 1:2 with points pt {} ps {} lc rgb '{}' title '{}', ", name,
+                          v.gap_removed ? 6 : 7, v.gap_removed ? 0.9 : 0.4,
+                          v.gap_removed ? "#d62728" : "#1f77b4",
+                          v.gap_removed ? "A⊥ (outlier → 0)" : "A");
   }
-  eig_plot += "cos(t), sin(t) with lines lw 2 lc rgb '#000000' title 'circular law |z| = 1'";
-  // (c) stable rank after one layer against T.
+  p.plot += "cos(t), sin(t) with lines lw 2 lc rgb '#000000' title 'circular law |z| = 1'";
+  return p;
+}
+
+// (c) Stable rank after one layer against T, with the fitted lines.
+Panel stable_rank_panel(const MarkovStudy& s) {
+  Panel p;
   int idx = 0;
   for (auto kind : s.options.kinds)
     for (bool gap : {false, true}) {
@@ -150,19 +164,25 @@ std::string markov_plot_script(const MarkovStudy& s) {
         if (r.kind == kind && r.gap_removed == gap)
           rows += fmt::format("{} {:.6g}\n", r.T, r.sr_layer);
       const std::string name = fmt::format("S{}", idx);
-      script += gnuplot_datablock(name, rows);
+      p.data += gnuplot_datablock(name, rows);
       for (const auto& f : s.slopes)
         if (f.kind == kind && f.gap_removed == gap)
-          sr_plot += fmt::format(
+          p.plot += fmt::format(
               "${} using 1:2 with points pt {} ps 1.2 lc {} title '{} {}: slope {:.3f}', "
               "{:.6g} + {:.6g}*x with lines lc {} notitle, ",
               name, gap ? 7 : 5, idx + 1, gnuplot_text(to_string(kind)), gap ? "A⊥" : "A",
               f.layer.slope, f.layer.intercept, f.layer.slope, idx + 1);
       ++idx;
     }
-  sr_plot += "x/4 with lines dt 2 lw 2 lc rgb '#000000' title 'T/4'";
-  // (d) stable rank across depth.
-  idx = 0;
+  p.plot += "x/4 with lines dt 2 lw 2 lc rgb '#000000' title 'T/4'";
+  return p;
+}
+
+// (d) Stable rank across depth, per stack, with and without the gap removed; empty plot when
+// the depth study was skipped.
+Panel depth_panel(const MarkovStudy& s) {
+  Panel p;
+  int idx = 0;
   for (const char* stack : {"plain", "skip", "ln", "skip+ln"})
     for (bool gap : {false, true}) {
       std::string rows;
@@ -171,35 +191,47 @@ std::string markov_plot_script(const MarkovStudy& s) {
           rows += fmt::format("{} {:.6g}\n", r.layer, r.sr);
       if (rows.empty()) continue;
       const std::string name = fmt::format("L{}", idx++);
-      script += gnuplot_datablock(name, rows);
-      depth_plot +=
+      p.data += gnuplot_datablock(name, rows);
+      p.plot +=
           fmt::format("{}${} using 1:2 with linespoints pt 7 ps 0.5 lw 2 dt {} lc {} title '{} {}'",
-                      depth_plot.empty() ? "" : ", ", name, gap ? 2 : 1, (idx + 1) / 2, stack,
+                      p.plot.empty() ? "" : ", ", name, gap ? 2 : 1, (idx + 1) / 2, stack,
                       gap ? "A⊥" : "A");
     }
+  return p;
+}
+
+}  // namespace
+
+std::string markov_plot_script(const MarkovStudy& s) {
+  const int64_t T = s.options.seqs.back();
+  const double hi = 3.0;
+  double outlier = 0;
+  const Panel hist = singular_value_panel(s, T, hi, outlier), eig = eigenvalue_panel(s, T),
+              sr = stable_rank_panel(s), depth = depth_panel(s);
+  std::string script = hist.data + eig.data + sr.data + depth.data;
   script += "set multiplot layout 2,2\nset grid\nset key top right box opaque\n";
   script += fmt::format(
       "set title 'Singular values of sqrt(T) A / (sigma/m), T = {} (outlier {:.1f}, not shown)'\n"
       "set xlabel 's / (sigma/m)'\nset ylabel 'density'\nset xrange [0:{}]\nset yrange [0:*]\n"
       "plot {}\n",
-      T, outlier, hi, hist_plot);
+      T, outlier, hi, hist.plot);
   script += fmt::format(
       "set title 'Eigenvalues of sqrt(T) A / (sigma/m), random Markov, T = {}'\nset xlabel 'Re'\n"
       "set ylabel 'Im'\nset xrange [-1.6:1.6]\nset yrange [-1.3:1.3]\nset parametric\nset trange "
       "[0:2*pi]\n"
       "plot {}\nunset parametric\n",
-      T, eig_plot);
+      T, eig.plot);
   script += fmt::format(
       "set title 'Stable rank after one layer, X1 = A X0 W_V (d = {:g}T)'\nset xlabel 'T'\n"
       "set ylabel 'sr(X1)'\nset xrange [0:*]\nset yrange [0:*]\nset key top left\nplot {}\n",
-      s.options.aspect, sr_plot);
-  if (!depth_plot.empty())
+      s.options.aspect, sr.plot);
+  if (!depth.plot.empty())
     script += fmt::format(
         "set title 'Stable rank across depth, T = {} (W_V from N(0,1/d), W_O = I)'\nset xlabel "
         "'layer'\n"
         "set ylabel 'sr(X)'\nset logscale y\nset yrange [*:*]\nset key top right\nplot {}\nunset "
         "logscale y\n",
-        s.options.depth_seq, depth_plot);
+        s.options.depth_seq, depth.plot);
   script += "unset multiplot\n";
   return script;
 }
