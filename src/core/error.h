@@ -1,4 +1,5 @@
-// Errors the library throws; the CLI maps each kind to an exit code (cli/exit_codes.h).
+// Errors the library throws; the CLI maps each kind to an exit code (core/exit_codes.h), the Python
+// front to an exception (ConfigError: ValueError, DataError: OSError).
 #pragma once
 
 #include <stdexcept>

@@ -11,6 +11,7 @@
 #include <torch/torch.h>
 
 #include "config/spec_io.h"
+#include "core/error.h"
 #include "core/parallel.h"
 #include "data/kjv.h"
 #include "model/transformer.h"
@@ -34,6 +35,48 @@ std::vector<LayerMetrics> probe_at_init(const ModelSpec& spec, const ProbeBatch&
   return probe_model(*model, batch);
 }
 
+std::vector<LayerMetrics> trace_metrics(const std::vector<torch::Tensor>& hidden,
+                                        const std::vector<torch::Tensor>& attn,
+                                        const std::vector<BlockGradients>& grads, double loss) {
+  const int depth = int(hidden.size()) - 1;
+  if (depth < 0 || attn.size() != size_t(depth) || grads.size() != size_t(depth))
+    throw ConfigError(fmt::format("a probe trace needs L+1 hidden states and L attention matrices "
+                                  "and gradients; got {}, {} and {}",
+                                  hidden.size(), attn.size(), grads.size()));
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  std::vector<LayerMetrics> rows(depth + 1);
+  // The layers' metrics are independent small linear-algebra problems (LAPACK runs each batch of
+  // them serially): one layer per task keeps every core busy.
+  for_each_chunk(depth + 1, 1, [&](int64_t layer, int64_t, int64_t) {
+    const int l = int(layer);
+    LayerMetrics& r = rows[l];
+    r.layer = l;
+    r.loss = loss;
+    const auto tokens = token_metrics(hidden[l]);
+    r.cosine = tokens.cosine;
+    r.t_sim = tokens.t_sim;
+    r.res = tokens.res;
+    r.stable_rank = tokens.stable_rank;
+    r.gram_stable_rank = tokens.gram_stable_rank;
+    r.centred_stable_rank = tokens.centred_stable_rank;
+    r.attn_sigma1 = r.attn_sigma2 = r.attn_lambda2 = r.attn_entropy = nan;
+    if (l == 0) {
+      r.grad_q = r.grad_k = r.grad_v = r.grad_o = r.grad_mlp = nan;
+      return;
+    }
+    if (attn[l - 1].defined()) {
+      const auto spectrum = attention_spectrum(attn[l - 1]);
+      r.attn_sigma1 = spectrum.sigma1;
+      r.attn_sigma2 = spectrum.sigma2;
+      r.attn_lambda2 = spectrum.lambda2;
+      r.attn_entropy = spectrum.entropy;
+    }
+    const auto& g = grads[l - 1];
+    r.grad_q = g.q, r.grad_k = g.k, r.grad_v = g.v, r.grad_o = g.o, r.grad_mlp = g.mlp;
+  });
+  return rows;
+}
+
 std::vector<LayerMetrics> probe_model(TransformerImpl& model, const ProbeBatch& batch) {
   const ModelSpec& spec = model.spec;
   const auto device = model.parameters().front().device();
@@ -43,41 +86,16 @@ std::vector<LayerMetrics> probe_model(TransformerImpl& model, const ProbeBatch& 
   auto loss = training_loss(spec, out, batch.target.to(device));
   loss.backward();
 
-  const double nan = std::numeric_limits<double>::quiet_NaN();
-  const double loss_value = loss.item<double>();
-  std::vector<LayerMetrics> rows(spec.depth + 1);
-  // The layers' metrics are independent small linear-algebra problems (LAPACK runs each batch of
-  // them serially): one layer per task keeps every core busy.
-  for_each_chunk(spec.depth + 1, 1, [&](int64_t layer, int64_t, int64_t) {
-    const int l = int(layer);
-    LayerMetrics& r = rows[l];
-    r.layer = l;
-    r.loss = loss_value;
-    const auto tokens = token_metrics(trace.hidden[l]);
-    r.cosine = tokens.cosine;
-    r.t_sim = tokens.t_sim;
-    r.res = tokens.res;
-    r.stable_rank = tokens.stable_rank;
-    r.gram_stable_rank = tokens.gram_stable_rank;
-    r.centred_stable_rank = tokens.centred_stable_rank;
-    if (l == 0) {
-      r.attn_sigma1 = r.attn_sigma2 = r.attn_lambda2 = r.attn_entropy = nan;
-      r.grad_q = r.grad_k = r.grad_v = r.grad_o = r.grad_mlp = nan;
-      return;
-    }
-    const auto spectrum = attention_spectrum(trace.attn[l - 1]);
-    r.attn_sigma1 = spectrum.sigma1;
-    r.attn_sigma2 = spectrum.sigma2;
-    r.attn_lambda2 = spectrum.lambda2;
-    r.attn_entropy = spectrum.entropy;
-    auto* block = model.blocks[l - 1]->as<BlockImpl>();
-    r.grad_q = grad_norm(block->attn->w_q);
-    r.grad_k = grad_norm(block->attn->w_k);
-    r.grad_v = grad_norm(block->attn->w_v);
-    r.grad_o = grad_norm(block->attn->w_o);
-    r.grad_mlp = block->mlp ? std::hypot(grad_norm(block->mlp->fc1), grad_norm(block->mlp->fc2))
-                            : nan;
-  });
+  std::vector<BlockGradients> grads;
+  for (const auto& m : *model.blocks) {
+    auto* block = m->as<BlockImpl>();
+    BlockGradients g;
+    g.q = grad_norm(block->attn->w_q), g.k = grad_norm(block->attn->w_k);
+    g.v = grad_norm(block->attn->w_v), g.o = grad_norm(block->attn->w_o);
+    if (block->mlp) g.mlp = std::hypot(grad_norm(block->mlp->fc1), grad_norm(block->mlp->fc2));
+    grads.push_back(g);
+  }
+  auto rows = trace_metrics(trace.hidden, trace.attn, grads, loss.item<double>());
   model.zero_grad();
   return rows;
 }
@@ -111,19 +129,42 @@ std::vector<ProbeRow> run_probe_plan(
   return rows;
 }
 
+const std::vector<LayerMetricField>& layer_metric_fields() {
+  using M = LayerMetrics;
+  static const std::vector<LayerMetricField> fields = {
+      {"cosine", &M::cosine},
+      {"t_sim", &M::t_sim},
+      {"res", &M::res},
+      {"stable_rank", &M::stable_rank},
+      {"gram_stable_rank", &M::gram_stable_rank},
+      {"centred_stable_rank", &M::centred_stable_rank},
+      {"attn_sigma1", &M::attn_sigma1},
+      {"attn_sigma2", &M::attn_sigma2},
+      {"attn_lambda2", &M::attn_lambda2},
+      {"attn_entropy", &M::attn_entropy},
+      {"grad_q", &M::grad_q},
+      {"grad_k", &M::grad_k},
+      {"grad_v", &M::grad_v},
+      {"grad_o", &M::grad_o},
+      {"grad_mlp", &M::grad_mlp},
+      {"grad_q_over_v", nullptr},
+      {"loss", &M::loss},
+  };
+  return fields;
+}
+
+double layer_metric(const LayerMetrics& m, const LayerMetricField& f) {
+  return f.member ? m.*f.member : m.grad_q / m.grad_v;
+}
+
 std::string probe_csv(const std::vector<ProbeRow>& rows) {
   std::ostringstream out;
-  out << "preset,depth,width,seed,layer,cosine,t_sim,res,stable_rank,gram_stable_rank,"
-         "centred_stable_rank,attn_sigma1,attn_sigma2,attn_lambda2,attn_entropy,grad_q,grad_k,grad_v,grad_o,"
-         "grad_mlp,grad_q_over_v,loss,config_id\n";
+  out << "preset,depth,width,seed,layer";
+  for (const auto& f : layer_metric_fields()) out << ',' << f.name;
+  out << ",config_id\n";
   for (const auto& r : rows) {
-    const auto& m = r.m;
-    out << fmt::format("{},{},{},{},{}", r.preset, r.depth, r.width, r.seed, m.layer);
-    for (double v : {m.cosine, m.t_sim, m.res, m.stable_rank, m.gram_stable_rank,
-                     m.centred_stable_rank, m.attn_sigma1,
-                     m.attn_sigma2, m.attn_lambda2, m.attn_entropy, m.grad_q, m.grad_k, m.grad_v,
-                     m.grad_o, m.grad_mlp, m.grad_q / m.grad_v, m.loss})
-      out << ',' << fmt::format("{:.6g}", v);
+    out << fmt::format("{},{},{},{},{}", r.preset, r.depth, r.width, r.seed, r.m.layer);
+    for (const auto& f : layer_metric_fields()) out << ',' << fmt::format("{:.6g}", layer_metric(r.m, f));
     out << ',' << r.config_id << '\n';
   }
   return out.str();

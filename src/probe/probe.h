@@ -2,6 +2,7 @@
 // batch, then the metrics of probe/metrics.h for every layer and the per-layer gradient norms.
 #pragma once
 
+#include <cmath>
 #include <cstdint>
 #include <functional>
 #include <string>
@@ -24,7 +25,30 @@ struct LayerMetrics {
   double loss = 0;  // the training loss of the whole model (same on every row)
 };
 
+// The per-layer columns of probe.csv after `layer`, in order, by name: grad_q_over_v is derived
+// (grad_q / grad_v) and has no member.
+struct LayerMetricField {
+  const char* name;
+  double LayerMetrics::*member;  // nullptr for grad_q_over_v
+};
+const std::vector<LayerMetricField>& layer_metric_fields();
+double layer_metric(const LayerMetrics& m, const LayerMetricField& f);
+
 struct TransformerImpl;
+
+// What the probe needs of one block besides its output: the gradient norms of its weights (NaN
+// where a model has no such weight), after one backward of the loss.
+struct BlockGradients {
+  double q = NAN, k = NAN, v = NAN, o = NAN, mlp = NAN;
+};
+
+// The metrics of every layer of any traced model: `hidden` holds L+1 tensors (B, T, d) (the
+// input to block 1, then each block's output), `attn` L attention matrices (B, H, T, T), or
+// undefined where a block's A cannot be reached (its spectrum is then NaN), `grads` L entries.
+// sigprop's own models and the Python front's hooks on foreign ones both come here.
+std::vector<LayerMetrics> trace_metrics(const std::vector<torch::Tensor>& hidden,
+                                        const std::vector<torch::Tensor>& attn,
+                                        const std::vector<BlockGradients>& grads, double loss);
 
 // One forward and backward of the training loss of `model` on `batch`, then the metrics of every
 // layer: L+1 rows. Leaves the model's gradients zeroed, so it can be called during training.

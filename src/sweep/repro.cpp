@@ -2,6 +2,7 @@
 
 #include <sys/wait.h>
 
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
 
@@ -156,6 +157,36 @@ bool run_repro_plan(const std::string& plan_path, const std::string& out, const 
   const ReportStats s = write_html_report(out);
   say(fmt::format("[repro {}] report: {}/report.html ({})", tag, fs::absolute(out).string(), s.text()));
   return true;
+}
+
+const std::vector<std::string>& repro_papers() {
+  static const std::vector<std::string> papers = {"000", "001", "002", "003", "004"};
+  return papers;
+}
+
+std::vector<std::pair<std::string, std::string>> resolve_repro_plans(const std::string& which,
+                                                                     const std::string& out,
+                                                                     const std::string& configs_dir) {
+  const auto plan_path = [&](const std::string& w) -> fs::path {
+    if (fs::path(w).extension() == ".toml") return w;
+    const auto& papers = repro_papers();
+    if (std::find(papers.begin(), papers.end(), w) == papers.end())
+      throw ConfigError("repro " + w + " is not allowed: one of 000, 001, 002, 003, 004, all, or a .toml plan");
+    if (configs_dir.empty()) return find_in_source_tree("configs/repro", "pass --configs DIR") / (w + ".toml");
+    if (!fs::is_directory(configs_dir)) throw ConfigError("--configs " + configs_dir + " is not a folder");
+    return fs::path(configs_dir) / (w + ".toml");
+  };
+  const std::vector<std::string> chosen = which == "all" ? repro_papers() : std::vector<std::string>{which};
+  std::vector<std::pair<std::string, std::string>> plans;
+  for (const auto& w : chosen) {
+    const fs::path path = plan_path(w);
+    load_repro_plan(path.string());
+    const std::string name = path.stem().string();
+    plans.emplace_back(path.string(), out.empty()           ? "runs/repro-" + name
+                                      : chosen.size() == 1 ? out
+                                                           : (fs::path(out) / name).string());
+  }
+  return plans;
 }
 
 }  // namespace sigprop

@@ -14,6 +14,7 @@
 
 #include <atomic>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -43,6 +44,17 @@ ReproPlan load_repro_plan(const std::string& path);
 bool repro_step_done(const std::string& repro_dir, const ReproStep& step);
 void mark_repro_step_done(const std::string& repro_dir, const ReproPlan& plan, const ReproStep& step,
                           int exit_code, double seconds);
+
+// The papers with a plan in configs/repro/: 000 … 004.
+const std::vector<std::string>& repro_papers();
+
+// (plan file, output folder) for `which` = a paper (000 … 004), "all", or a PLAN.toml path, each
+// plan read and checked: plans from `configs_dir` (default: configs/repro of the source tree),
+// folders under `out` (default runs/repro-NNN; with all, one subfolder per paper). Throws
+// ConfigError naming what is wrong.
+std::vector<std::pair<std::string, std::string>> resolve_repro_plans(const std::string& which,
+                                                                     const std::string& out,
+                                                                     const std::string& configs_dir);
 
 // Runs a plan's steps in order, each as `sigprop ARGS --out OUT/<step>` (the executable
 // `sigprop`), keeping steps finished before, then writes OUT/report.html. `log` receives the
