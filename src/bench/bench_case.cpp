@@ -3,6 +3,7 @@
 #include "config/presets.h"
 #include "config/spec_io.h"
 #include "core/error.h"
+#include "model/transformer.h"
 
 namespace sigprop {
 namespace {
@@ -14,7 +15,7 @@ BenchCase make_case(std::string id, std::string description, const std::string& 
   c.description = std::move(description);
   c.spec = load_preset(preset);
   for (const auto& o : overrides) apply_override(c.spec, o);
-  c.spec.validate();
+  check_buildable(c.spec);
   c.batch = batch;
   c.seq = seq;
   c.warmup = quick ? 1 : 3;

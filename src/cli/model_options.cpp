@@ -5,6 +5,7 @@
 #include "config/presets.h"
 #include "config/spec_io.h"
 #include "core/error.h"
+#include "model/transformer.h"
 
 namespace sigprop::cli {
 
@@ -57,7 +58,7 @@ std::vector<ModelSpec> resolve_specs(const ModelOptions& o,
     spec.name = labelled(spec.name, o.sets);
     if (o.width) spec.width = o.width;
     if (o.heads) spec.heads = o.heads;
-    spec.validate();
+    check_buildable(spec);
   }
   return specs;
 }

@@ -5,6 +5,7 @@
 #include <torch/torch.h>
 
 #include "core/error.h"
+#include "model/transformer.h"
 #include "data/kjv.h"
 
 namespace sigprop {
@@ -36,7 +37,7 @@ ModelSpec spec_for_probe_input(ModelSpec spec, ProbeInput input, int64_t seq, in
     throw ConfigError("--input isometric needs --seq <= model.width (orthonormal rows): seq = " +
                       std::to_string(seq) + ", width = " + std::to_string(spec.width));
   spec.max_seq = std::max<int>(spec.max_seq, static_cast<int>(seq));
-  spec.validate();
+  check_buildable(spec);
   return spec;
 }
 

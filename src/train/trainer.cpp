@@ -101,7 +101,7 @@ std::string train_summary_text(const TrainSummary& s) {
 Trainer::Trainer(ModelSpec spec, TrainConfig config, std::string dir, torch::Device device)
     : spec_(std::move(spec)), config_(std::move(config)), dir_(std::move(dir)), device_(device) {
   config_.validate();
-  spec_.validate();
+  check_buildable(spec_);
   if (fs::exists(path("run.json")))
     throw ConfigError("--out " + dir_ + " already holds a run; continue it with --resume " + dir_ +
                       " or choose another --out");
@@ -173,7 +173,7 @@ std::unique_ptr<Trainer> Trainer::resume(const std::string& dir, int64_t steps,
 void Trainer::build() {
   data_ = make_dataset(config_.data, config_.seq);
   data_->adapt(spec_);
-  spec_.validate();
+  check_buildable(spec_);
   torch::manual_seed(config_.seed);
   model_ = Transformer(spec_);
   model_->to(device_);

@@ -284,3 +284,21 @@ TEST(Cli, RecordsNameTheOverridesAndErrorsTeach) {
     EXPECT_NE(show.output.find(key), std::string::npos) << key;
   fs::remove_all(dir);
 }
+
+// --compare leaves out, and says so, a preset that cannot be built at some depth (TAT's η = 0.9
+// is out of reach of one layer) and probes it where it can be: the depth study's first step.
+TEST(Cli, CompareSkipsWhatCannotBeBuiltAtADepth) {
+  const auto dir = temp_dir("probe_compare");
+  auto r = run_cli("probe --compare --depth 1,16 --width 16 --seq 8 --batch 1 --seeds 1 "
+                   "--input gaussian --no-plot --out " + (dir / "run").string());
+  ASSERT_EQ(r.code, 0) << r.output;
+  EXPECT_NE(r.output.find("[probe] skipped vanilla-espa-tat at depth 1: model.tat_eta"),
+            std::string::npos) << r.output;
+  const std::string csv = sigprop::read_file(dir / "run" / "probe.csv");
+  EXPECT_EQ(csv.find("\nvanilla-espa-tat,1,"), std::string::npos);
+  EXPECT_NE(csv.find("\nvanilla-espa-tat,16,"), std::string::npos);
+  EXPECT_NE(csv.find("\npost-ln,1,"), std::string::npos);
+  const auto meta = nlohmann::json::parse(sigprop::read_file(dir / "run" / "run.json"));
+  EXPECT_FALSE(meta.at("skipped").empty());
+  fs::remove_all(dir);
+}

@@ -159,7 +159,7 @@ TatStudy run_tat_study(const TatStudyOptions& o,
   spec.depth = o.depth, spec.width = o.transformer_width, spec.mlp_width = 4 * o.transformer_width;
   spec.input = InputKind::Raw, spec.positional = Positional::None, spec.max_seq = o.seq;
   spec.tat_eta = o.eta;
-  spec.validate();
+  check_buildable(spec);
   // Models are built serially (LibTorch's init draws from the global generator), run in parallel;
   // each layer's correlation matrices are averaged over models and sequences.
   std::vector<Transformer> models;
