@@ -3,7 +3,9 @@
 // trace_metrics, the same code that fills probe.csv; the TAT maps are math/tat.h.
 #include <torch/extension.h>
 
+#include <algorithm>
 #include <cmath>
+#include <thread>
 #include <string>
 #include <vector>
 
@@ -39,7 +41,14 @@ std::vector<py::dict> layer_metrics(const std::vector<torch::Tensor>& hidden,
     g.push_back({field(d, "q"), field(d, "k"), field(d, "v"), field(d, "o"), field(d, "mlp")});
   std::vector<LayerMetrics> rows;
   {
-    py::gil_scoped_release release;  // the metrics run on every core
+    // The layers' metrics run on every core for this call (Debian's python3-torch starts with
+    // one thread); the user's setting is restored, on error too.
+    struct Threads {
+      int before = at::get_num_threads();
+      Threads() { at::set_num_threads(std::max(1u, std::thread::hardware_concurrency())); }
+      ~Threads() { at::set_num_threads(before); }
+    } threads;
+    py::gil_scoped_release release;
     rows = trace_metrics(hidden, matrices, g, loss);
   }
   std::vector<py::dict> out;

@@ -143,7 +143,9 @@ def test_probe_leaves_the_model_as_it_was():
     p0 = next(model.parameters())
     p0.grad = torch.full_like(p0, 7.0)
     modes = [m.training for m in model.modules()]
+    threads = torch.get_num_threads()
     sigprop.probe(model, torch.randn(2, 8, 64))
+    assert torch.get_num_threads() == threads
     assert [m.training for m in model.modules()] == modes
     assert all(torch.equal(before[k], v) for k, v in model.state_dict().items())
     assert torch.equal(p0.grad, torch.full_like(p0, 7.0))
