@@ -1,7 +1,5 @@
 #include "bench/harness.h"
 
-#include <sys/wait.h>
-
 #include <algorithm>
 #include <cmath>
 #include <cstdlib>
@@ -98,10 +96,7 @@ std::string agreement(const BenchCase& c, const Json& ours, const Json& theirs) 
 // Runs one side in its own process; its last JSON line with "seconds" holds the times and
 // "peak_rss_mib" its own peak memory.
 Sample run_side(const std::vector<std::string>& argv, const std::string& log) {
-  const pid_t pid = spawn_process(argv, log, 0);
-  int status = 0;
-  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-  }
+  const int code = run_process(argv, log, 0);
   const std::string text = read_file(log);
   std::istringstream lines(text);
   Json result;
@@ -110,9 +105,9 @@ Sample run_side(const std::vector<std::string>& argv, const std::string& log) {
       auto j = Json::parse(line, nullptr, /*allow_exceptions=*/false);
       if (j.is_object() && j.contains("seconds")) result = j;
     }
-  if (child_exit_code(status) != 0 || result.is_null())
+  if (code != 0 || result.is_null())
     throw DataError(fmt::format("benchmark side `{}` failed (exit {}); the end of its output:\n{}",
-                                argv.front(), child_exit_code(status),
+                                argv.front(), code,
                                 text.substr(text.size() > 1500 ? text.size() - 1500 : 0)));
   return {median(result.at("seconds").get<std::vector<double>>()),
           result.at("peak_rss_mib").get<double>(), result};
@@ -183,9 +178,7 @@ std::string csv_line(const Json& r) {
 }  // namespace
 
 BenchResult run_bench(const BenchOptions& a, const LogFn& log) {
-  const LogFn say = [&](const std::string& line) {
-    if (log) log(line);
-  };
+  const LogFn say = or_silent(log);
   if (a.repeats < 1) throw ConfigError("--repeats must be >= 1");
   if (!fs::exists(a.python)) throw ConfigError("--python " + a.python + " does not exist (apt install python3-torch)");
   const auto cases = bench_cases(a.quick);

@@ -5,6 +5,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstring>
 
 #include "core/error.h"
@@ -58,6 +59,14 @@ std::filesystem::path find_in_source_tree(const std::string& relative, const std
 
 int child_exit_code(int wait_status) {
   return WIFEXITED(wait_status) ? WEXITSTATUS(wait_status) : 128 + WTERMSIG(wait_status);
+}
+
+int run_process(const std::vector<std::string>& argv, const std::string& log_path, int threads) {
+  const pid_t pid = spawn_process(argv, log_path, threads);
+  int status = 0;
+  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  return child_exit_code(status);
 }
 
 }  // namespace sigprop

@@ -25,4 +25,7 @@ std::filesystem::path find_in_source_tree(const std::string& relative, const std
 // Exit code of a finished child: its status, or 128 + signal when it was killed.
 int child_exit_code(int wait_status);
 
+// spawn_process, then waits for that child (through EINTR): its exit code as child_exit_code.
+int run_process(const std::vector<std::string>& argv, const std::string& log_path, int threads);
+
 }  // namespace sigprop

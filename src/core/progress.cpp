@@ -4,6 +4,10 @@
 
 namespace sigprop {
 
+LogFn or_silent(const LogFn& log) {
+  return log ? log : [](const std::string&) {};
+}
+
 std::string duration(double s) {
   return s >= 60 ? fmt::format("{}m{:02d}s", int(s) / 60, int(s) % 60) : fmt::format("{:.1f}s", s);
 }

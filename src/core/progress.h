@@ -11,6 +11,8 @@ namespace sigprop {
 using ProgressFn = std::function<void(int done, int total, const std::string& what)>;
 // One line of a driver's running commentary ("[race] 3/7 pre-ln lr 0.001 seed 0 ...").
 using LogFn = std::function<void(const std::string& line)>;
+// `log`, or a sink that drops every line when it is empty: drivers call it unchecked.
+LogFn or_silent(const LogFn& log);
 
 // "1m02s" from a minute on, "12.3s" below.
 std::string duration(double seconds);

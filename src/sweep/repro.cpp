@@ -1,7 +1,5 @@
 #include "sweep/repro.h"
 
-#include <sys/wait.h>
-
 #include <algorithm>
 #include <chrono>
 #include <filesystem>
@@ -120,9 +118,7 @@ void mark_repro_step_done(const std::string& repro_dir, const ReproPlan& plan, c
 
 bool run_repro_plan(const std::string& plan_path, const std::string& out, const LogFn& log,
                     const std::atomic<bool>* stop, const std::string& sigprop) {
-  const auto say = [&](const std::string& line) {
-    if (log) log(line);
-  };
+  const LogFn say = or_silent(log);
   const ReproPlan plan = load_repro_plan(plan_path);
   const std::string tag = fs::path(plan_path).stem().string();
   fs::create_directories(out);
@@ -141,11 +137,7 @@ bool run_repro_plan(const std::string& plan_path, const std::string& out, const 
     args.insert(args.end(), {"--out", step_dir});
     const auto start = std::chrono::steady_clock::now();
     args.insert(args.begin(), sigprop);
-    const pid_t pid = spawn_process(args, "", 0);
-    int status = 0;
-    while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-    }
-    const int code = child_exit_code(status);
+    const int code = run_process(args, "", 0);
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     if (code == kExitInterrupted || (stop && stop->load())) return false;
     if (code != kExitOk && code != kExitDiverged)  // divergence is a result

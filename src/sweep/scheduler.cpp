@@ -106,9 +106,7 @@ void run_cells(const SweepRunOptions& a, const std::string& out, const std::vect
 }  // namespace
 
 SweepRunResult run_sweep(const SweepRunOptions& a, const LogFn& log, const std::atomic<bool>* stop) {
-  const LogFn say = [&](const std::string& line) {
-    if (log) log(line);
-  };
+  const LogFn say = or_silent(log);
   const std::function<bool()> stopped = [&] { return stop && stop->load(); };
   SweepRunResult result;
   const SweepGrid grid = load_sweep_grid(a.grid);

@@ -67,9 +67,7 @@ void validate(const RaceOptions& o) {
 
 RaceResult run_race(const RaceOptions& o, const LogFn& log, const std::atomic<bool>* stop) {
   validate(o);
-  const auto say = [&](const std::string& line) {
-    if (log) log(line);
-  };
+  const LogFn say = or_silent(log);
   const std::vector<double> grid = o.lr_grid.empty() ? std::vector<double>{o.config.lr} : o.lr_grid;
   RaceResult result;
   result.reach_step = o.reach_step > 0 ? o.reach_step : o.config.steps;
