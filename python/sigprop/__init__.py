@@ -1,10 +1,14 @@
-"""sigprop from Python: probe any PyTorch transformer at initialisation, with the metrics of
-sigprop's C++ library (the same code and columns as ``sigprop probe``'s probe.csv).
+"""sigprop from Python: probe any PyTorch transformer at initialisation with the metrics of
+sigprop's C++ library (the same code and columns as ``sigprop probe``'s probe.csv), use every
+fix of the papers as a drop-in nn.Module, and move trained models between Python and the CLI.
 
     import sigprop
     result = sigprop.probe(model, inputs)       # any nn.Module with a stack of repeated blocks
     result.to_pandas(); result.to_csv("probe.csv"); result.plot("probe.png")
-    sigprop.tat.slope(0.9, 16)                  # TAT leaky ReLU (paper 001)
+    attn = sigprop.nn.ShapedAttention(256, 8)   # the fixes: sigprop.nn.*
+    gpt = sigprop.nn.Transformer("vanilla-espa-tat", depth=32, data="kjv")
+    trained = sigprop.load_run("runs/train")    # a `sigprop train` run; sigprop.save the reverse
+    sigprop.tat.slope(0.9, 16); sigprop.theory.sde(widths=[64])
 
 docs/python.md has a worked example and the API.
 """
@@ -12,8 +16,19 @@ import torch  # noqa: F401  (loads LibTorch before the extension that links it)
 
 from . import _sigprop
 from ._sigprop import ConfigError, DataError, METRIC_COLUMNS, tat
+from . import nn, theory
 from .probe import ProbeResult, find_blocks, probe
+from .runs import evaluate, export, load_run, load_safetensors, save, save_safetensors
+
+
+def probe_batch(input="kjv", *, width, batch=8, seq=64, seed=0):
+    """The batch ``sigprop probe --input INPUT --seeds SEED`` feeds a model: (inputs, targets).
+    kjv: (B, T) tokens of King James Bible text and next tokens; gaussian/isometric: raw
+    (B, T, width) inputs and an N(0, 1) target."""
+    return _sigprop.probe_batch(input, width, batch, seq, seed)
+
 
 __version__ = _sigprop.version()
-__all__ = ["probe", "ProbeResult", "find_blocks", "tat", "ConfigError", "DataError",
-           "METRIC_COLUMNS"]
+__all__ = ["probe", "ProbeResult", "find_blocks", "probe_batch", "tat", "theory", "nn",
+           "load_run", "save", "evaluate", "export", "load_safetensors", "save_safetensors",
+           "ConfigError", "DataError", "METRIC_COLUMNS"]

@@ -298,18 +298,98 @@ class _Hooks:
         self.handles, self.patched = [], []
 
 
-def probe(model, inputs, *, loss=None, blocks=None, attention=None, seed=0, name=None):
+def _install_hooks(hooks, block_list, attns, hidden, matrices, spectra):
+    """Hooks that fill hidden[l] (block inputs/outputs) and matrices[l] (attention) in a forward."""
+    transpose = [not a.batch_first for a in attns]  # seq-first MHA blocks: (T, B, d) -> (B, T, d)
+
+    def tokens(x, l):
+        x = _first_tensor(x)
+        return x.detach().transpose(0, 1) if transpose[l] else x.detach()
+
+    hooks.pre(block_list[0], lambda m, a: hidden.__setitem__(0, tokens(a[0], 0)))
+    for l, (b, a) in enumerate(zip(block_list, attns)):
+        hooks.forward(b, lambda m, i, o, l=l: hidden.__setitem__(l + 1, tokens(o, l)))
+        if a.heads is None or not spectra:
+            continue
+        if a.mha is not None:
+            def seen(args_, kwargs, l=l, a=a):
+                q_in = args_[0] if args_ else kwargs["query"]
+                k_in = args_[1] if len(args_) > 1 else kwargs.get("key", q_in)
+                m = a.mha
+                if not a.batch_first:
+                    q_in, k_in = q_in.transpose(0, 1), k_in.transpose(0, 1)
+                with torch.no_grad():
+                    w, bias = m.in_proj_weight, m.in_proj_bias
+                    d = m.embed_dim
+                    q = F.linear(q_in, w[:d], None if bias is None else bias[:d])
+                    k = F.linear(k_in, w[d:2 * d], None if bias is None else bias[d:2 * d])
+                    mask = kwargs.get("attn_mask")
+                    matrices[l] = a.matrix(q, k, mask).float()
+            if a.mha.in_proj_weight is not None:
+                hooks.wrap_forward(a.mha, seen)
+        elif a.fused is not None:
+            def fused_out(m, i, o, l=l, a=a):
+                with torch.no_grad():
+                    q, k, _ = o.split(o.shape[-1] // 3, dim=-1)
+                    matrices[l] = a.matrix(q, k).float()
+            hooks.forward(a.fused, fused_out)
+        else:
+            def q_out(m, i, o, l=l, a=a):
+                a._last_q = o.detach()
+
+            def k_out(m, i, o, l=l, a=a):
+                with torch.no_grad():
+                    matrices[l] = a.matrix(a._last_q, o.detach()).float()
+            hooks.forward(a.q, q_out)
+            hooks.forward(a.k, k_out)
+
+
+def _block_gradients(block_list, attns):
+    """Each block's gradient norms after the backward: q, k, v, o (rows of a fused weight where
+    it is one) and the rest of its matrices (the MLP), as probe.csv's grad_* columns."""
+    grads = []
+    for b, a in zip(block_list, attns):
+        (wq, rq), (wk, rk), (wv, rv), (wo, ro) = a.weights()
+        attn_ids = a.parameters()
+        rest = [p for n, p in b.named_parameters()
+                if id(p) not in attn_ids and p.dim() == 2 and "norm" not in n]
+        mlp = math.sqrt(sum(_grad_norm(p) ** 2 for p in rest)) if rest else float("nan")
+        grads.append({"q": _grad_norm(wq, rq), "k": _grad_norm(wk, rk), "v": _grad_norm(wv, rv),
+                      "o": _grad_norm(wo, ro), "mlp": mlp})
+    return grads
+
+
+def _loss_value(output, loss, seed):
+    out = _first_tensor(output)
+    if loss is None:
+        g = torch.Generator(device="cpu").manual_seed(seed)
+        target = torch.randn(out.shape, generator=g, dtype=out.dtype).to(out.device)
+        value = 0.5 * (out - target).pow(2).mean()
+    else:
+        value = loss(output)
+    if not isinstance(value, torch.Tensor) or value.numel() != 1:
+        raise ValueError("sigprop.probe: loss must return a scalar tensor")
+    return value
+
+
+def probe(model, inputs, *, loss=None, blocks=None, attention=None, spectra=True, seed=0,
+          name=None):
     """Per-layer signal propagation of `model` on `inputs`, at its current weights.
 
-    model      any torch.nn.Module with a stack of residual blocks (found, or named by blocks=)
+    model      any torch.nn.Module with a stack of residual blocks (found, or named by blocks=);
+               a sigprop.nn.Transformer is traced by its own C++ forward (its attention
+               matrices whatever the variant), as ``sigprop probe`` traces it
     inputs     a tensor, or a tuple of positional arguments, for model(*inputs)
     loss       callable(output) -> scalar; default 0.5·mean((output − G)²) with G a fixed
                N(0, 1) target of the output's shape (seed `seed`), as `sigprop probe` does for
-               raw input
+               raw input. For a sigprop.nn.Transformer on tokens, ``loss=lambda out:
+               model.loss(out, targets)`` is ``sigprop probe``'s loss.
     blocks     the blocks' container by dotted name, or a list of modules
     attention  where each block keeps its projections, when they cannot be found:
                {'q': ..., 'k': ..., 'v': ..., 'o': ..., 'heads': H, 'causal': False} or
                {'qkv': ...}, names inside the block
+    spectra    False: skip the attention spectra (σ₁, σ₂, |λ₂|, entropy: NaN), the probe's
+               costliest part (an eigensolver per head); the token metrics and gradients remain
     Returns a ProbeResult: L+1 rows (the input to block 1, then each block's output). The model's
     weights, gradients and train/eval modes are as they were afterwards, on error too.
     """
@@ -319,89 +399,52 @@ def probe(model, inputs, *, loss=None, blocks=None, attention=None, seed=0, name
     if not args or not all(isinstance(a, torch.Tensor) for a in args):
         raise TypeError("sigprop.probe: inputs must be a tensor or a tuple of tensors, not "
                         f"{type(inputs).__name__}")
-    block_list, blocks_name = find_blocks(model, blocks)
-    attns = [_Attention(b, attention) for b in block_list]
+    own = hasattr(model, "_sigprop_trace")
+    if own:
+        if blocks is not None or attention is not None:
+            raise ValueError("sigprop.probe: a sigprop.nn.Transformer knows its blocks and "
+                             "attention; do not pass blocks= or attention=")
+        if len(args) != 1:
+            raise ValueError("sigprop.probe: a sigprop.nn.Transformer takes one input tensor, "
+                             f"not {len(args)}")
+        block_list, blocks_name, attns = None, "blocks", None
+    else:
+        block_list, blocks_name = find_blocks(model, blocks)
+        attns = [_Attention(b, attention) for b in block_list]
     params = list(model.parameters())
     if not params:
         raise ValueError(f"sigprop.probe: {type(model).__name__} has no parameters")
     saved_grads = [p.grad for p in params]
     saved_modes = [(m, m.training) for m in model.modules()]
-    hidden, matrices, hooks = [None] * (len(block_list) + 1), [None] * len(block_list), _Hooks()
-    transpose = [not a.batch_first for a in attns]  # seq-first MHA blocks: (T, B, d) -> (B, T, d)
-
-    def tokens(x, l):
-        x = _first_tensor(x)
-        return x.detach().transpose(0, 1) if transpose[l] else x.detach()
-
+    hooks = _Hooks()
     try:
         model.eval()  # dropout off: the probe measures the network, not a dropout mask
         for p in params:
             p.grad = None
-        hooks.pre(block_list[0], lambda m, a: hidden.__setitem__(0, tokens(a[0], 0)))
-        for l, (b, a) in enumerate(zip(block_list, attns)):
-            hooks.forward(b, lambda m, i, o, l=l: hidden.__setitem__(l + 1, tokens(o, l)))
-            if a.heads is None:
-                continue
-            if a.mha is not None:
-                def seen(args_, kwargs, l=l, a=a):
-                    q_in = args_[0] if args_ else kwargs["query"]
-                    k_in = args_[1] if len(args_) > 1 else kwargs.get("key", q_in)
-                    m = a.mha
-                    if not a.batch_first:
-                        q_in, k_in = q_in.transpose(0, 1), k_in.transpose(0, 1)
-                    with torch.no_grad():
-                        w, bias = m.in_proj_weight, m.in_proj_bias
-                        d = m.embed_dim
-                        q = F.linear(q_in, w[:d], None if bias is None else bias[:d])
-                        k = F.linear(k_in, w[d:2 * d], None if bias is None else bias[d:2 * d])
-                        mask = kwargs.get("attn_mask")
-                        matrices[l] = a.matrix(q, k, mask).float()
-                if a.mha.in_proj_weight is not None:
-                    hooks.wrap_forward(a.mha, seen)
-            elif a.fused is not None:
-                def fused_out(m, i, o, l=l, a=a):
-                    with torch.no_grad():
-                        q, k, _ = o.split(o.shape[-1] // 3, dim=-1)
-                        matrices[l] = a.matrix(q, k).float()
-                hooks.forward(a.fused, fused_out)
-            else:
-                def q_out(m, i, o, l=l, a=a):
-                    a._last_q = o.detach()
-
-                def k_out(m, i, o, l=l, a=a):
-                    with torch.no_grad():
-                        matrices[l] = a.matrix(a._last_q, o.detach()).float()
-                hooks.forward(a.q, q_out)
-                hooks.forward(a.k, k_out)
+        if not own:
+            hidden, matrices = [None] * (len(block_list) + 1), [None] * len(block_list)
+            _install_hooks(hooks, block_list, attns, hidden, matrices, spectra)
         try:
-            output = model(*args)
+            if own:
+                output, hidden, matrices = model._sigprop_trace(args[0])
+                if not spectra:
+                    matrices = [None] * len(matrices)
+            else:
+                output = model(*args)
         except Exception as e:
             shapes = ", ".join(f"{tuple(a.shape)} {a.dtype}" for a in args)
             raise ValueError(f"sigprop.probe: {type(model).__name__} failed on inputs {shapes}: "
                              f"{e}") from e
-        out = _first_tensor(output)
-        if loss is None:
-            g = torch.Generator(device="cpu").manual_seed(seed)
-            target = torch.randn(out.shape, generator=g, dtype=out.dtype).to(out.device)
-            value = 0.5 * (out - target).pow(2).mean()
-        else:
-            value = loss(output)
-        if not isinstance(value, torch.Tensor) or value.numel() != 1:
-            raise ValueError("sigprop.probe: loss must return a scalar tensor")
+        value = _loss_value(output, loss, seed)
         value.backward()
-        missing = [i for i, h in enumerate(hidden) if h is None]
-        if missing:
-            raise ValueError(f"sigprop.probe: blocks {missing} of '{blocks_name}' did not run in "
-                             f"the forward pass; pass blocks= to name the ones that do")
-        grads = []
-        for b, a in zip(block_list, attns):
-            (wq, rq), (wk, rk), (wv, rv), (wo, ro) = a.weights()
-            attn_ids = a.parameters()
-            rest = [p for n, p in b.named_parameters()
-                    if id(p) not in attn_ids and p.dim() == 2 and "norm" not in n]
-            mlp = math.sqrt(sum(_grad_norm(p) ** 2 for p in rest)) if rest else float("nan")
-            grads.append({"q": _grad_norm(wq, rq), "k": _grad_norm(wk, rk), "v": _grad_norm(wv, rv),
-                          "o": _grad_norm(wo, ro), "mlp": mlp})
+        if own:
+            grads = model._sigprop_block_gradients()
+        else:
+            missing = [i for i, h in enumerate(hidden) if h is None]
+            if missing:
+                raise ValueError(f"sigprop.probe: blocks {missing} of '{blocks_name}' did not run "
+                                 f"in the forward pass; pass blocks= to name the ones that do")
+            grads = _block_gradients(block_list, attns)
         metrics = _sigprop.layer_metrics(hidden, matrices, grads, float(value.detach()))
     finally:
         hooks.remove()
@@ -409,8 +452,8 @@ def probe(model, inputs, *, loss=None, blocks=None, attention=None, seed=0, name
             p.grad = g
         for m, mode in saved_modes:
             m.training = mode
-    label = name or type(model).__name__
+    label = name or (model.spec["name"] if own else type(model).__name__)
     width = hidden[0].shape[-1]
-    rows = [{"model": label, "depth": len(block_list), "width": int(width), "seed": int(seed), **r}
+    rows = [{"model": label, "depth": len(hidden) - 1, "width": int(width), "seed": int(seed), **r}
             for r in metrics]
     return ProbeResult(rows, blocks_name)

@@ -1,5 +1,7 @@
 #include "bench/bench_case.h"
 
+#include <algorithm>
+
 #include "config/presets.h"
 #include "config/spec_io.h"
 #include "core/error.h"
@@ -49,6 +51,35 @@ BenchCase sde_case(bool quick) {
   return c;
 }
 
+// One sigprop.nn attention module, forward + backward, causal, width 256, 4 heads, T 128.
+BenchCase python_attention_case(const std::string& id, const std::string& variant, bool quick) {
+  BenchCase c;
+  c.id = id;
+  c.kind = BenchKind::PythonAttention;
+  c.variant = variant;
+  c.spec.width = 256, c.spec.heads = 4;
+  c.batch = 8, c.seq = 128;
+  c.warmup = quick ? 1 : 5;
+  c.steps = quick ? 2 : 30;
+  c.description = "sigprop.nn " + variant + " attention fwd+bwd, width 256, 4 heads, T=128, batch 8";
+  return c;
+}
+
+// sigprop.probe of a post-norm nn.TransformerEncoder, the size of issue 16's speed goal.
+BenchCase python_probe_case(bool quick) {
+  BenchCase c;
+  c.id = "py-probe";
+  c.kind = BenchKind::PythonProbe;
+  c.spec.depth = quick ? 4 : 48;
+  c.spec.width = quick ? 32 : 256;
+  c.spec.heads = quick ? 4 : 8;
+  c.batch = quick ? 2 : 8, c.seq = quick ? 16 : 128;
+  c.steps = quick ? 1 : 3;  // probes per process
+  c.description = quick ? "sigprop.probe, nn.TransformerEncoder depth 4, width 32 (quick)"
+                        : "sigprop.probe, nn.TransformerEncoder depth 48, width 256, T=128, batch 8";
+  return c;
+}
+
 }  // namespace
 
 std::vector<BenchCase> bench_cases(bool quick) {
@@ -60,7 +91,31 @@ std::vector<BenchCase> bench_cases(bool quick) {
       make_case("c", "train step, pre-ln, 6 layers, width 384, 6 heads, T=256, batch 16", "pre-ln",
                 {"depth=6", "width=384", "heads=6", "mlp_width=1536", "max_seq=256"}, 16, 256, quick),
       probe_case(quick), sde_case(quick),
+      python_attention_case("nn-softmax", "softmax", quick),
+      python_attention_case("nn-shaped", "shaped", quick),
+      python_attention_case("nn-espa", "espa", quick),
+      python_attention_case("nn-uspa", "uspa", quick),
+      python_attention_case("nn-vskipinit", "value_skipinit", quick),
+      python_attention_case("nn-gap", "gap_removed", quick),
+      python_probe_case(quick),
   };
+}
+
+std::vector<BenchCase> select_bench_cases(const std::vector<BenchCase>& cases, const std::string& ids) {
+  std::vector<BenchCase> chosen;
+  size_t start = 0;
+  while (start <= ids.size()) {
+    const size_t end = std::min(ids.find(',', start), ids.size());
+    const std::string id = ids.substr(start, end - start);
+    if (id == "nn") {
+      for (const auto& c : cases)
+        if (c.id.rfind("nn-", 0) == 0) chosen.push_back(c);
+    } else {
+      chosen.push_back(find_bench_case(cases, id));
+    }
+    start = end + 1;
+  }
+  return chosen;
 }
 
 const BenchCase& find_bench_case(const std::vector<BenchCase>& cases, const std::string& id) {
@@ -68,7 +123,7 @@ const BenchCase& find_bench_case(const std::vector<BenchCase>& cases, const std:
     if (c.id == id) return c;
   std::string allowed;
   for (const auto& c : cases) allowed += (allowed.empty() ? "" : ", ") + c.id;
-  throw ConfigError("benchmark case '" + id + "' is not allowed; one of " + allowed);
+  throw ConfigError("benchmark case '" + id + "' is not allowed; one of " + allowed + ", or nn (every nn-*)");
 }
 
 double training_flops_per_token(const ModelSpec& s, int64_t seq) {

@@ -46,13 +46,19 @@ const char* kind_name(BenchKind k) {
       return "probe";
     case BenchKind::Sde:
       return "sde";
+    case BenchKind::PythonAttention:
+      return "attention";
+    case BenchKind::PythonProbe:
+      return "probe";
   }
   return "?";
 }
 
 // The PyTorch peer of each kind, from --peers DIR or the source tree's bench/.
 std::string peer_script(BenchKind kind, const std::string& dir) {
-  const std::string file = kind == BenchKind::Train   ? "peer.py"
+  const bool python = kind == BenchKind::PythonAttention || kind == BenchKind::PythonProbe;
+  const std::string file = python                     ? "python_front.py"
+                           : kind == BenchKind::Train ? "peer.py"
                            : kind == BenchKind::Probe ? "probe_peer.py"
                                                       : "sde_peer.py";
   if (dir.empty()) return find_in_source_tree("bench/" + file, "pass --peers DIR").string();
@@ -69,7 +75,25 @@ void write_case_inputs(const std::string& dir, const BenchCase& c) {
       return write_probe_bench_inputs(dir, c);
     case BenchKind::Sde:
       return write_sde_bench_inputs(dir, c);
+    case BenchKind::PythonAttention:
+      return write_file_atomic(dir + "/case.json",
+                               Json{{"kind", "attention"}, {"variant", c.variant},
+                                    {"width", c.spec.width}, {"heads", c.spec.heads}, {"seq", c.seq},
+                                    {"batch", c.batch}, {"warmup", c.warmup}, {"steps", c.steps}}.dump());
+    case BenchKind::PythonProbe:
+      return write_file_atomic(dir + "/case.json",
+                               Json{{"kind", "probe"}, {"depth", c.spec.depth}, {"width", c.spec.width},
+                                    {"heads", c.spec.heads}, {"seq", c.seq}, {"batch", c.batch},
+                                    {"repeats", c.steps}}.dump());
   }
+}
+
+// The sigprop package beside the executable that is benchmarked (build/python), for the
+// Python front's sigprop side; "" leaves it to the Python path (scripts/build.sh's .pth).
+std::string python_package(const std::string& sigprop) {
+  std::error_code ec;
+  const auto dir = fs::canonical(sigprop, ec).parent_path() / "python";
+  return !ec && fs::exists(dir / "sigprop" / "__init__.py") ? dir.string() : "";
 }
 
 // How far the two sides' results agree, in words: the same law, not the same digits, for the
@@ -78,6 +102,13 @@ std::string agreement(const BenchCase& c, const Json& ours, const Json& theirs) 
   if (c.kind == BenchKind::Sde)
     return fmt::format("final mean rho {:.4f} vs {:.4f}", ours.at("final_rho_mean").get<double>(),
                        theirs.at("final_rho_mean").get<double>());
+  if (c.kind == BenchKind::PythonProbe) {
+    const auto m = [](const Json& j, const char* key) { return median(j.at(key).get<std::vector<double>>()); };
+    const double fwd = m(ours, "fwd_bwd_seconds");
+    return fmt::format("probe = {:.1f}x one fwd+bwd ({:.1f}x without spectra); final cosine {:.4f} vs {:.4f}",
+                       m(ours, "seconds") / fwd, m(ours, "no_spectra_seconds") / fwd,
+                       ours.at("final_cosine").get<double>(), theirs.at("final_cosine").get<double>());
+  }
   if (c.kind != BenchKind::Probe) return "";
   // Mean final-layer cosine per preset (over seeds) on each side; the largest gap.
   std::map<std::string, std::pair<double, double>> sum;
@@ -121,20 +152,25 @@ Json time_case(const BenchOptions& a, const BenchCase& c, const std::string& dir
   write_case_inputs(dir, c);
   const std::string peer = peer_script(c.kind, a.peers);
   const bool train = c.kind == BenchKind::Train;
-  const double unit = train ? 1e3 : 1.0;  // ms per step, or seconds per job
-  const char* unit_name = train ? "ms/step" : "s/job";
+  const bool python = c.kind == BenchKind::PythonAttention || c.kind == BenchKind::PythonProbe;
+  const bool steps = train || c.kind == BenchKind::PythonAttention;
+  const double unit = steps ? 1e3 : 1.0;  // ms per step, or seconds per job
+  const char* unit_name = steps ? "ms/step" : "s/job";
+  const std::string package = python ? python_package(a.sigprop) : "";
   std::vector<Sample> ours, theirs;
   // The machine's SGEMM rate can drift over a long run (a shared host): a case's share of it is
   // taken against the rate measured just before and just after that case, the higher of the two.
   double case_sgemm = train ? measure_sgemm_gflops() : std::numeric_limits<double>::quiet_NaN();
   for (int r = 0; r < a.repeats; ++r) {  // A/B, then B/A: drift in the machine hits both sides
     const auto run_ours = [&] {
-      ours.push_back(run_side({a.sigprop, "bench-worker", kind_name(c.kind), dir},
-                              fmt::format("{}/sigprop-{}.log", dir, r)));
+      std::vector<std::string> argv = {a.sigprop, "bench-worker", kind_name(c.kind), dir};
+      if (python) argv = {a.python, peer, "sigprop", dir, std::to_string(threads), package};
+      ours.push_back(run_side(argv, fmt::format("{}/sigprop-{}.log", dir, r)));
     };
     const auto run_theirs = [&] {
-      theirs.push_back(run_side({a.python, peer, dir, std::to_string(threads)},
-                                fmt::format("{}/pytorch-{}.log", dir, r)));
+      std::vector<std::string> argv = {a.python, peer, dir, std::to_string(threads)};
+      if (python) argv = {a.python, peer, "pytorch", dir, std::to_string(threads)};
+      theirs.push_back(run_side(argv, fmt::format("{}/pytorch-{}.log", dir, r)));
     };
     if (r % 2 == 0) run_ours(), run_theirs();
     else run_theirs(), run_ours();
@@ -182,9 +218,7 @@ BenchResult run_bench(const BenchOptions& a, const LogFn& log) {
   if (a.repeats < 1) throw ConfigError("--repeats must be >= 1");
   if (!fs::exists(a.python)) throw ConfigError("--python " + a.python + " does not exist (apt install python3-torch)");
   const auto cases = bench_cases(a.quick);
-  std::vector<BenchCase> chosen;
-  std::stringstream ids(a.cases);
-  for (std::string id; std::getline(ids, id, ',');) chosen.push_back(find_bench_case(cases, id));
+  const auto chosen = select_bench_cases(cases, a.cases);
 
   RunFolder folder(a.out, a.force);
   const int threads = torch_threads();
@@ -220,11 +254,11 @@ std::string bench_table(const BenchResult& result) {
   const auto number = [](double v, const char* spec) {
     return std::isfinite(v) ? fmt::format(fmt::runtime(spec), v) : std::string("-");
   };
-  out += fmt::format("\n{:<5}{:>10}{:>10}{:>8}{:>9}{:>12}{:>9}{:>9}{:>10}{:>10}  {}\n", "case", "sigprop",
+  out += fmt::format("\n{:<13}{:>10}{:>10}{:>8}{:>9}{:>12}{:>9}{:>9}{:>10}{:>10}  {}\n", "case", "sigprop",
              "pytorch", "unit", "ratio", "tokens/s", "GFLOP/s", "of SGEMM", "RSS ours", "RSS peer",
              "workload");
   for (const auto& r : result.rows) {
-    out += fmt::format("{:<5}{:>10.2f}{:>10.2f}{:>8}{:>8.2f}x{:>12}{:>9}{:>9}{:>7.0f}MiB{:>7.0f}MiB  {}\n",
+    out += fmt::format("{:<13}{:>10.2f}{:>10.2f}{:>8}{:>8.2f}x{:>12}{:>9}{:>9}{:>7.0f}MiB{:>7.0f}MiB  {}\n",
                r["case"].get<std::string>(), r["sigprop_time"].get<double>(),
                r["pytorch_time"].get<double>(), r["unit"].get<std::string>(),
                r["ratio"].get<double>(), number(r["sigprop_tokens_per_s"].get<double>(), "{:.0f}"),
@@ -233,7 +267,7 @@ std::string bench_table(const BenchResult& result) {
                r["sigprop_rss_mib"].get<double>(), r["pytorch_rss_mib"].get<double>(),
                r["description"].get<std::string>());
     if (!r["agreement"].get<std::string>().empty())
-      out += fmt::format("{:<5}  agreement: {}\n", "", r["agreement"].get<std::string>());
+      out += fmt::format("{:<13}  agreement: {}\n", "", r["agreement"].get<std::string>());
   }
   out += fmt::format("ratio = PyTorch time / sigprop time (> 1: sigprop faster); medians over {} "
              "processes per side; SGEMM: 512^3, measured before and after each training case.\n",

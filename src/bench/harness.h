@@ -12,7 +12,7 @@
 namespace sigprop {
 
 struct BenchOptions {
-  std::string cases = "a,b,c,d,e";
+  std::string cases = "a,b,c,d,e,nn,py-probe";
   std::string out = "runs/bench";
   std::string python = "/usr/bin/python3";  // the Python with torch
   std::string peers;                        // folder of the peers; "" = the source tree's bench/

@@ -32,7 +32,9 @@ void run(const BenchOptions& a) {
 void add_bench_command(CLI::App& app) {
   static BenchOptions args;
   auto* cmd = app.add_subcommand("bench", "Time sigprop against its PyTorch peer on the same work");
-  cmd->add_option("--cases", args.cases, "comma-separated cases: a, b, c (training steps), d (probe), e (SDE networks)")
+  cmd->add_option("--cases", args.cases, "comma-separated cases: a, b, c (training steps), d (probe), e (SDE networks), "
+                  "nn-softmax, nn-shaped, nn-espa, nn-uspa, nn-vskipinit, nn-gap (nn: all six; sigprop.nn fwd+bwd), "
+                  "py-probe (sigprop.probe)")
       ->capture_default_str();
   cmd->add_option("--repeats", args.repeats, "processes per side (alternating)")->capture_default_str();
   cmd->add_flag("--quick", args.quick, "2 timed steps per process: checks the harness, not for quoting");

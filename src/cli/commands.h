@@ -19,5 +19,6 @@ void add_report_command(CLI::App& app);
 void add_theory_command(CLI::App& app);
 void add_repro_command(CLI::App& app);
 void add_bench_command(CLI::App& app);
+void add_export_command(CLI::App& app);
 
 }  // namespace sigprop::cli

@@ -45,9 +45,10 @@ class ConcurrentLinear : public torch::autograd::Function<ConcurrentLinear> {
 }  // namespace
 
 torch::Tensor affine(const torch::Tensor& x, const torch::Tensor& weight, const torch::Tensor& bias) {
-  const bool cpu_float = x.device().is_cpu() && x.scalar_type() == torch::kFloat &&
-                         weight.scalar_type() == torch::kFloat;
-  if (!cpu_float) return torch::linear(x, weight, bias);
+  const bool covered = x.device().is_cpu() && weight.device().is_cpu() &&
+                       (x.scalar_type() == torch::kFloat || x.scalar_type() == torch::kDouble) &&
+                       weight.scalar_type() == x.scalar_type();
+  if (!covered) return torch::linear(x, weight, bias);
   return ConcurrentLinear::apply(x, weight, bias.defined() ? bias : torch::empty({0}, weight.options()));
 }
 

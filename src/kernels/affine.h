@@ -1,8 +1,8 @@
 // y = x Wᵀ + b over the last dimension, as torch::linear, with a backward that computes dx = dy W
 // and dW = dyᵀ x at once, one core each. For the products of these models (hundreds of rows by
 // 128-512 columns) two single-threaded GEMMs side by side take ~20 % less time than the same two
-// split across the cores by BLAS one after the other (docs/performance.md). CPU float32 only;
-// other tensors take torch::linear.
+// split across the cores by BLAS one after the other (docs/performance.md). CPU float32 and float64
+// (float64 for gradcheck); other tensors take torch::linear.
 #pragma once
 
 #include <vector>

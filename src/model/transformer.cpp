@@ -62,21 +62,43 @@ TransformerImpl::TransformerImpl(const ModelSpec& s) : spec(s) {
   initialise(*this);
 }
 
+namespace {
+
+// "float32 (2, 3, 4)": what an input was, for errors.
+std::string describe(const torch::Tensor& t) {
+  std::string shape;
+  for (auto s : t.sizes()) shape += (shape.empty() ? "" : ", ") + std::to_string(s);
+  return std::string(c10::toString(t.scalar_type())) + " (" + shape + ")";
+}
+
+}  // namespace
+
 torch::Tensor TransformerImpl::embed(const torch::Tensor& input) {
   torch::Tensor x;
   switch (spec.input) {
-    case InputKind::Tokens: x = wte(input); break;  // (B, T, d)
+    case InputKind::Tokens:
+      if (input.dim() != 2 || !c10::isIntegralType(input.scalar_type(), false))
+        throw ConfigError("a model with model.input = \"tokens\" takes (B, T) integer token ids; got " +
+                          describe(input));
+      x = wte(input);  // (B, T, d)
+      break;
     case InputKind::Patches: {
-      const int64_t p = spec.patch_size, B = input.size(0);
-      if (input.dim() != 4 || input.size(1) != spec.channels || input.size(2) % p || input.size(3) % p)
-        throw ConfigError("image input must be (B, channels, H, W) with H and W multiples of "
-                          "model.patch_size = " + std::to_string(p));
+      const int64_t p = spec.patch_size, B = input.dim() ? input.size(0) : 0;
+      if (!input.is_floating_point() || input.dim() != 4 || input.size(1) != spec.channels || input.size(2) % p || input.size(3) % p)
+        throw ConfigError("image input must be floating-point (B, model.channels = " +
+                          std::to_string(spec.channels) + ", H, W) with H and W multiples of "
+                          "model.patch_size = " + std::to_string(p) + "; got " + describe(input));
       auto patches = input.unfold(2, p, p).unfold(3, p, p);  // (B, C, H/p, W/p, p, p)
       patches = patches.permute({0, 2, 3, 1, 4, 5}).reshape({B, -1, spec.channels * p * p});
       x = patch_embed(patches);  // (B, N, d)
       break;
     }
-    case InputKind::Raw: x = input; break;
+    case InputKind::Raw:
+      if (input.dim() != 3 || input.size(2) != spec.width || !input.is_floating_point())
+        throw ConfigError("a model with model.input = \"raw\" takes (B, T, model.width = " +
+                          std::to_string(spec.width) + ") floating-point inputs; got " + describe(input));
+      x = input;
+      break;
   }
   const int64_t T = x.size(1);
   if (spec.positional != Positional::None && T > spec.max_seq)

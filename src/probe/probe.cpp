@@ -77,15 +77,7 @@ std::vector<LayerMetrics> trace_metrics(const std::vector<torch::Tensor>& hidden
   return rows;
 }
 
-std::vector<LayerMetrics> probe_model(TransformerImpl& model, const ProbeBatch& batch) {
-  const ModelSpec& spec = model.spec;
-  const auto device = model.parameters().front().device();
-  model.zero_grad();
-  ForwardTrace trace;
-  auto out = model.forward(batch.input.to(device), &trace);
-  auto loss = training_loss(spec, out, batch.target.to(device));
-  loss.backward();
-
+std::vector<BlockGradients> block_gradients(TransformerImpl& model) {
   std::vector<BlockGradients> grads;
   for (const auto& m : *model.blocks) {
     auto* block = m->as<BlockImpl>();
@@ -95,7 +87,18 @@ std::vector<LayerMetrics> probe_model(TransformerImpl& model, const ProbeBatch& 
     if (block->mlp) g.mlp = std::hypot(grad_norm(block->mlp->fc1), grad_norm(block->mlp->fc2));
     grads.push_back(g);
   }
-  auto rows = trace_metrics(trace.hidden, trace.attn, grads, loss.item<double>());
+  return grads;
+}
+
+std::vector<LayerMetrics> probe_model(TransformerImpl& model, const ProbeBatch& batch) {
+  const ModelSpec& spec = model.spec;
+  const auto device = model.parameters().front().device();
+  model.zero_grad();
+  ForwardTrace trace;
+  auto out = model.forward(batch.input.to(device), &trace);
+  auto loss = training_loss(spec, out, batch.target.to(device));
+  loss.backward();
+  auto rows = trace_metrics(trace.hidden, trace.attn, block_gradients(model), loss.item<double>());
   model.zero_grad();
   return rows;
 }

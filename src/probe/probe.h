@@ -50,6 +50,9 @@ std::vector<LayerMetrics> trace_metrics(const std::vector<torch::Tensor>& hidden
                                         const std::vector<torch::Tensor>& attn,
                                         const std::vector<BlockGradients>& grads, double loss);
 
+// The gradient norms of each block of sigprop's own model, after a backward.
+std::vector<BlockGradients> block_gradients(TransformerImpl& model);
+
 // One forward and backward of the training loss of `model` on `batch`, then the metrics of every
 // layer: L+1 rows. Leaves the model's gradients zeroed, so it can be called during training.
 std::vector<LayerMetrics> probe_model(TransformerImpl& model, const ProbeBatch& batch);

@@ -13,6 +13,7 @@
 #include "core/version.h"
 #include "math/tat.h"
 #include "probe/probe.h"
+#include "python/bindings.h"
 
 namespace py = pybind11;
 using namespace sigprop;
@@ -107,4 +108,8 @@ PYBIND11_MODULE(_sigprop, m) {
   tat.def("cmap_iterate", [](double slope, double c0, int n) { return tat_c_map_iterate(c0, slope, n); },
           py::arg("slope"), py::arg("c0"), py::arg("n"), "C_alpha^{oN}(c0)");
   tat.def("gain", &tat_leaky_relu_gain, py::arg("slope"), "sqrt(2/(1+alpha^2))");
+
+  python::bind_nn(m);
+  python::bind_runs(m);
+  python::bind_theory(m);
 }

@@ -26,25 +26,41 @@ void save_checkpoint(const std::string& path, torch::nn::Module& model,
   }
 }
 
-int64_t load_checkpoint(const std::string& path, torch::nn::Module& model,
-                        torch::optim::Optimizer& optimizer) {
+namespace {
+
+// Reads the archive at `path` into `model` (and `optimizer` when given); returns the step.
+int64_t load(const std::string& path, torch::nn::Module& model, torch::optim::Optimizer* optimizer) {
   if (!std::filesystem::exists(path))
     throw DataError("no checkpoint at " + path + " (was the run started with this folder?)");
   try {
-    torch::serialize::InputArchive archive, model_archive, optim_archive;
+    torch::serialize::InputArchive archive, model_archive;
     archive.load_from(path);
     archive.read("model", model_archive);
-    archive.read("optimizer", optim_archive);
     torch::Tensor step;
     archive.read("step", step);
     model.load(model_archive);
-    optimizer.load(optim_archive);
+    if (optimizer) {
+      torch::serialize::InputArchive optim_archive;
+      archive.read("optimizer", optim_archive);
+      optimizer->load(optim_archive);
+    }
     return step.item<int64_t>();
   } catch (const c10::Error& e) {
     const std::string what = e.what_without_backtrace();
     throw DataError(path + " is corrupt or belongs to a different model: " +
                     what.substr(0, what.find('\n')));
   }
+}
+
+}  // namespace
+
+int64_t load_checkpoint(const std::string& path, torch::nn::Module& model,
+                        torch::optim::Optimizer& optimizer) {
+  return load(path, model, &optimizer);
+}
+
+int64_t load_checkpoint_model(const std::string& path, torch::nn::Module& model) {
+  return load(path, model, nullptr);
 }
 
 }  // namespace sigprop

@@ -16,5 +16,7 @@ void save_checkpoint(const std::string& path, torch::nn::Module& model,
 // Throws DataError naming the file when it is missing, corrupt or from another model.
 int64_t load_checkpoint(const std::string& path, torch::nn::Module& model,
                         torch::optim::Optimizer& optimizer);
+// The model's part alone (to use or export a trained model); returns the step.
+int64_t load_checkpoint_model(const std::string& path, torch::nn::Module& model);
 
 }  // namespace sigprop

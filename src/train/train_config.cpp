@@ -93,4 +93,28 @@ TrainConfig train_config_from_json(const nlohmann::json& j) {
   return c;
 }
 
+TrainConfig train_config_with(const nlohmann::json& overrides) {
+  nlohmann::json j = train_config_to_json(TrainConfig{});
+  std::string allowed;
+  for (const auto& [key, value] : j.items()) allowed += (allowed.empty() ? "" : ", ") + key;
+  if (!overrides.is_object()) throw ConfigError("training options must be key = value pairs; allowed keys: " + allowed);
+  for (const auto& [key, value] : overrides.items()) {
+    if (!j.contains(key))
+      throw ConfigError("unknown training option '" + key + "'; allowed: " + allowed);
+    const auto& was = j[key];
+    const bool same_kind = (was.is_string() && value.is_string()) ||
+                           (was.is_number() && value.is_number() &&
+                            (was.is_number_float() || !value.is_number_float()));
+    if (!same_kind)
+      throw ConfigError("training option '" + key + "' = " + value.dump() + " must be " +
+                        (was.is_string() ? "a string" : was.is_number_float() ? "a number" : "an integer"));
+    if (was.is_number_unsigned() && value.is_number_integer() && value.get<int64_t>() < 0)
+      throw ConfigError("training option '" + key + "' = " + value.dump() + " must be >= 0");
+    j[key] = value;
+  }
+  TrainConfig c = train_config_from_json(j);
+  c.validate();
+  return c;
+}
+
 }  // namespace sigprop

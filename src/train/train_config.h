@@ -39,5 +39,8 @@ struct TrainConfig {
 
 nlohmann::json train_config_to_json(const TrainConfig& c);
 TrainConfig train_config_from_json(const nlohmann::json& j);  // throws DataError if malformed
+// The defaults with `overrides` (an object of train_config_to_json's keys) applied, validated.
+// Throws ConfigError naming an unknown key (with the allowed ones) or a value of the wrong type.
+TrainConfig train_config_with(const nlohmann::json& overrides);
 
 }  // namespace sigprop

@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include "config/spec_io.h"
 #include "core/atomic_file.h"
@@ -18,6 +19,7 @@
 #include "probe/probe.h"
 #include "train/checkpoint.h"
 #include "train/optimizer.h"
+#include "train/run_files.h"
 
 namespace fs = std::filesystem;
 using Json = nlohmann::json;
@@ -98,7 +100,8 @@ std::string train_summary_text(const TrainSummary& s) {
   return out;
 }
 
-Trainer::Trainer(ModelSpec spec, TrainConfig config, std::string dir, torch::Device device)
+Trainer::Trainer(ModelSpec spec, TrainConfig config, std::string dir, torch::Device device,
+                 const torch::nn::Module* initial)
     : spec_(std::move(spec)), config_(std::move(config)), dir_(std::move(dir)), device_(device) {
   config_.validate();
   check_buildable(spec_);
@@ -106,12 +109,14 @@ Trainer::Trainer(ModelSpec spec, TrainConfig config, std::string dir, torch::Dev
     throw ConfigError("--out " + dir_ + " already holds a run; continue it with --resume " + dir_ +
                       " or choose another --out");
   build();  // loads data and builds the model before anything is written
+  if (initial) copy_weights(*initial);
   std::error_code ec;
   fs::create_directories(dir_, ec);
   if (ec) throw DataError("cannot create " + dir_ + ": " + ec.message());
   lock_ = std::make_unique<FolderLock>(dir_);
   if (fs::exists(path("run.json")))  // another process started this run a moment ago
     throw ConfigError("--out " + dir_ + " already holds a run; continue it with --resume " + dir_);
+  if (initial) save_checkpoint(path("checkpoint.pt"), *model_, *optimizer_, 0);
   Json meta = run_metadata("train");
   meta["config"] = spec_to_json(spec_);
   meta["train"] = train_config_to_json(config_);
@@ -125,18 +130,11 @@ Trainer::Trainer(ModelSpec spec, TrainConfig config, std::string dir, torch::Dev
 
 Trainer::Trainer(Resumed, const std::string& dir, int64_t steps, torch::Device device)
     : dir_(dir), device_(device) {
-  if (!fs::is_directory(dir) || !fs::exists(path("run.json")))
-    throw ConfigError("--resume " + dir + " is not a run folder (no run.json); name a folder "
-                      "written by `sigprop train --out`");
+  read_run_config(dir, "--resume");  // a clear error before taking the lock
   lock_ = std::make_unique<FolderLock>(dir);
-  Json meta;
-  try {
-    meta = Json::parse(read_file(path("run.json")));
-  } catch (const Json::exception& e) {
-    throw DataError(path("run.json") + " is not valid JSON: " + e.what());
-  }
-  spec_ = spec_from_json(meta.at("config"));
-  config_ = train_config_from_json(meta.at("train"));
+  auto run = read_run_config(dir, "--resume");
+  spec_ = run.spec;
+  config_ = run.train;
   if (steps > 0) config_.steps = steps;
   config_.validate();
   build();
@@ -181,21 +179,54 @@ void Trainer::build() {
   eval_batches_ = data_->eval_batches(config_.batch, config_.eval_batches);
 }
 
-Json Trainer::evaluate() {
+void Trainer::copy_weights(const torch::nn::Module& from) {
   torch::NoGradGuard no_grad;
+  auto source = from.named_parameters();
+  for (const auto& b : from.named_buffers()) source.insert(b.key(), b.value());
+  auto target = model_->named_parameters();
+  for (const auto& b : model_->named_buffers()) target.insert(b.key(), b.value());
+  const std::string where = "the model to start from and a model of its spec adapted to data '" +
+                            config_.data + "'";
+  for (const auto& t : target) {
+    const auto* s = source.find(t.key());
+    if (!s)
+      throw ConfigError(where + " differ: it has no tensor '" + t.key() + "'");
+    if (s->sizes() != t.value().sizes())
+      throw ConfigError(where + " differ: '" + t.key() + "' is " + fmt::format("{}", s->sizes()) +
+                        " in it, " + fmt::format("{}", t.value().sizes()) + " for the data (" +
+                        "build the model for the data, e.g. sigprop.nn.Transformer(..., data='" +
+                        config_.data + "'))");
+    t.value().copy_(*s);
+  }
+  if (source.size() != target.size())
+    throw ConfigError(where + " differ: it has " + std::to_string(source.size()) + " tensors, the "
+                      "spec's model " + std::to_string(target.size()));
+}
+
+Evaluation evaluate_model(TransformerImpl& model, const Dataset& data, const std::vector<Batch>& batches) {
+  torch::NoGradGuard no_grad;
+  const auto device = model.parameters().front().device();
   double loss_sum = 0, correct = 0, count = 0;
-  for (const auto& b : eval_batches_) {
-    auto out = model_->forward(b.input.to(device_));
-    auto target = b.target.to(device_);
+  for (const auto& b : batches) {
+    auto out = model.forward(b.input.to(device));
+    auto target = b.target.to(device);
     const double n = double(target.numel());
-    loss_sum += training_loss(spec_, out, target).item<double>() * n;
-    if (!data_->is_language()) correct += (out.argmax(-1) == target).sum().item<double>();
+    loss_sum += training_loss(model.spec, out, target).item<double>() * n;
+    if (!data.is_language()) correct += (out.argmax(-1) == target).sum().item<double>();
     count += n;
   }
-  const double loss = loss_sum / count;
-  Json j{{"val_loss", number(loss)}};
-  if (data_->is_language()) j["val_bpc"] = number(loss / std::log(2.0));
-  else j["val_accuracy"] = correct / count;
+  Evaluation e;
+  e.loss = loss_sum / count;
+  if (data.is_language()) e.bpc = e.loss / std::log(2.0);
+  else e.accuracy = correct / count;
+  return e;
+}
+
+Json Trainer::evaluate() {
+  const auto e = evaluate_model(*model_, *data_, eval_batches_);
+  Json j{{"val_loss", number(e.loss)}};
+  if (data_->is_language()) j["val_bpc"] = number(e.bpc);
+  else j["val_accuracy"] = e.accuracy;
   return j;
 }
 

@@ -43,11 +43,22 @@ TrainSummary read_train_summary(const std::string& path);
 // "status: completed\nsteps: 500\ntrain_loss: ..." as `sigprop train` prints it.
 std::string train_summary_text(const TrainSummary& s);
 
+// The loss of `model` on held-out batches of `data`, with bits per character (language data)
+// or accuracy (classes); NaN where it does not apply.
+struct Evaluation {
+  double loss = NAN, bpc = NAN, accuracy = NAN;
+};
+Evaluation evaluate_model(TransformerImpl& model, const Dataset& data, const std::vector<Batch>& batches);
+
 class Trainer {
  public:
   // A new run in `dir`: validates everything, then creates the folder and writes run.json.
-  // Throws ConfigError if `dir` already holds a run.
-  Trainer(ModelSpec spec, TrainConfig config, std::string dir, torch::Device device);
+  // Throws ConfigError if `dir` already holds a run. With `initial`, the run starts from its
+  // weights (a model of the same spec, adapted to the data; ConfigError naming the first tensor
+  // that differs otherwise), and its step-0 checkpoint is written before run.json, so the folder
+  // is never a run that would resume from other weights.
+  Trainer(ModelSpec spec, TrainConfig config, std::string dir, torch::Device device,
+          const torch::nn::Module* initial = nullptr);
   // Continues the run in `dir` from its checkpoint; `steps` > 0 changes the budget.
   static std::unique_ptr<Trainer> resume(const std::string& dir, int64_t steps, torch::Device device);
 
@@ -64,6 +75,7 @@ class Trainer {
   struct Resumed {};
   Trainer(Resumed, const std::string& dir, int64_t steps, torch::Device device);
   void build();  // dataset, adapted spec, model, optimiser, fixed eval/probe batches
+  void copy_weights(const torch::nn::Module& from);
   nlohmann::json evaluate();
   void append_log(const nlohmann::json& line);
   std::string path(const std::string& name) const { return dir_ + "/" + name; }
