@@ -32,7 +32,7 @@ from peak_rss import peak_rss_mib  # noqa: E402
 def spa_matrix(variant, depth, layer, T, gamma=0.005, rho=0.8):
     sys.path.insert(0, os.path.join(HERE, "..", "tests", "parity"))
     import reference
-    m = {"depth": depth, "attention": variant, "espa_gamma": gamma, "uspa_rho": rho}
+    m = {"depth": depth, "attention": variant, "espa_gamma": gamma, "uspa_rho": rho, "causal": True}
     return reference.spa_matrix(m, T, layer + 1)
 
 
