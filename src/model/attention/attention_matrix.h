@@ -25,6 +25,13 @@ class AttentionMatrixImpl : public torch::nn::Module {
   virtual std::optional<SoftmaxForm> softmax_form(int64_t /*T*/, const torch::TensorOptions&) {
     return std::nullopt;
   }
+  // A variant A = α I + β B, with B another variant and α, β tensors (trainable, perhaps), says
+  // so: self-attention then computes A v = α v + β (B v), B through its own fast path.
+  struct IdentityMix {
+    torch::Tensor alpha, beta;
+    AttentionMatrixImpl* base;
+  };
+  virtual std::optional<IdentityMix> identity_mix() { return std::nullopt; }
 };
 TORCH_MODULE(AttentionMatrix);
 

@@ -20,10 +20,18 @@ torch::Tensor SelfAttentionImpl::forward(const torch::Tensor& x, torch::Tensor* 
   const int64_t T = x.size(1), h = options.heads();
   // [q | k | v] = X [W_Q | W_K | W_V]ᵀ: (B, T, H·d_k + H·d_k + H·d_v)
   const auto qkv = affine_packed(x, {w_q->weight, w_k->weight, w_v->weight});
+  // A = α I + β B: A v = α v + β (B v), B by its own path.
+  const auto mix = matrix->identity_mix();
+  AttentionMatrixImpl* a = mix ? mix->base : matrix.get();
   // concat_h(A_h v_h): (B, T, H·d_v)
-  const auto heads = attend(qkv, h, options.d_k(), options.d_v(), matrix->softmax_form(T, x.options()),
-                            [this](const auto& q, const auto& k) { return matrix->forward(q, k); },
-                            attn_out);
+  auto heads = attend(qkv, h, options.d_k(), options.d_v(), a->softmax_form(T, x.options()),
+                      [a](const auto& q, const auto& k) { return a->forward(q, k); }, attn_out);
+  if (mix) {
+    const auto v = qkv.narrow(-1, 2 * h * options.d_k(), h * options.d_v());  // concat_h v_h
+    heads = mix->alpha * v + mix->beta * heads;
+    if (attn_out)
+      *attn_out = (mix->alpha * torch::eye(T, x.options()) + mix->beta * *attn_out).detach();
+  }
   return w_o(heads);  // (B, T, d)
 }
 

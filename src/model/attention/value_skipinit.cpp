@@ -19,6 +19,7 @@ class ValueSkipInitAttention : public AttentionMatrixImpl {
     auto A = base_->forward(q, k);  // (B, H, T, T)
     return alpha * torch::eye(A.size(-1), A.options()) + beta * A;
   }
+  std::optional<IdentityMix> identity_mix() override { return IdentityMix{alpha, beta, base_.get()}; }
   torch::Tensor alpha, beta;
 
  private:
