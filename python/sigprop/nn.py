@@ -145,9 +145,10 @@ class Transformer(_Wrapped):
 
 class _Attention(_Wrapped):
     """Multi-head self-attention with a sigprop attention matrix A (model/attention/):
-    out = concat_h(A_h V_h) W_O, Q = X W_Q, K = X W_K, V = X W_V, no biases; the weights start as
-    torch.nn.Linear's (LibTorch's default init), W_Q = 0 where the paper says so. causal: future
-    positions masked; max_seq: the longest T for variants with input-independent matrices."""
+    out = concat_h(A_h V_h) W_O, Q = X W_Q, K = X W_K, V = X W_V, no biases. The weights start
+    N(0, 1/fan_in), variance-preserving as the papers' analyses assume (not torch.nn.Linear's
+    U(±1/√fan_in)), W_Q = 0 where the paper says so. causal: future positions masked; max_seq: the
+    longest T for variants with input-independent matrices."""
 
     variant = None
 

@@ -80,11 +80,17 @@ class _Attention:
 
     def __init__(self, block, mapping=None):
         self.block, self.mha, self.fused, self.q = block, None, None, None
-        self.k = self.v = self.o = None
+        self.k = self.v = self.o = self.own = None
         self.heads, self.causal, self.batch_first = None, False, True
         if mapping:
             self._from_mapping(block, mapping)
             return
+        from .nn import _Attention as SigpropAttention
+        for _, m in block.named_modules():  # a sigprop.nn attention: its own A, any variant
+            if isinstance(m, SigpropAttention):
+                self.own, self.heads, self.causal = m, m.heads, m.causal
+                self.q, self.k, self.v, self.o = m.w_q, m.w_k, m.w_v, m.w_o
+                return
         for _, m in block.named_modules():
             if isinstance(m, nn.MultiheadAttention):
                 self.mha, self.heads, self.batch_first = m, m.num_heads, m.batch_first
@@ -211,7 +217,8 @@ class ProbeResult:
 
     def __repr__(self):
         last = self.rows[-1]
-        return (f"ProbeResult({last['model']}, {last['depth']} blocks of '{self.blocks}': final "
+        where = f"'{self.blocks}'" if self.blocks else "the model"
+        return (f"ProbeResult({last['model']}, {last['depth']} blocks of {where}: final "
                 f"cosine {last['cosine']:.3f}, grad_q/grad_v {last['grad_q_over_v']:.3g})")
 
     def to_pandas(self):
@@ -311,7 +318,12 @@ def _install_hooks(hooks, block_list, attns, hidden, matrices, spectra):
         hooks.forward(b, lambda m, i, o, l=l: hidden.__setitem__(l + 1, tokens(o, l)))
         if a.heads is None or not spectra:
             continue
-        if a.mha is not None:
+        if a.own is not None:
+            def own_out(m, i, o, l=l):
+                with torch.no_grad():
+                    matrices[l] = m.attention(i[0]).float()
+            hooks.forward(a.own, own_out)
+        elif a.mha is not None:
             def seen(args_, kwargs, l=l, a=a):
                 q_in = args_[0] if args_ else kwargs["query"]
                 k_in = args_[1] if len(args_) > 1 else kwargs.get("key", q_in)

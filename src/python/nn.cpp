@@ -2,6 +2,7 @@
 // Python class around it (sigprop/nn.py) registers the module's own parameter tensors as its
 // nn.Parameters, so an optimiser, state_dict() or .to() on the Python side acts on the very
 // tensors the C++ forward reads, and autograd runs through the C++ ops unchanged.
+#include <cmath>
 #include <functional>
 #include <memory>
 #include <string>
@@ -165,9 +166,14 @@ void bind_nn(py::module_& m) {
            if (kw.contains("gamma")) o.espa_gamma(kw["gamma"].cast<double>());
            if (kw.contains("rho")) o.uspa_rho(kw["rho"].cast<double>());
            auto h = attention(o);
-           if (kw.contains("zero_queries") && kw["zero_queries"].cast<bool>()) {
+           {
+             // The papers' analyses assume variance-preserving weights, N(0, 1/fan_in) (sigprop's
+             // LeCun init), not torch.nn.Linear's U(±1/√fan_in); W_Q = 0 where the paper says so.
              torch::NoGradGuard no_grad;
-             std::static_pointer_cast<SelfAttentionImpl>(h.module)->w_q->weight.zero_();
+             auto a = std::static_pointer_cast<SelfAttentionImpl>(h.module);
+             for (auto* w : {&a->w_q->weight, &a->w_k->weight, &a->w_v->weight, &a->w_o->weight})
+               w->normal_(0.0, 1.0 / std::sqrt(double(w->size(1))));
+             if (kw.contains("zero_queries") && kw["zero_queries"].cast<bool>()) a->w_q->weight.zero_();
            }
            const auto inner = h.forward;
            h.forward = [inner, width](const std::vector<torch::Tensor>& x) {

@@ -73,17 +73,18 @@ def test_parameters_are_the_models_own_tensors():
     assert model.blocks[0].attn.w_q.weight.dtype == torch.float64
 
 
-def test_probe_of_a_sigprop_transformer_equals_the_cli_probe_csv(tmp_path):
+@pytest.mark.parametrize("preset", ["vanilla-espa-tat", "post-ln"])
+def test_probe_of_a_sigprop_transformer_equals_the_cli_probe_csv(tmp_path, preset):
     import csv
     import subprocess
     cli = os.environ.get("SIGPROP_CLI", "sigprop")
     out = tmp_path / "probe"
-    subprocess.run([cli, "probe", "--preset", "vanilla-espa-tat", "--depth", "16", "--width", "32",
+    subprocess.run([cli, "probe", "--preset", preset, "--depth", "16", "--width", "32",
                     "--seq", "32", "--batch", "4", "--seeds", "1", "--input", "kjv", "--no-plot",
                     "--out", str(out)], check=True, capture_output=True)
     with open(out / "probe.csv") as f:
         cli_rows = list(csv.DictReader(f))
-    model = snn.Transformer("vanilla-espa-tat", depth=16, width=32, data="kjv", seq=32, seed=0)
+    model = snn.Transformer(preset, depth=16, width=32, data="kjv", seq=32, seed=0)
     x, y = sigprop.probe_batch("kjv", width=32, batch=4, seq=32, seed=0)
     rows = sigprop.probe(model, x, loss=lambda out: model.loss(out, y)).rows
     assert len(rows) == len(cli_rows) == 17
@@ -264,3 +265,37 @@ def test_bad_input_names_what_is_expected(tmp_path):
         snn.LambdaGammaResidual(0.5)(torch.randn(2, 3), torch.randn(3, 2))
     with pytest.raises(ValueError, match="eta"):
         snn.TATLeakyReLU(0.9999, 2)
+
+
+class ShapedBlock(nn.Module):
+    """A user's own block built from sigprop.nn: paper 004's shaped transformer block."""
+
+    def __init__(self, d, heads, gamma):
+        super().__init__()
+        self.attn = snn.ShapedAttention(d, heads, causal=False)
+        self.res = snn.LambdaGammaResidual(gamma)
+        self.mlp = nn.Sequential(nn.Linear(d, 4 * d), snn.ShapedReLU(4 * d), nn.Linear(4 * d, d))
+
+    def forward(self, x):
+        x = self.res(x, self.attn(x))
+        return self.res(x, self.mlp(x))
+
+
+def test_a_model_made_of_sigprop_modules_trains_and_is_probed_with_its_own_attention():
+    torch.manual_seed(0)
+    model = nn.Sequential(*[ShapedBlock(32, 4, 0.35) for _ in range(6)])
+    x = torch.randn(4, 16, 32)
+    result = sigprop.probe(model, x)
+    assert len(result.rows) == 7
+    assert all(math.isnan(r["attn_entropy"]) for r in result.rows[1:])  # I + softmax − C, not softmax
+    assert all(r["grad_q"] > 0 and r["grad_mlp"] > 0 for r in result.rows[1:])
+    opt = torch.optim.Adam(model.parameters(), lr=1e-3)
+    target = torch.randn(4, 16, 32)
+    losses = []
+    for _ in range(20):
+        opt.zero_grad()
+        loss = (model(x) - target).pow(2).mean()
+        loss.backward()
+        opt.step()
+        losses.append(loss.item())
+    assert losses[-1] < 0.9 * losses[0]
