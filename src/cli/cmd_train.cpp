@@ -47,7 +47,15 @@ void run(TrainArgs& a, bool steps_given) {
       throw ConfigError("train takes one --preset or --config (use `sigprop race` for several)");
     ModelSpec spec = resolve_specs(a.model, {"pre-ln"}).front();
     if (a.depth > 0) refuse_set_depth(a.model), spec.depth = a.depth;
-    trainer = std::make_unique<Trainer>(spec, a.config, a.out, device);
+    // The same command again continues a run a kill or Ctrl-C stopped, and reports a finished one.
+    TrainSummary done;
+    trainer = Trainer::open(spec, a.config, a.out, device, &done);
+    if (!trainer) {
+      fmt::print(stderr, "[train] {} already holds this run, ended; nothing to do\n", a.out);
+      fmt::print("{}", train_summary_text(done));
+      if (done.status == "diverged") std::exit(kExitDiverged);
+      return;
+    }
   }
   const auto& spec = trainer->spec();
   const auto& c = trainer->config();

@@ -113,19 +113,21 @@ Trainer::Trainer(ModelSpec spec, TrainConfig config, std::string dir, torch::Dev
   std::error_code ec;
   fs::create_directories(dir_, ec);
   if (ec) throw DataError("cannot create " + dir_ + ": " + ec.message());
+  // The marker first (a folder a kill leaves behind is sigprop's, so --out may reuse it), run.json
+  // last: a folder is a run, one that --resume continues, only once everything it needs is there.
+  write_file_atomic(path(kRunMarker), "made by sigprop train\n");
   lock_ = std::make_unique<FolderLock>(dir_);
   if (fs::exists(path("run.json")))  // another process started this run a moment ago
     throw ConfigError("--out " + dir_ + " already holds a run; continue it with --resume " + dir_);
+  if (!data_->vocabulary().empty())
+    write_file_atomic(path("vocab.json"), Json{{"vocab", data_->vocabulary()}}.dump() + "\n");
+  write_file_atomic(path("train.jsonl"), "");
   if (initial) save_checkpoint(path("checkpoint.pt"), *model_, *optimizer_, 0);
   Json meta = run_metadata("train");
   meta["config"] = spec_to_json(spec_);
   meta["train"] = train_config_to_json(config_);
   meta["device"] = device_.str();
   write_file_atomic(path("run.json"), meta.dump(2) + "\n");
-  if (!data_->vocabulary().empty())
-    write_file_atomic(path("vocab.json"), Json{{"vocab", data_->vocabulary()}}.dump() + "\n");
-  write_file_atomic(path("train.jsonl"), "");
-  write_file_atomic(path(kRunMarker), "made by sigprop train\n");
 }
 
 Trainer::Trainer(Resumed, const std::string& dir, int64_t steps, torch::Device device)
@@ -142,13 +144,21 @@ Trainer::Trainer(Resumed, const std::string& dir, int64_t steps, torch::Device d
   // step 0 (the same seed makes it the same run) instead of leaving a folder nothing can finish.
   const bool fresh = !fs::exists(path("checkpoint.pt"));
   if (!fresh) step_ = load_checkpoint(path("checkpoint.pt"), *model_, *optimizer_);
-  // Drop log lines written after the checkpoint, so the log continues without duplicates.
-  // Earlier sittings' time and resumes carry over, so elapsed_s and summary.json stay cumulative.
-  std::istringstream log(read_file(path("train.jsonl")));
+  // Checkpoints a kill interrupted mid-write (checkpoint.pt itself is whole: it is renamed in).
+  for (const auto& entry : fs::directory_iterator(dir))
+    if (entry.path().filename().string().rfind("checkpoint.pt.tmp.", 0) == 0) fs::remove(entry.path());
+  // Drop log lines written after the checkpoint, so the log continues without duplicates, and a
+  // last line a kill cut short. Earlier sittings' time and resumes carry over, so elapsed_s and
+  // summary.json stay cumulative.
+  std::istringstream log(fs::exists(path("train.jsonl")) ? read_file(path("train.jsonl")) : "");
   std::string kept;
   for (std::string line; std::getline(log, line);) {
     if (line.empty() || fresh) continue;
-    const Json j = Json::parse(line);
+    const Json j = Json::parse(line, nullptr, /*allow_exceptions=*/false);
+    if (j.is_discarded()) {
+      if (log.peek() == EOF) break;  // torn by a kill while appending
+      throw DataError(path("train.jsonl") + " holds a line that is not JSON: " + line.substr(0, 80));
+    }
     if (j.value("step", int64_t{0}) > step_) continue;
     kept += line + "\n";
     if (j.contains("elapsed_s") && j["elapsed_s"].is_number()) elapsed_before_ = j["elapsed_s"];
@@ -166,6 +176,27 @@ Trainer::Trainer(Resumed, const std::string& dir, int64_t steps, torch::Device d
 std::unique_ptr<Trainer> Trainer::resume(const std::string& dir, int64_t steps,
                                          torch::Device device) {
   return std::unique_ptr<Trainer>(new Trainer(Resumed{}, dir, steps, device));
+}
+
+std::unique_ptr<Trainer> Trainer::open(const ModelSpec& spec, const TrainConfig& config,
+                                       const std::string& dir, torch::Device device,
+                                       TrainSummary* done) {
+  if (!fs::exists(dir + "/run.json")) return std::make_unique<Trainer>(spec, config, dir, device);
+  const auto run = read_run_config(dir, "--out");
+  ModelSpec adapted = spec;
+  make_dataset(config.data, config.seq)->adapt(adapted);
+  if (spec_to_json(run.spec) != spec_to_json(adapted) ||
+      train_config_to_json(run.train) != train_config_to_json(config))
+    throw ConfigError(dir + " already holds a run of another configuration; continue it with "
+                      "--resume " + dir + " or choose another --out");
+  if (fs::exists(dir + "/summary.json")) {
+    const TrainSummary s = read_train_summary(dir + "/summary.json");
+    if (s.status != "interrupted") {
+      if (done) *done = s;
+      return nullptr;
+    }
+  }
+  return resume(dir, 0, device);
 }
 
 void Trainer::build() {

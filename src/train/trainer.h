@@ -61,6 +61,13 @@ class Trainer {
           const torch::nn::Module* initial = nullptr);
   // Continues the run in `dir` from its checkpoint; `steps` > 0 changes the budget.
   static std::unique_ptr<Trainer> resume(const std::string& dir, int64_t steps, torch::Device device);
+  // The run of `spec` and `config` in `dir`, whatever state a kill left it in: a new run where
+  // there is none yet, the unfinished one resumed, or null with `*done` set when it has already
+  // ended (completed or diverged). Throws ConfigError when `dir` holds a run of another
+  // configuration. So running the same command again always brings a run to its end.
+  static std::unique_ptr<Trainer> open(const ModelSpec& spec, const TrainConfig& config,
+                                       const std::string& dir, torch::Device device,
+                                       TrainSummary* done);
 
   // Trains until the budget is spent, the loss or gradient is not finite (status "diverged",
   // nothing stepped), or `*stop` becomes true (checkpoint saved, status "interrupted").

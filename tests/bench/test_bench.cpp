@@ -56,6 +56,18 @@ TEST(Bench, QuickModeRunsBothSidesAndWritesTheTable) {
   EXPECT_GT(run.at("rows").at(0).at("sgemm_gflops").get<double>(), 0.0);
 }
 
+TEST(Bench, PythonFrontCasesRunBothSides) {
+  const fs::path out = temp_dir("bench_python") / "out";
+  const auto r = run_cli("bench --quick --repeats 1 --cases nn-espa,py-probe --out " + out.string());
+  ASSERT_EQ(r.code, 0) << r.output;
+  const std::string csv = read_file((out / "bench.csv").string());
+  for (const char* row : {"\nnn-espa,", "\npy-probe,"}) EXPECT_NE(csv.find(row), std::string::npos) << csv;
+  // The probe's multiple of a forward+backward, and the two sides' final cosine.
+  EXPECT_NE(r.output.find("x one fwd+bwd"), std::string::npos) << r.output;
+  const auto run = nlohmann::json::parse(read_file((out / "run.json").string()));
+  for (const auto& row : run.at("rows")) EXPECT_GT(row.at("ratio").get<double>(), 0.0) << row;
+}
+
 TEST(Bench, UnknownCaseIsRejectedBeforeAnythingIsWritten) {
   const fs::path out = temp_dir("bench_bad") / "out";
   const auto r = run_cli("bench --cases a,z --out " + out.string());

@@ -27,19 +27,9 @@ namespace {
 // Trains (or reuses, or resumes) one run; returns its summary.
 TrainSummary train_one(const ModelSpec& spec, const TrainConfig& config, const std::string& dir,
                        const torch::Device& device, const std::atomic<bool>* stop) {
-  if (fs::exists(dir + "/run.json")) {
-    const Json meta = Json::parse(read_file(dir + "/run.json"));
-    ModelSpec adapted = spec;
-    make_dataset(config.data, config.seq)->adapt(adapted);
-    if (meta.at("config") != spec_to_json(adapted) || meta.at("train") != train_config_to_json(config))
-      throw ConfigError(dir + " holds a run with a different configuration; use another --out");
-    if (fs::exists(dir + "/summary.json")) {
-      const TrainSummary s = read_train_summary(dir + "/summary.json");
-      if (s.status != "interrupted") return s;
-    }
-    return Trainer::resume(dir, 0, device)->run(stop);
-  }
-  return Trainer(spec, config, dir, device).run(stop);
+  TrainSummary done;
+  auto trainer = Trainer::open(spec, config, dir, device, &done);
+  return trainer ? trainer->run(stop) : done;
 }
 
 // "post-ln[residual=1/sqrt(L)]" -> a folder name: labels may hold '/' and spaces.
