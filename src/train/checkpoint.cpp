@@ -4,6 +4,9 @@
 
 #include <cstdio>
 #include <filesystem>
+#include <sstream>
+
+#include "core/atomic_file.h"
 
 #include "core/error.h"
 
@@ -18,11 +21,14 @@ void save_checkpoint(const std::string& path, torch::nn::Module& model,
   archive.write("optimizer", optim_archive);
   archive.write("step", torch::tensor(step, torch::kLong));
   archive.write("format", torch::tensor(int64_t{1}, torch::kLong));
-  const std::string tmp = path + ".tmp." + std::to_string(::getpid());
-  archive.save_to(tmp);
-  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
-    std::remove(tmp.c_str());
-    throw DataError("cannot write checkpoint " + path);
+  // Serialised in memory, then written whole by write_file_atomic: a full disk or any write error
+  // is seen (with its reason) before the rename, so the previous checkpoint stays.
+  std::ostringstream bytes;
+  archive.save_to(bytes);
+  try {
+    write_file_atomic(path, bytes.str());
+  } catch (const DataError& e) {
+    throw DataError(std::string("checkpoint not saved, the previous one is kept: ") + e.what());
   }
 }
 
