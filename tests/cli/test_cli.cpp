@@ -130,6 +130,67 @@ TEST(Cli, TrainKilledWhileCheckpointingResumes) {
   fs::remove_all(dir);
 }
 
+TEST(Cli, TheSameTrainCommandFinishesAKilledRun) {
+  // Killed before its first checkpoint, the run's folder holds run.json and a log, no weights:
+  // the command that started it, run again, starts it over and ends it; once more, it reports
+  // the finished run; with another configuration it is refused.
+  const auto dir = temp_dir("same_command");
+  const std::string args = "train --data synthetic --depth 2 --width 32 --heads 2 --seq 16 --batch 4 "
+                           "--steps 120 --checkpoint-every 60 --eval-every 0 --out " +
+                           (dir / "run").string();
+  const pid_t pid = spawn_cli(args, dir / "log");
+  ASSERT_TRUE(wait_for(dir / "run" / "run.json", 60)) << sigprop::read_file(dir / "log");
+  ::kill(pid, SIGKILL);
+  ::waitpid(pid, nullptr, 0);
+  auto r = run_cli(args);
+  EXPECT_EQ(r.code, 0) << r.output;
+  EXPECT_NE(r.output.find("status: completed"), std::string::npos) << r.output;
+  r = run_cli(args);
+  EXPECT_EQ(r.code, 0) << r.output;
+  EXPECT_NE(r.output.find("nothing to do"), std::string::npos) << r.output;
+  r = run_cli(args + " --lr 0.01");
+  EXPECT_EQ(r.code, 2) << r.output;
+  EXPECT_NE(r.output.find("another configuration"), std::string::npos) << r.output;
+  fs::remove_all(dir);
+}
+
+TEST(Cli, TwoProcessesOnOneRunOrSweepOneWinsTheOtherSaysSo) {
+  const auto dir = temp_dir("concurrent");
+  // Two trainers of one run folder.
+  const std::string train = "train --data synthetic --depth 2 --width 32 --heads 2 --seq 16 --batch 4 "
+                            "--steps 100000 --checkpoint-every 50 --eval-every 0 --out " +
+                            (dir / "run").string();
+  const pid_t pid = spawn_cli(train, dir / "log");
+  ASSERT_TRUE(wait_for(dir / "run" / "checkpoint.pt", 60)) << sigprop::read_file(dir / "log");
+  for (const std::string& second : {train, "train --resume " + (dir / "run").string()}) {
+    const auto r = run_cli(second);
+    EXPECT_EQ(r.code, 2) << r.output;
+    EXPECT_NE(r.output.find("in use by another sigprop process"), std::string::npos) << r.output;
+  }
+  ::kill(pid, SIGINT);  // the first ends as it would: checkpoint saved, resumable
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  EXPECT_EQ(WEXITSTATUS(status), 130) << sigprop::read_file(dir / "log");
+  // Two sweeps of one folder.
+  const fs::path grid = dir / "grid.toml";
+  sigprop::write_file_atomic(grid.string(),
+                             "command = \"train\"\n[fixed]\ndata = \"synthetic\"\nsteps = 150\n"
+                             "width = 32\nheads = 2\nseq = 16\nbatch = 4\neval-every = 0\n"
+                             "[grid]\ndepth = [1, 2]\n");
+  const std::string sweep = "sweep " + grid.string() + " --out " + (dir / "sweep").string();
+  const pid_t first = spawn_cli(sweep, dir / "sweep-log");
+  ASSERT_TRUE(wait_for(dir / "sweep" / ".sigprop-lock-shard-0-of-1", 60))
+      << sigprop::read_file(dir / "sweep-log");
+  const auto r = run_cli(sweep);
+  EXPECT_EQ(r.code, 2) << r.output;
+  EXPECT_NE(r.output.find("in use by another sigprop process"), std::string::npos) << r.output;
+  ::waitpid(first, &status, 0);
+  EXPECT_EQ(WEXITSTATUS(status), 0) << sigprop::read_file(dir / "sweep-log");
+  const auto merged = run_cli(sweep + " --merge");
+  EXPECT_EQ(merged.code, 0) << merged.output;
+  fs::remove_all(dir);
+}
+
 TEST(Cli, TrainCtrlCSavesAndExits130) {
   const auto dir = temp_dir("sigint");
   const pid_t pid = spawn_cli("train --data synthetic --depth 2 --width 32 --heads 2 --seq 16 "
