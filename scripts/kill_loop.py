@@ -189,6 +189,7 @@ def loop(name, sigprop, root, kills, rng, log):
     stats = {"target": name, "kills": 0, "kills_in_checkpoint_write": 0, "runs": 0,
              "runs_matching_reference": 0, "losses": 0, "half_written": 0, "failures": 0,
              "reference_seconds": round(ref_seconds, 2), "problems": []}
+    typical = ref_seconds  # how long a whole sitting takes now (the machine's load varies)
     run = 0
     while stats["kills"] < kills:
         run += 1
@@ -200,9 +201,11 @@ def loop(name, sigprop, root, kills, rng, log):
             at_checkpoint = watch and rng.random() < 0.5 and stats["kills"] < kills
             kill_at = None
             if stats["kills"] < kills and sittings <= 6:
-                kill_at = None if at_checkpoint else rng.uniform(0, 1.1 * ref_seconds)
+                kill_at = None if at_checkpoint else rng.uniform(0, typical)
             w = os.path.join(out, watch) if at_checkpoint else None
-            code, _, err = run_until_done(cmd(out), root, kill_at, w)
+            code, elapsed, err = run_until_done(cmd(out), root, kill_at, w)
+            if code == 0 and sittings == 1:
+                typical = elapsed
             if code is None:
                 stats["kills"] += 1
                 stats["kills_in_checkpoint_write"] += bool(w)

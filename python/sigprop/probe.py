@@ -218,8 +218,15 @@ class ProbeResult:
     def __repr__(self):
         last = self.rows[-1]
         where = f"'{self.blocks}'" if self.blocks else "the model"
+        bad = [r["layer"] for r in self.rows if r.get("finite") == 0]
+        overflow = f"; NOT FINITE from layer {bad[0]} on" if bad else ""
         return (f"ProbeResult({last['model']}, {last['depth']} blocks of {where}: final "
-                f"cosine {last['cosine']:.3f}, grad_q/grad_v {last['grad_q_over_v']:.3g})")
+                f"cosine {last['cosine']:.3f}, grad_q/grad_v {last['grad_q_over_v']:.3g}{overflow})")
+
+    @property
+    def first_non_finite_layer(self):
+        """The first layer whose tokens, attention or gradients hold inf or NaN, or None."""
+        return next((r["layer"] for r in self.rows if r.get("finite") == 0), None)
 
     def to_pandas(self):
         import pandas as pd

@@ -330,6 +330,12 @@ std::string config_id(const ModelSpec& spec) {
 }
 
 ModelSpec spec_from_json(const Json& j) {
+  if (!j.is_object() || !j.contains("model") || !j["model"].is_object())
+    throw ConfigError("a model config in JSON is an object with a \"model\" object of keys; got " +
+                      j.dump().substr(0, 80));
+  for (const char* key : {"name", "paper"})
+    if (j.contains(key) && !j[key].is_string())
+      throw ConfigError(std::string("the config's \"") + key + "\" must be a string, not " + j[key].dump());
   ModelSpec spec;
   spec.name = j.value("name", spec.name);
   spec.paper = j.value("paper", spec.paper);

@@ -52,26 +52,36 @@ std::vector<LayerMetrics> trace_metrics(const std::vector<torch::Tensor>& hidden
     LayerMetrics& r = rows[l];
     r.layer = l;
     r.loss = loss;
-    const auto tokens = token_metrics(hidden[l]);
-    r.cosine = tokens.cosine;
-    r.t_sim = tokens.t_sim;
-    r.res = tokens.res;
-    r.stable_rank = tokens.stable_rank;
-    r.gram_stable_rank = tokens.gram_stable_rank;
-    r.centred_stable_rank = tokens.centred_stable_rank;
+    // An overflowed layer (inf or NaN in its tokens or attention) has no spectrum to take: its
+    // metrics are NaN and the row says `finite = 0`, rather than the eigensolver failing.
+    const auto finite = [](const torch::Tensor& t) { return torch::isfinite(t).all().item<bool>(); };
+    r.finite = finite(hidden[l]) ? 1.0 : 0.0;
+    r.cosine = r.t_sim = r.res = r.stable_rank = r.gram_stable_rank = r.centred_stable_rank = nan;
+    if (r.finite == 1.0) {
+      const auto tokens = token_metrics(hidden[l]);
+      r.cosine = tokens.cosine;
+      r.t_sim = tokens.t_sim;
+      r.res = tokens.res;
+      r.stable_rank = tokens.stable_rank;
+      r.gram_stable_rank = tokens.gram_stable_rank;
+      r.centred_stable_rank = tokens.centred_stable_rank;
+    }
     r.attn_sigma1 = r.attn_sigma2 = r.attn_lambda2 = r.attn_entropy = nan;
     if (l == 0) {
       r.grad_q = r.grad_k = r.grad_v = r.grad_o = r.grad_mlp = nan;
       return;
     }
-    if (attn[l - 1].defined()) {
+    const auto& g = grads[l - 1];
+    for (double v : {g.q, g.k, g.v, g.o, g.mlp})
+      if (std::isinf(v)) r.finite = 0.0;  // NaN there means "no such weight"
+    if (attn[l - 1].defined() && !finite(attn[l - 1])) r.finite = 0.0;
+    else if (attn[l - 1].defined()) {
       const auto spectrum = attention_spectrum(attn[l - 1]);
       r.attn_sigma1 = spectrum.sigma1;
       r.attn_sigma2 = spectrum.sigma2;
       r.attn_lambda2 = spectrum.lambda2;
       r.attn_entropy = spectrum.entropy;
     }
-    const auto& g = grads[l - 1];
     r.grad_q = g.q, r.grad_k = g.k, r.grad_v = g.v, r.grad_o = g.o, r.grad_mlp = g.mlp;
   });
   return rows;
@@ -152,6 +162,7 @@ const std::vector<LayerMetricField>& layer_metric_fields() {
       {"grad_mlp", &M::grad_mlp},
       {"grad_q_over_v", nullptr},
       {"loss", &M::loss},
+      {"finite", &M::finite},
   };
   return fields;
 }
@@ -167,7 +178,10 @@ std::string probe_csv(const std::vector<ProbeRow>& rows) {
   out << ",config_id\n";
   for (const auto& r : rows) {
     out << fmt::format("{},{},{},{},{}", r.preset, r.depth, r.width, r.seed, r.m.layer);
-    for (const auto& f : layer_metric_fields()) out << ',' << fmt::format("{:.6g}", layer_metric(r.m, f));
+    for (const auto& f : layer_metric_fields()) {
+      const double v = layer_metric(r.m, f);
+      out << ',' << (std::isnan(v) ? std::string("nan") : fmt::format("{:.6g}", v));  // never "-nan"
+    }
     out << ',' << r.config_id << '\n';
   }
   return out.str();

@@ -23,6 +23,9 @@ struct LayerMetrics {
   double attn_sigma1 = 0, attn_sigma2 = 0, attn_lambda2 = 0, attn_entropy = 0;
   double grad_q = 0, grad_k = 0, grad_v = 0, grad_o = 0, grad_mlp = 0;
   double loss = 0;  // the training loss of the whole model (same on every row)
+  // 1 when the layer's tokens, attention and gradient norms are finite; 0 marks an
+  // overflowed layer, whose metrics are NaN.
+  double finite = 1;
 };
 
 // The per-layer columns of probe.csv after `layer`, in order, by name: grad_q_over_v is derived

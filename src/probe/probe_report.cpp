@@ -87,6 +87,17 @@ std::string probe_summary_table(const std::vector<ProbeRow>& rows, bool by_cosin
                        g.preset, w, g.depth, g.m.cosine, g.m.t_sim, g.m.res, g.m.stable_rank,
                        g.m.centred_stable_rank, ratio(g.m.grad_q, g.m.grad_v), g.m.loss);
   }
+  // An overflowed model is a result, named where it starts, not a silent NaN in the table.
+  std::map<std::pair<std::string, int>, std::pair<int, uint64_t>> first;  // (preset, depth) -> (layer, seed)
+  for (const auto& r : rows)
+    if (r.m.finite == 0.0) {
+      auto [it, fresh] = first.try_emplace({r.preset, r.depth}, r.m.layer, r.seed);
+      if (!fresh && r.m.layer < it->second.first) it->second = {r.m.layer, r.seed};
+    }
+  for (const auto& [key, at] : first)
+    out += fmt::format("warning: {} depth {}: not finite (inf or NaN) from layer {} on (seed {}); "
+                       "its metrics from there are NaN (finite = 0 in probe.csv)\n",
+                       key.first, key.second, at.first, at.second);
   return out;
 }
 

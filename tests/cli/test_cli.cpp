@@ -191,6 +191,19 @@ TEST(Cli, TwoProcessesOnOneRunOrSweepOneWinsTheOtherSaysSo) {
   fs::remove_all(dir);
 }
 
+TEST(Cli, ProbeOfAnOverflowingModelMarksTheLayerInsteadOfCrashing) {
+  const auto dir = temp_dir("overflow");
+  const auto r = run_cli("probe --preset post-ln --set norm=none --set init=normal --set init_std=1e6 "
+                         "--depth 8 --width 32 --seq 16 --batch 2 --seeds 1 --input gaussian --no-plot "
+                         "--out " + (dir / "p").string());
+  EXPECT_EQ(r.code, 0) << r.output;
+  EXPECT_NE(r.output.find("not finite (inf or NaN) from layer 2 on"), std::string::npos) << r.output;
+  const std::string csv = sigprop::read_file(dir / "p" / "probe.csv");
+  EXPECT_NE(csv.find(",finite,"), std::string::npos);
+  EXPECT_NE(csv.find(",nan,0,"), std::string::npos) << csv;  // loss NaN, finite = 0
+  fs::remove_all(dir);
+}
+
 TEST(Cli, TrainCtrlCSavesAndExits130) {
   const auto dir = temp_dir("sigint");
   const pid_t pid = spawn_cli("train --data synthetic --depth 2 --width 32 --heads 2 --seq 16 "

@@ -222,7 +222,7 @@ def test_csv_pandas_and_figure(tmp_path):
     result.to_csv(str(path))
     lines = path.read_text().splitlines()
     assert lines[0].startswith("preset,depth,width,seed,layer,cosine,t_sim,res,stable_rank")
-    assert lines[0].endswith("grad_q_over_v,loss,config_id")
+    assert lines[0].endswith("grad_q_over_v,loss,finite,config_id")
     assert len(lines) == 1 + 4 and lines[1].startswith("enc,3,64,0,0,")
     frame = result.to_pandas()
     assert list(frame["layer"]) == [0, 1, 2, 3]
@@ -241,3 +241,18 @@ def test_tat_maps_are_the_library_s():
     with pytest.raises(ValueError, match="unreachable"):
         sigprop.tat.slope(0.9, 8)
     assert isinstance(sigprop.ConfigError("x"), ValueError)
+
+
+def test_an_overflowing_model_is_marked_not_a_crash():
+    torch.manual_seed(0)
+    model = encoder(6, norm_first=False, d=32)
+    with torch.no_grad():
+        for b in list(model.layers)[3:]:  # blocks 4-6 overflow float32
+            b.linear2.weight.mul_(1e38)
+            b.norm2.weight.mul_(1e38)
+    result = sigprop.probe(model, torch.randn(2, 8, 32))
+    assert [r["finite"] for r in result.rows] == [1, 1, 1, 1, 0, 0, 0]
+    assert result.first_non_finite_layer == 4
+    assert "NOT FINITE from layer 4" in repr(result)
+    assert all(math.isnan(r["cosine"]) for r in result.rows[4:])
+    assert all(math.isfinite(r["cosine"]) for r in result.rows[:4])
