@@ -7,7 +7,7 @@ namespace sigprop {
 constexpr int kExitOk = 0;
 constexpr int kExitFailure = 1;        // an unexpected error
 constexpr int kExitConfig = 2;         // bad config, preset, key or command-line value
-constexpr int kExitData = 3;           // missing or corrupt data file
+constexpr int kExitData = 3;           // missing or corrupt data file, or one that cannot be written
 constexpr int kExitDiverged = 4;       // training stopped on a non-finite loss or gradient
 constexpr int kExitInterrupted = 130;  // Ctrl-C: checkpoint saved, resumable
 
