@@ -49,4 +49,24 @@ inline void expect_rejected(const std::string& args, const std::string& needle,
     EXPECT_EQ(e.path().string().find(".partial-"), std::string::npos) << e.path();
 }
 
+// Starts `sigprop ARGS` in the background, its output in `log`; returns its pid.
+inline pid_t spawn_cli(const std::string& args, const fs::path& log) {
+  const pid_t pid = ::fork();
+  if (pid == 0) {
+    const std::string cmd = "exec " + std::string(SIGPROP_CLI) + " " + args + " > " + log.string() + " 2>&1";
+    ::execl("/bin/sh", "sh", "-c", cmd.c_str(), static_cast<char*>(nullptr));
+    std::_Exit(127);
+  }
+  return pid;
+}
+
+// Waits up to `seconds` for `file` to exist.
+inline bool wait_for(const fs::path& file, double seconds) {
+  for (int i = 0; i < int(seconds * 20); ++i) {
+    if (fs::exists(file)) return true;
+    ::usleep(50'000);
+  }
+  return false;
+}
+
 }  // namespace sigprop::test

@@ -14,11 +14,18 @@ namespace sigprop {
 
 // posix_spawn rather than fork + exec: the child never holds a copy of this process's memory,
 // so its peak RSS (what `sigprop bench` reports from wait4) is its own.
-pid_t spawn_process(const std::vector<std::string>& argv_given, const std::string& log_path, int threads) {
-  std::vector<std::string> argv_text = argv_given, env_text;
+pid_t spawn_process(const std::vector<std::string>& argv_given, const std::string& log_path, int threads,
+                    const std::vector<std::string>& env) {
+  std::vector<std::string> argv_text = argv_given, env_text, added = env;
+  if (threads > 0) added.push_back("SIGPROP_THREADS=" + std::to_string(threads));
+  const auto replaced = [&](const char* e) {
+    for (const auto& a : added)
+      if (std::strncmp(e, a.c_str(), a.find('=') + 1) == 0) return true;
+    return false;
+  };
   for (char** e = environ; *e; ++e)
-    if (threads <= 0 || std::strncmp(*e, "SIGPROP_THREADS=", 16) != 0) env_text.emplace_back(*e);
-  if (threads > 0) env_text.push_back("SIGPROP_THREADS=" + std::to_string(threads));
+    if (!replaced(*e)) env_text.emplace_back(*e);
+  env_text.insert(env_text.end(), added.begin(), added.end());
   const auto pointers = [](std::vector<std::string>& text) {
     std::vector<char*> p;
     for (auto& t : text) p.push_back(t.data());

@@ -13,7 +13,9 @@ namespace sigprop {
 // Starts `argv[0] argv[1..]` (a path, not searched). Output goes to `log_path` (stdout and
 // stderr), or to this process's own streams when it is empty; `threads` > 0 sets SIGPROP_THREADS
 // for the child.
-pid_t spawn_process(const std::vector<std::string>& argv, const std::string& log_path, int threads);
+// `env` adds NAME=value variables (replacing any of the same name).
+pid_t spawn_process(const std::vector<std::string>& argv, const std::string& log_path, int threads,
+                    const std::vector<std::string>& env = {});
 // The same for `sigprop ARGS...`: this very binary.
 pid_t spawn_sigprop(const std::vector<std::string>& args, const std::string& log_path, int threads);
 

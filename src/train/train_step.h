@@ -1,6 +1,7 @@
 // One optimiser step of the training loss: the unit both `sigprop train` and the benchmark time.
 #pragma once
 
+#include <functional>
 #include <vector>
 
 #include <torch/torch.h>
@@ -16,10 +17,13 @@ struct StepOutcome {
   bool stepped = false;  // false when the loss or gradient is not finite: parameters untouched
 };
 
-// zero_grad, forward, loss, backward, clip the global gradient norm to `clip` (0 = off), and step
-// the optimiser only if loss and gradient are finite.
+// zero_grad, forward, loss, backward, `after_backward` (data parallelism: the gradients averaged
+// across ranks), clip the global gradient norm to `clip` (0 = off), and step the optimiser only
+// if the gradient is finite and the loss is (a non-finite loss on any rank makes every rank's
+// averaged gradient non-finite, so all ranks decide alike).
 StepOutcome train_step(const ModelSpec& spec, Transformer& model, torch::optim::Optimizer& optimizer,
                        const std::vector<torch::Tensor>& params, const Batch& batch, double clip,
-                       const torch::Device& device);
+                       const torch::Device& device,
+                       const std::function<void()>& after_backward = nullptr);
 
 }  // namespace sigprop

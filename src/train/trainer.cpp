@@ -29,6 +29,13 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
+// Every rank takes an equal share of each global batch.
+void check_shares(const TrainConfig& c, int world) {
+  if (c.batch % world != 0)
+    throw ConfigError("--batch " + std::to_string(c.batch) + " is not a multiple of the " +
+                      std::to_string(world) + " processes: each takes an equal share of a batch");
+}
+
 double seconds_since(Clock::time_point t) {
   return std::chrono::duration<double>(Clock::now() - t).count();
 }
@@ -174,14 +181,50 @@ Trainer::Trainer(Resumed, const std::string& dir, int64_t steps, torch::Device d
 }
 
 std::unique_ptr<Trainer> Trainer::resume(const std::string& dir, int64_t steps,
-                                         torch::Device device) {
-  return std::unique_ptr<Trainer>(new Trainer(Resumed{}, dir, steps, device));
+                                         torch::Device device, std::shared_ptr<Communicator> comm) {
+  if (!comm || comm->world() == 1) return std::unique_ptr<Trainer>(new Trainer(Resumed{}, dir, steps, device));
+  auto run = read_run_config(dir, "--resume");  // every rank: the same clear error
+  if (steps > 0) run.train.steps = steps;
+  check_shares(run.train, comm->world());
+  comm->barrier();  // all have read the folder as it was
+  std::unique_ptr<Trainer> t;
+  if (comm->rank() == 0) {
+    t.reset(new Trainer(Resumed{}, dir, steps, device));
+    t->comm_ = comm;
+  } else {
+    t.reset(new Trainer(Follower{}, run.spec, run.train, dir, device, /*resume=*/true, comm));
+  }
+  comm->barrier();  // rank 0 has written its resume record
+  return t;
+}
+
+Trainer::Trainer(Follower, ModelSpec spec, TrainConfig config, const std::string& dir,
+                 torch::Device device, bool resume, std::shared_ptr<Communicator> comm)
+    : spec_(std::move(spec)), config_(std::move(config)), dir_(dir), device_(device), comm_(std::move(comm)) {
+  config_.validate();
+  build();
+  if (resume && fs::exists(path("checkpoint.pt")))
+    step_ = load_checkpoint(path("checkpoint.pt"), *model_, *optimizer_);
 }
 
 std::unique_ptr<Trainer> Trainer::open(const ModelSpec& spec, const TrainConfig& config,
                                        const std::string& dir, torch::Device device,
-                                       TrainSummary* done) {
-  if (!fs::exists(dir + "/run.json")) return std::make_unique<Trainer>(spec, config, dir, device);
+                                       TrainSummary* done, std::shared_ptr<Communicator> comm) {
+  const bool many = comm && comm->world() > 1;
+  if (many) check_shares(config, comm->world());
+  if (!fs::exists(dir + "/run.json")) {
+    if (!many) return std::make_unique<Trainer>(spec, config, dir, device);
+    comm->barrier();  // every rank has seen no run here before rank 0 starts one
+    std::unique_ptr<Trainer> t;
+    if (comm->rank() == 0) {
+      t = std::make_unique<Trainer>(spec, config, dir, device);
+      t->comm_ = comm;
+    } else {
+      t.reset(new Trainer(Follower{}, spec, config, dir, device, /*resume=*/false, comm));
+    }
+    comm->barrier();
+    return t;
+  }
   const auto run = read_run_config(dir, "--out");
   ModelSpec adapted = spec;
   make_dataset(config.data, config.seq)->adapt(adapted);
@@ -193,10 +236,11 @@ std::unique_ptr<Trainer> Trainer::open(const ModelSpec& spec, const TrainConfig&
     const TrainSummary s = read_train_summary(dir + "/summary.json");
     if (s.status != "interrupted") {
       if (done) *done = s;
+      if (many) comm->barrier();
       return nullptr;
     }
   }
-  return resume(dir, 0, device);
+  return resume(dir, 0, device, comm);
 }
 
 void Trainer::build() {
@@ -281,8 +325,10 @@ TrainSummary Trainer::run(const std::atomic<bool>* stop,
                                               double(b.input.size(3) / spec_.patch_size)
                                         : double(b.input.size(1)));
   }();
-  if (step_ == 0 && config_.probe_every > 0)
+  if (step_ == 0 && config_.probe_every > 0 && lead())
     append_log({{"step", 0}, {"probe", probe_json(probe_model(*model_, eval_batches_.front()))}});
+  const int world = comm_ ? comm_->world() : 1, rank = comm_ ? comm_->rank() : 0;
+  const std::function<void()> reduce = [&] { if (comm_) comm_->average_gradients(params); };
 
   double window_loss = 0, window_time = 0, train_time = 0;
   int64_t window_steps = 0, trained = 0;
@@ -293,25 +339,35 @@ TrainSummary Trainer::run(const std::atomic<bool>* stop,
     summary.seconds = elapsed_before_ + seconds_since(start);
     summary.resumes = resumes_;
     summary.tokens_per_s = train_time > 0 ? tokens_per_batch * double(trained) / train_time : 0.0;
-    write_file_atomic(path("summary.json"), summary_to_json(summary).dump(2) + "\n");
+    if (lead()) write_file_atomic(path("summary.json"), summary_to_json(summary).dump(2) + "\n");
     return summary;
   };
 
   while (step_ < config_.steps) {
-    if (stop && stop->load()) {
-      save_checkpoint(path("checkpoint.pt"), *model_, *optimizer_, step_);
+    // Ctrl-C reaches every rank, not at the same step: they stop together at the next one.
+    bool stopping = stop && stop->load();
+    if (comm_) stopping = comm_->any(stopping);
+    if (stopping) {
+      if (lead()) save_checkpoint(path("checkpoint.pt"), *model_, *optimizer_, step_);
       return finish("interrupted", "stopped by the user at step " + std::to_string(step_) +
                                        "; continue with --resume " + dir_);
     }
     const auto t0 = Clock::now();
     const double lr = config_.lr_at(step_);
     set_learning_rate(*optimizer_, lr);
-    const Batch batch = data_->train_batch(config_.batch, config_.seed, step_);
-    const StepOutcome outcome = train_step(spec_, model_, *optimizer_, params, batch, config_.clip, device_);
-    const double loss_value = outcome.loss, grad_norm = outcome.grad_norm;
+    Batch batch = data_->train_batch(config_.batch, config_.seed, step_);
+    if (world > 1) {  // this rank's rows of the global batch
+      const int64_t share = config_.batch / world;
+      batch = {batch.input.narrow(0, rank * share, share), batch.target.narrow(0, rank * share, share)};
+    }
+    const StepOutcome outcome =
+        train_step(spec_, model_, *optimizer_, params, batch, config_.clip, device_, reduce);
+    const double loss_value = comm_ ? comm_->mean(outcome.loss) : outcome.loss;
+    const double grad_norm = outcome.grad_norm;
     if (!outcome.stepped) {
-      append_log({{"step", step_ + 1}, {"loss", number(loss_value)}, {"grad_norm", number(grad_norm)},
-                  {"diverged", true}});
+      if (lead())
+        append_log({{"step", step_ + 1}, {"loss", number(loss_value)}, {"grad_norm", number(grad_norm)},
+                    {"diverged", true}});
       return finish("diverged", "non-finite " + std::string(std::isfinite(loss_value) ? "gradient" : "loss") +
                                     " at step " + std::to_string(step_ + 1) + " (lr " +
                                     std::to_string(lr) + ")");
@@ -327,7 +383,7 @@ TrainSummary Trainer::run(const std::atomic<bool>* stop,
     const bool last = step_ == config_.steps;
     const bool eval = last || (config_.eval_every > 0 && step_ % config_.eval_every == 0);
     const bool probe = config_.probe_every > 0 && (last || step_ % config_.probe_every == 0);
-    if (last || eval || probe || step_ % config_.log_every == 0 || step_ == 1) {
+    if (lead() && (last || eval || probe || step_ % config_.log_every == 0 || step_ == 1)) {
       Json line{{"step", step_},
                 {"loss", loss_value},
                 {"loss_mean", window_loss / double(window_steps)},
@@ -348,9 +404,9 @@ TrainSummary Trainer::run(const std::atomic<bool>* stop,
       if (probe) line["probe"] = probe_json(probe_model(*model_, eval_batches_.front()));
       append_log(line);
     }
-    if (last || (config_.checkpoint_every > 0 && step_ % config_.checkpoint_every == 0))
+    if (lead() && (last || (config_.checkpoint_every > 0 && step_ % config_.checkpoint_every == 0)))
       save_checkpoint(path("checkpoint.pt"), *model_, *optimizer_, step_);
-    if (progress) {
+    if (progress && lead()) {
       const double per_step = train_time / double(trained);
       progress({step_, config_.steps, loss_value, lr, grad_norm,
                 tokens_per_batch / std::max(dt, 1e-9), seconds_since(start),

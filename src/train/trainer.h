@@ -17,6 +17,7 @@
 #include "core/folder_lock.h"
 #include "data/dataset.h"
 #include "model/transformer.h"
+#include "train/distributed.h"
 #include "train/train_config.h"
 
 namespace sigprop {
@@ -60,14 +61,19 @@ class Trainer {
   Trainer(ModelSpec spec, TrainConfig config, std::string dir, torch::Device device,
           const torch::nn::Module* initial = nullptr);
   // Continues the run in `dir` from its checkpoint; `steps` > 0 changes the budget.
-  static std::unique_ptr<Trainer> resume(const std::string& dir, int64_t steps, torch::Device device);
+  // With `comm` (a world of N ranks) every rank calls this; rank 0 alone writes the folder.
+  static std::unique_ptr<Trainer> resume(const std::string& dir, int64_t steps, torch::Device device,
+                                         std::shared_ptr<Communicator> comm = nullptr);
   // The run of `spec` and `config` in `dir`, whatever state a kill left it in: a new run where
   // there is none yet, the unfinished one resumed, or null with `*done` set when it has already
   // ended (completed or diverged). Throws ConfigError when `dir` holds a run of another
   // configuration. So running the same command again always brings a run to its end.
+  // With `comm`, every rank calls it and all reach the same decision from the folder as it was
+  // before any of them wrote; rank 0 alone writes, logs, evaluates, probes and checkpoints.
   static std::unique_ptr<Trainer> open(const ModelSpec& spec, const TrainConfig& config,
                                        const std::string& dir, torch::Device device,
-                                       TrainSummary* done);
+                                       TrainSummary* done,
+                                       std::shared_ptr<Communicator> comm = nullptr);
 
   // Trains until the budget is spent, the loss or gradient is not finite (status "diverged",
   // nothing stepped), or `*stop` becomes true (checkpoint saved, status "interrupted").
@@ -81,6 +87,11 @@ class Trainer {
  private:
   struct Resumed {};
   Trainer(Resumed, const std::string& dir, int64_t steps, torch::Device device);
+  // A rank other than 0: the same model, data and step as rank 0's, and no files of its own.
+  struct Follower {};
+  Trainer(Follower, ModelSpec spec, TrainConfig config, const std::string& dir, torch::Device device,
+          bool resume, std::shared_ptr<Communicator> comm);
+  bool lead() const { return !comm_ || comm_->rank() == 0; }
   void build();  // dataset, adapted spec, model, optimiser, fixed eval/probe batches
   void copy_weights(const torch::nn::Module& from);
   nlohmann::json evaluate();
@@ -98,6 +109,7 @@ class Trainer {
   int64_t step_ = 0;
   std::unique_ptr<FolderLock> lock_;  // one process per run folder
   double elapsed_before_ = 0;  // training seconds of earlier sittings (resumed runs)
+  std::shared_ptr<Communicator> comm_;  // null: one process
   int resumes_ = 0;
 };
 

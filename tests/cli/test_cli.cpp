@@ -89,29 +89,6 @@ TEST(Cli, PresetsAndEnv) {
     EXPECT_NE(env.output.find(key), std::string::npos) << key;
 }
 
-namespace {
-
-// Starts the CLI in the background; returns its pid.
-pid_t spawn_cli(const std::string& args, const fs::path& log) {
-  const pid_t pid = ::fork();
-  if (pid == 0) {
-    const std::string cmd = "exec " + std::string(SIGPROP_CLI) + " " + args + " > " + log.string() + " 2>&1";
-    ::execl("/bin/sh", "sh", "-c", cmd.c_str(), static_cast<char*>(nullptr));
-    std::_Exit(127);
-  }
-  return pid;
-}
-
-bool wait_for(const fs::path& file, double seconds) {
-  for (int i = 0; i < int(seconds * 20); ++i) {
-    if (fs::exists(file)) return true;
-    ::usleep(50'000);
-  }
-  return false;
-}
-
-}  // namespace
-
 TEST(Cli, TrainKilledWhileCheckpointingResumes) {
   // kill -9 at an arbitrary moment of a run that checkpoints every step: the checkpoint on disk
   // is always a whole one, and the run resumes from it.

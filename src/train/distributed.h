@@ -1,0 +1,68 @@
+// Data-parallel training on LibTorch's own c10d engine (Gloo over TCP on the CPU): one process
+// per rank, set up the way torchrun and Slurm set up their processes. Every rank holds the whole
+// model (the same seed gives the same weights), trains on its own rows of each global batch, and
+// the gradients are averaged across ranks before the step, so N ranks take the step one process
+// takes on the whole batch.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <torch/types.h>
+
+namespace sigprop {
+
+struct DistributedEnv {
+  int rank = 0, world = 1, local_rank = 0;
+  std::string master_addr = "127.0.0.1";
+  int master_port = 29500;
+  std::string source = "none";  // "torchrun", "slurm" or "none": where the values came from
+};
+
+// torchrun's RANK, WORLD_SIZE, LOCAL_RANK, MASTER_ADDR, MASTER_PORT when WORLD_SIZE is set; else
+// Slurm's SLURM_PROCID, SLURM_NTASKS, SLURM_LOCALID with the first host of SLURM_JOB_NODELIST
+// (MASTER_PORT, else 29500) when SLURM_NTASKS > 1; else one process. Throws ConfigError naming
+// the variable and its value when one is malformed.
+DistributedEnv distributed_env(const std::function<const char*(const char*)>& get = nullptr);
+// The first host of a Slurm node list: "node[07-09,12],gpu1" -> "node07".
+std::string first_slurm_host(const std::string& nodelist);
+
+// Starts `argv` `n` times on this machine as ranks 0..n-1 (torchrun's variables, MASTER_ADDR
+// 127.0.0.1 and a free MASTER_PORT; SIGPROP_THREADS = threads / n each) and waits for all. When
+// one fails the others are stopped (SIGTERM, then SIGKILL). Returns 0, or the first failure's
+// exit code (128 + signal when killed) with `*failure` naming the rank and how it ended.
+int run_local_ranks(const std::vector<std::string>& argv, int n, int threads, std::string* failure);
+
+// Whether this build links Gloo (libgloo-dev); without it a world of more than one is refused.
+bool distributed_available();
+
+// One process group. Collectives throw DataError naming the rank that failed when a peer is
+// gone (a dead rank closes its sockets, so the others learn of it at their next collective).
+class Communicator {
+ public:
+  explicit Communicator(const DistributedEnv& env,
+                        std::chrono::milliseconds timeout = std::chrono::minutes(10));
+  ~Communicator();
+  int rank() const { return env_.rank; }
+  int world() const { return env_.world; }
+  // The mean over ranks of every parameter's gradient, in place: the gradients are packed into
+  // buckets of about `bucket_bytes`, all buckets reduced at once, then unpacked.
+  void average_gradients(const std::vector<torch::Tensor>& params, int64_t bucket_bytes = 8 << 20);
+  double mean(double value);
+  bool any(bool value);  // true on every rank when it is true on one
+  void barrier();
+  // Rank 0's `value` on every rank.
+  std::string broadcast(const std::string& key, const std::string& value);
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+  DistributedEnv env_;
+  void all_reduce(std::vector<torch::Tensor>& tensors);
+};
+
+}  // namespace sigprop
