@@ -99,7 +99,11 @@ torch::Tensor read_idx_gz(const std::string& path) {
   }
   if (magic == 2051 && bytes.size() >= 16) {
     const uint32_t rows = big_endian(p + 8), cols = big_endian(p + 12);
-    if (bytes.size() == 16 + size_t(n) * rows * cols)
+    // n·rows·cols in 64 bits can wrap around (a fuzzer found 2²¹·2²⁴·2²⁷ = 0 mod 2⁶⁴): checked.
+    uint64_t pixels = 0;
+    const bool fits = !__builtin_mul_overflow(uint64_t(n), uint64_t(rows), &pixels) &&
+                      !__builtin_mul_overflow(pixels, uint64_t(cols), &pixels);
+    if (fits && bytes.size() - 16 == pixels)
       return torch::from_blob(const_cast<unsigned char*>(p + 16), {int64_t(n), rows, cols},
                               torch::kUInt8).clone();
   }
