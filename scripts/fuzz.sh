@@ -6,7 +6,9 @@
 # Needs the main build (scripts/build.sh) and clang with libclang-rt (scripts/install-deps.sh).
 # A crash, leak, hang or undefined behaviour stops with exit 1 and its input saved as
 # runs/fuzz/<target>/crash-*; keep it in tests/fuzz/regressions/<target>/ once fixed, where the
-# normal test suite (Fuzz.SeedsAndRegressionsPassEveryHarness) replays it. Each run's figures
+# normal test suite (Fuzz.SeedsAndRegressionsPassEveryHarness) replays it. SIGPROP_FUZZ_SEED fixes
+# libFuzzer's random seed (CI's runs use 1: the same mutations each time); unset, it is random.
+# Each run's figures
 # (executions, coverage, corpus) go to runs/fuzz/<target>/stats.txt and runs/fuzz/summary.txt.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -38,7 +40,7 @@ for t in "${targets[@]}"; do
   set +e
   SIGPROP_DATA_DIR=$PWD/build/data build-fuzz/fuzz_$t "$work/corpus" "tests/fuzz/corpus/$t" \
     -max_total_time="$seconds" -timeout=20 -rss_limit_mb=4096 -max_len=65536 \
-    -artifact_prefix="$work/" -print_final_stats=1 > "$log" 2>&1
+    -artifact_prefix="$work/" -print_final_stats=1 -seed="${SIGPROP_FUZZ_SEED:-0}" > "$log" 2>&1
   code=$?
   set -e
   execs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$log" | grep -o '[0-9]*$' || echo 0)

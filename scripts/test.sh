@@ -27,4 +27,4 @@ fi
 echo "[sigprop] running tests"
 ctest --test-dir build --output-on-failure -j "$(nproc)"
 echo "[sigprop] fuzzing every reader briefly"
-./scripts/fuzz.sh all 20
+SIGPROP_FUZZ_SEED=1 ./scripts/fuzz.sh all 20
