@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """kill -9 at random instants, repeated, and nothing may be lost (issue 19).
 
-For each target (train, sweep, repro) the script runs the command once uninterrupted (the
+For each target (train; train-dp, the same run on two data-parallel ranks; sweep; repro) the script runs the command once uninterrupted (the
 reference), then over and over in fresh folders, killing it with SIGKILL at a random instant of
 its run (for train, half of the kills land while a checkpoint is being written: the script waits
 for the checkpoint's temporary file to appear) and running the very same command again until it
@@ -10,7 +10,8 @@ parses, every line of train.jsonl but a torn last one, the checkpoint loads thro
 `sigprop export`), and at the end that the run's results equal the reference's. It stops by
 itself after --kills kills per target and prints, and writes as JSON, the counts.
 
-Usage: scripts/kill_loop.py [--sigprop build/sigprop] [--kills 50] [--targets train,sweep,repro]
+Usage: scripts/kill_loop.py [--sigprop build/sigprop] [--kills 50]
+                            [--targets train,train-dp,sweep,repro]
                             [--out runs/kill-loop] [--seed 0]
 Exit 0 when nothing was lost, 1 otherwise.
 """
@@ -165,6 +166,8 @@ def target(name, sigprop, root):
     """(command for folder `out`, result reader, file to watch for, cwd)"""
     if name == "train":
         return (lambda out: train_cmd(sigprop, out)), train_result, "checkpoint.pt.tmp.*"
+    if name == "train-dp":  # two ranks of one data-parallel run: the whole job is killed
+        return (lambda out: train_cmd(sigprop, out) + ["--nproc", "2"]), train_result, "checkpoint.pt.tmp.*"
     if name == "sweep":
         grid = os.path.join(root, "grid.toml")
         open(grid, "w").write(SWEEP_GRID)
@@ -173,7 +176,7 @@ def target(name, sigprop, root):
         plan = os.path.join(root, "plan.toml")
         open(plan, "w").write(REPRO_PLAN)
         return (lambda out: [sigprop, "repro", plan, "--out", out]), repro_result, None
-    raise SystemExit(f"kill_loop: unknown target '{name}'; allowed: train, sweep, repro")
+    raise SystemExit(f"kill_loop: unknown target '{name}'; allowed: train, train-dp, sweep, repro")
 
 
 def loop(name, sigprop, root, kills, rng, log):
@@ -235,7 +238,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--sigprop", default=os.path.join(HERE, "..", "build", "sigprop"))
     ap.add_argument("--kills", type=int, default=50, help="kills per target")
-    ap.add_argument("--targets", default="train,sweep,repro")
+    ap.add_argument("--targets", default="train,train-dp,sweep,repro")
     ap.add_argument("--out", default="runs/kill-loop")
     ap.add_argument("--seed", type=int, default=0)
     a = ap.parse_args()
