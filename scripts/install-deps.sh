@@ -5,7 +5,7 @@ pkgs=(build-essential cmake libtorch-dev libopenblas0-openmp libblas-dev libtcma
       nlohmann-json3-dev libfmt-dev libspdlog-dev libgtest-dev gnuplot-nox
       zlib1g-dev python3-torch bible-kjv dataset-fashion-mnist
       pybind11-dev python3-dev python3-pytest python3-numpy python3-pandas python3-matplotlib
-      python3-torchvision clang libclang-rt-14-dev libgloo-dev)
+      python3-torchvision clang libclang-rt-14-dev libgloo-dev slurm-wlm munge)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -24,6 +24,9 @@ pid_t spawn_sigprop(const std::vector<std::string>& args, const std::string& log
 // places and `hint` (the option that points elsewhere).
 std::filesystem::path find_in_source_tree(const std::string& relative, const std::string& hint);
 
+// The first executable `name` in the directories of $PATH; "" when there is none.
+std::string find_on_path(const std::string& name);
+
 // Exit code of a finished child: its status, or 128 + signal when it was killed.
 int child_exit_code(int wait_status);
 

@@ -67,11 +67,12 @@ double peak_rss_mib() {
   return std::numeric_limits<double>::quiet_NaN();
 }
 
-void use_all_cores() {
-  int n = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-  if (const char* t = std::getenv("SIGPROP_THREADS"); t && std::atoi(t) > 0) n = std::atoi(t);
-  at::set_num_threads(n);
+int available_cores() {
+  if (const char* t = std::getenv("SIGPROP_THREADS"); t && std::atoi(t) > 0) return std::atoi(t);
+  return static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
 }
+
+void use_all_cores() { at::set_num_threads(available_cores()); }
 
 int torch_threads() { return at::get_num_threads(); }
 

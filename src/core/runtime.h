@@ -28,8 +28,10 @@ std::string allocator_name();
 // counts the parent's pages a child inherited before exec. NaN where /proc is missing.
 double peak_rss_mib();
 
-// Uses every available core for LibTorch's intra-op pool (Debian's build starts with one), or
-// $SIGPROP_THREADS when set (a sweep running several cells at once sets it).
+// The cores this process may use: $SIGPROP_THREADS when set (a sweep running several cells at
+// once, or a Slurm task given --cpus-per-task, sets it), else every core of the machine.
+int available_cores();
+// Uses available_cores() for LibTorch's intra-op pool (Debian's build starts with one).
 void use_all_cores();
 int torch_threads();
 

@@ -5,11 +5,11 @@
 
 #include <algorithm>
 #include <cmath>
-#include <thread>
 #include <string>
 #include <vector>
 
 #include "core/error.h"
+#include "core/runtime.h"
 #include "core/version.h"
 #include "math/tat.h"
 #include "probe/probe.h"
@@ -46,7 +46,7 @@ std::vector<py::dict> layer_metrics(const std::vector<torch::Tensor>& hidden,
     // one thread); the user's setting is restored, on error too.
     struct Threads {
       int before = at::get_num_threads();
-      Threads() { at::set_num_threads(std::max(1u, std::thread::hardware_concurrency())); }
+      Threads() { at::set_num_threads(available_cores()); }
       ~Threads() { at::set_num_threads(before); }
     } threads;
     py::gil_scoped_release release;

@@ -17,6 +17,7 @@
 #include "core/error.h"
 #include "core/exit_codes.h"
 #include "core/folder_lock.h"
+#include "core/runtime.h"
 #include "sweep/sweep.h"
 
 namespace fs = std::filesystem;
@@ -45,6 +46,22 @@ std::string tail_of(const std::string& path, size_t bytes = 600) {
   return text.size() > bytes ? text.substr(text.size() - bytes) : text;
 }
 
+// "key=value key=value" of a cell's grid values.
+std::string values_text(const SweepCell& cell) {
+  std::string text;
+  for (const auto& [k, v] : cell.values) text += (text.empty() ? "" : " ") + k + "=" + v;
+  return text;
+}
+
+// The last non-empty line of a log: where sigprop prints its error.
+std::string last_line(const std::string& text) {
+  const size_t end = text.find_last_not_of(" \n\r\t");
+  if (end == std::string::npos) return "";
+  const size_t newline = text.rfind('\n', end);
+  const size_t begin = newline == std::string::npos ? 0 : newline + 1;
+  return text.substr(begin, end + 1 - begin);
+}
+
 void write_results(const std::string& out, const SweepGrid& grid) {
   write_file_atomic(out + "/results.csv", sweep_results_csv(out, grid));
 }
@@ -54,8 +71,7 @@ void write_results(const std::string& out, const SweepGrid& grid) {
 void run_cells(const SweepRunOptions& a, const std::string& out, const std::vector<SweepCell>& todo,
                SweepRunResult& result, const LogFn& say, const std::function<bool()>& stopped) {
   const size_t skipped = result.skipped;
-  const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-  const int threads = std::max(1, cores / a.jobs);
+  const int threads = std::max(1, available_cores() / a.jobs);
   std::map<pid_t, Running> running;
   size_t next = 0;
   size_t& finished = result.finished;
@@ -88,17 +104,21 @@ void run_cells(const SweepRunOptions& a, const std::string& out, const std::vect
     if (code == kExitOk || code == kExitDiverged) {  // divergence is a result
       mark_cell_done(out, r.cell, code, seconds);
       ++finished;
-      std::string what;
-      for (const auto& [k, v] : r.cell.values) what += k + "=" + v + " ";
       const double elapsed =
           std::chrono::duration<double>(std::chrono::steady_clock::now() - sweep_start).count();
-      say(fmt::format("{}/{} {}{}({:.1f}s; {})", finished + skipped, todo.size() + skipped, what,
+      say(fmt::format("{}/{} {} {}({:.1f}s; {})", finished + skipped, todo.size() + skipped,
+                      values_text(r.cell),
                       code == kExitDiverged ? "diverged " : "", seconds,
                       elapsed_and_eta(elapsed, finished, int(todo.size()) - finished)));
-    } else if (!failure && !stopped()) {
-      failure = code;
-      failure_text = fmt::format("cell {} ({}) failed with exit code {}:\n{}", r.cell.hash,
-                                 path + "/log.txt", code, tail_of(path + "/log.txt"));
+    } else if (!stopped()) {
+      // Recorded in the cell, so a merged table shows why (a rerun tries the cell again).
+      const std::string log_tail = tail_of(path + "/log.txt");
+      mark_cell_failed(out, r.cell, code, last_line(log_tail));
+      if (!failure) {
+        failure = code;
+        failure_text = fmt::format("cell {} ({}) failed with exit code {}:\n{}", r.cell.hash,
+                                   path + "/log.txt", code, log_tail);
+      }
     }
   }
 }
@@ -123,7 +143,13 @@ SweepRunResult run_sweep(const SweepRunOptions& a, const LogFn& log, const std::
   result.cells = cells.size();
   if (a.merge) {
     write_results(out, grid);
-    for (const auto& c : cells) result.finished += cell_done(out, c);
+    for (const auto& c : cells) {
+      result.finished += cell_done(out, c);
+      const auto failed = cell_failure(out, c);
+      if (failed.empty()) continue;
+      result.failed.push_back(fmt::format("{} ({}): {}", c.hash, values_text(c),
+                                          failed.value("message", std::string())));
+    }
     return result;
   }
 

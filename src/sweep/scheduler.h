@@ -5,6 +5,7 @@
 
 #include <atomic>
 #include <string>
+#include <vector>
 
 #include "core/progress.h"
 
@@ -27,6 +28,7 @@ struct SweepRunResult {
   bool interrupted = false;    // `stop` was raised; rerun to finish
   int failure = 0;             // exit code of the first failed cell, 0 for none
   std::string failure_text;    // which cell, its log, the log's tail
+  std::vector<std::string> failed;  // merge: "HASH (values): message" of every failed cell
 };
 
 // Runs (or merges) the sweep; results.csv is rewritten at the end either way. `log` receives

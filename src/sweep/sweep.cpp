@@ -13,6 +13,7 @@
 #include "config/toml_document.h"
 #include "core/atomic_file.h"
 #include "core/error.h"
+#include "core/exit_codes.h"
 
 namespace fs = std::filesystem;
 using Json = nlohmann::json;
@@ -153,6 +154,19 @@ void mark_cell_done(const std::string& sweep_dir, const SweepCell& cell, int exi
   write_file_atomic(cell_dir(sweep_dir, cell) + "/done.json", done.dump(2) + "\n");
 }
 
+void mark_cell_failed(const std::string& sweep_dir, const SweepCell& cell, int exit_code,
+                      const std::string& message) {
+  const Json failed{{"index", cell.index}, {"args", cell.args}, {"exit_code", exit_code},
+                    {"message", message}};
+  write_file_atomic(cell_dir(sweep_dir, cell) + "/failed.json", failed.dump(2) + "\n");
+}
+
+Json cell_failure(const std::string& sweep_dir, const SweepCell& cell) {
+  const std::string path = cell_dir(sweep_dir, cell) + "/failed.json";
+  if (cell_done(sweep_dir, cell) || !fs::exists(path)) return Json::object();
+  return Json::parse(read_file(path));
+}
+
 Json cell_headline(const std::string& sweep_dir, const SweepCell& cell) {
   const std::string out = cell_dir(sweep_dir, cell) + "/out";
   if (!cell_done(sweep_dir, cell)) return Json::object();
@@ -177,7 +191,7 @@ std::string sweep_results_csv(const std::string& sweep_dir, const SweepGrid& gri
   }
   std::string csv = "cell";
   for (const auto& [k, vs] : grid.grid) csv += "," + k;
-  csv += ",done,exit_code";
+  csv += ",done,exit_code,outcome,error";
   for (const auto& c : columns) csv += "," + c;
   csv += "\n";
   for (size_t i = 0; i < cells.size(); ++i) {
@@ -185,9 +199,17 @@ std::string sweep_results_csv(const std::string& sweep_dir, const SweepGrid& gri
     csv += cell.hash;
     for (const auto& [k, v] : cell.values) csv += "," + v;
     const bool done = cell_done(sweep_dir, cell);
+    const Json failed = cell_failure(sweep_dir, cell);
     int code = -1;
     if (done) code = Json::parse(read_file(cell_dir(sweep_dir, cell) + "/done.json"))["exit_code"];
-    csv += fmt::format(",{},{}", done ? 1 : 0, code);
+    if (!failed.empty()) code = failed["exit_code"];
+    const char* status = done ? (code == kExitDiverged ? "diverged" : "done")
+                              : (failed.empty() ? "pending" : "failed");
+    std::string message = failed.value("message", "");
+    for (char& ch : message)  // one CSV field, as the report's reader splits on commas
+      if (ch == ',') ch = ';';
+      else if (ch == '"' || ch == '\n' || ch == '\r') ch = ' ';
+    csv += fmt::format(",{},{},{},{}", done ? 1 : 0, code, status, message);
     for (const auto& c : columns) {
       const Json v = heads[i].value(c, Json(nullptr));
       // Six significant digits, as probe.csv prints them.

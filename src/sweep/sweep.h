@@ -53,11 +53,18 @@ bool cell_done(const std::string& sweep_dir, const SweepCell& cell);
 void mark_cell_done(const std::string& sweep_dir, const SweepCell& cell, int exit_code,
                     double seconds);
 
+// A cell whose command failed (not a divergence): its exit code and message, kept in failed.json
+// until the cell runs again; empty when it has not failed.
+void mark_cell_failed(const std::string& sweep_dir, const SweepCell& cell, int exit_code,
+                      const std::string& message);
+nlohmann::json cell_failure(const std::string& sweep_dir, const SweepCell& cell);
+
 // Headline numbers a finished cell's outputs hold: run.json "headline" (probe, theory), or
 // summary.json (train), or the rows of race.csv; empty when the cell is not finished.
 nlohmann::json cell_headline(const std::string& sweep_dir, const SweepCell& cell);
 
-// results.csv: one row per finished cell: its grid values, status, and headline numbers.
+// results.csv: one row per cell: its grid values, done, exit_code, outcome (done | diverged |
+// failed | pending), error (a failed cell's message, commas as ';'), and headline numbers.
 std::string sweep_results_csv(const std::string& sweep_dir, const SweepGrid& grid);
 
 }  // namespace sigprop

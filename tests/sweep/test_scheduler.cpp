@@ -1,5 +1,6 @@
 // The sweep scheduler called directly: cells run as child processes of the given executable,
-// a rerun skips finished cells, a merge counts them, a failing cell is reported with its log.
+// a rerun skips finished cells, a merge counts them, a failing cell is reported with its log and
+// stays in the merged table with its message.
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -53,5 +54,17 @@ TEST(Scheduler, AFailingCellIsReportedWithItsLog) {
   EXPECT_EQ(r.failure, kExitConfig);
   EXPECT_NE(r.failure_text.find("model.heads"), std::string::npos) << r.failure_text;
   EXPECT_NE(r.failure_text.find("log.txt"), std::string::npos) << r.failure_text;
+  // The merged table keeps the failed cell as a row with its message, not a missing one.
+  o.merge = true;
+  const auto merged = run_sweep(o);
+  EXPECT_EQ(merged.finished, 0u);
+  ASSERT_EQ(merged.failed.size(), 1u);
+  EXPECT_NE(merged.failed[0].find("heads=3"), std::string::npos) << merged.failed[0];
+  EXPECT_NE(merged.failed[0].find("model.heads"), std::string::npos) << merged.failed[0];
+  const std::string csv = read_file((dir / "sweep" / "results.csv").string());
+  EXPECT_NE(csv.find(",outcome,error"), std::string::npos) << csv;
+  EXPECT_NE(csv.find(",3,0,2,failed,"), std::string::npos) << csv;
+  EXPECT_NE(csv.find("model.heads"), std::string::npos) << csv;
+  EXPECT_EQ(std::count(csv.begin(), csv.end(), '\n'), 2) << "one header, one row, commas kept out:\n" << csv;
   fs::remove_all(dir);
 }
