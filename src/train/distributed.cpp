@@ -80,10 +80,7 @@ DistributedEnv distributed_env(const std::function<const char*(const char*)>& ge
   return e;
 }
 
-namespace {
-
-// A TCP port free on loopback now (the kernel's choice); rank 0 binds it a moment later.
-int free_port() {
+int free_local_port() {
   const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
   sockaddr_in a{};
   a.sin_family = AF_INET;
@@ -99,10 +96,12 @@ int free_port() {
   return port;
 }
 
+namespace {
+
 }  // namespace
 
 int run_local_ranks(const std::vector<std::string>& argv, int n, int threads, std::string* failure) {
-  const int port = free_port();
+  const int port = free_local_port();
   std::map<pid_t, int> ranks;
   for (int r = 0; r < n; ++r)
     ranks[spawn_process(argv, "", std::max(1, threads / n),
@@ -176,19 +175,26 @@ Communicator::Communicator(const DistributedEnv& env, std::chrono::milliseconds 
 
 Communicator::~Communicator() = default;
 
-void Communicator::all_reduce(std::vector<torch::Tensor>& tensors) {
-  try {
-    std::vector<c10::intrusive_ptr<c10d::Work>> work;
-    for (auto& t : tensors) {
-      std::vector<at::Tensor> one{t};
-      work.push_back(impl_->group->allreduce(one));
-    }
-    for (auto& w : work) w->wait();
-  } catch (const std::exception& e) {
+std::function<void()> Communicator::start_sum(torch::Tensor t) {
+  const auto failed = [this](const std::exception& e) {
     const std::string what = e.what();
-    throw DataError(fmt::format("rank {} of {}: a collective failed, a peer rank has stopped: {}",
-                                env_.rank, env_.world, what.substr(0, what.find('\n'))));
+    return DataError(fmt::format("rank {} of {}: a collective failed, a peer rank has stopped: {}",
+                                 env_.rank, env_.world, what.substr(0, what.find('\n'))));
+  };
+  c10::intrusive_ptr<c10d::Work> work;
+  try {
+    std::vector<at::Tensor> one{std::move(t)};
+    work = impl_->group->allreduce(one);
+  } catch (const std::exception& e) {
+    throw failed(e);
   }
+  return [work, failed] {
+    try {
+      work->wait();
+    } catch (const std::exception& e) {
+      throw failed(e);
+    }
+  };
 }
 
 std::string Communicator::broadcast(const std::string& key, const std::string& value) {
@@ -212,49 +218,121 @@ Communicator::Communicator(const DistributedEnv& env, std::chrono::milliseconds)
                                 "libgloo-dev, then rebuild); this one trains in one process", env.world));
 }
 Communicator::~Communicator() = default;
-void Communicator::all_reduce(std::vector<torch::Tensor>&) {}
+std::function<void()> Communicator::start_sum(torch::Tensor) { return [] {}; }
 std::string Communicator::broadcast(const std::string&, const std::string& value) { return value; }
 
 #endif
 
-void Communicator::average_gradients(const std::vector<torch::Tensor>& params, int64_t bucket_bytes) {
-  // Buckets of whole gradients, packed flat; a missing gradient counts as zeros.
-  std::vector<std::vector<torch::Tensor>> buckets(1);
+struct GradientAverager::State {
+  Communicator* comm = nullptr;
+  std::vector<torch::Tensor> params;
+  std::vector<size_t> bucket_of;
+  std::vector<int64_t> offset_of;
+  std::vector<torch::Tensor> flat;              // one buffer per bucket
+  std::vector<size_t> members, arrived;         // parameters per bucket, and those in so far
+  std::vector<char> filled;                     // per parameter, this step
+  std::vector<std::function<void()>> pending;   // per bucket: waits for its sum; empty = not sent
+  bool armed = false;
+  size_t early = 0;  // buckets sent by the hooks this step
+
+  void put(size_t i, const torch::Tensor& g) {
+    flat[bucket_of[i]].narrow(0, offset_of[i], params[i].numel()).copy_(g.reshape({-1}));
+    filled[i] = 1;
+  }
+  void send(size_t b) { pending[b] = comm->start_sum(flat[b]); }
+  void on_gradient(size_t i, const torch::Tensor& g) {
+    if (!armed || filled[i]) return;
+    put(i, g);
+    const size_t b = bucket_of[i];
+    if (++arrived[b] == members[b]) send(b), ++early;
+  }
+};
+
+GradientAverager::GradientAverager(Communicator& comm, std::vector<torch::Tensor> params, int64_t bucket_bytes)
+    : state_(std::make_shared<State>()), params_(std::move(params)) {
+  State& s = *state_;
+  s.comm = &comm;
+  s.params = params_;
+  const size_t n = params_.size();
+  s.bucket_of.resize(n), s.offset_of.resize(n), s.filled.assign(n, 0);
+  std::vector<int64_t> sizes;  // elements per bucket
   int64_t bytes = 0;
-  for (const auto& p : params) {
-    if (!p.grad().defined()) p.mutable_grad() = torch::zeros_like(p);
+  for (size_t k = n; k-- > 0;) {
+    const auto& p = params_[k];
     const int64_t b = p.numel() * p.element_size();
-    if (bytes > 0 && bytes + b > bucket_bytes) buckets.emplace_back(), bytes = 0;
-    buckets.back().push_back(p.grad());
+    if (sizes.empty() || (bytes > 0 && bytes + b > bucket_bytes)) sizes.push_back(0), s.members.push_back(0), bytes = 0;
+    s.bucket_of[k] = sizes.size() - 1;
+    s.offset_of[k] = sizes.back();
+    sizes.back() += p.numel();
+    ++s.members.back();
     bytes += b;
   }
-  std::vector<torch::Tensor> flat;
-  for (const auto& bucket : buckets) {
-    std::vector<torch::Tensor> views;
-    for (const auto& g : bucket) views.push_back(g.reshape({-1}));
-    flat.push_back(torch::cat(views));
+  for (size_t b = 0; b < sizes.size(); ++b)
+    s.flat.push_back(torch::zeros({sizes[b]}, params_.front().options().requires_grad(false)));
+  s.arrived.assign(sizes.size(), 0);
+  s.pending.resize(sizes.size());
+  // The hook holds the state, not this object: a hook left to run after the averager is gone
+  // (it is removed in the destructor) finds it disarmed.
+  const std::weak_ptr<State> weak = state_;
+  for (size_t i = 0; i < n; ++i)
+    hooks_.push_back(params_[i].register_hook([weak, i](const torch::Tensor& g) {
+      if (auto st = weak.lock()) st->on_gradient(i, g);
+    }));
+}
+
+GradientAverager::~GradientAverager() {
+  for (size_t i = 0; i < hooks_.size(); ++i) params_[i].remove_hook(hooks_[i]);
+}
+
+size_t GradientAverager::buckets() const { return state_->flat.size(); }
+size_t GradientAverager::sent_during_backward() const { return state_->early; }
+
+void GradientAverager::arm() {
+  State& s = *state_;
+  std::fill(s.filled.begin(), s.filled.end(), 0);
+  std::fill(s.arrived.begin(), s.arrived.end(), 0);
+  for (auto& p : s.pending) p = nullptr;
+  s.early = 0;
+  s.armed = true;
+}
+
+void GradientAverager::finish() {
+  State& s = *state_;
+  s.armed = false;
+  torch::NoGradGuard no_grad;
+  // Buckets are sent in the same order on every rank: those the hooks sent (the backward's
+  // order, the same everywhere), then the rest by index.
+  for (size_t b = 0; b < s.flat.size(); ++b) {
+    if (s.pending[b]) continue;
+    for (size_t i = 0; i < s.params.size(); ++i)
+      if (s.bucket_of[i] == b && !s.filled[i]) {
+        const auto& g = s.params[i].grad();
+        if (g.defined()) s.put(i, g);
+        else s.flat[b].narrow(0, s.offset_of[i], s.params[i].numel()).zero_();
+      }
+    s.send(b);
   }
-  all_reduce(flat);
-  for (size_t i = 0; i < buckets.size(); ++i) {
-    flat[i].div_(double(env_.world));
-    int64_t at = 0;
-    for (auto& g : buckets[i]) {
-      g.copy_(flat[i].narrow(0, at, g.numel()).view_as(g));
-      at += g.numel();
-    }
+  for (auto& wait : s.pending) wait();
+  const double world = double(s.comm->world());
+  for (auto& f : s.flat) f.div_(world);
+  for (size_t i = 0; i < s.params.size(); ++i) {
+    auto& p = s.params[i];
+    if (!p.grad().defined()) p.mutable_grad() = torch::zeros_like(p);
+    p.mutable_grad().copy_(s.flat[s.bucket_of[i]].narrow(0, s.offset_of[i], p.numel()).view_as(p));
   }
+  for (auto& p : s.pending) p = nullptr;
 }
 
 double Communicator::mean(double value) {
-  std::vector<torch::Tensor> t{torch::tensor({value}, torch::kDouble)};
-  all_reduce(t);
-  return t[0].item<double>() / env_.world;
+  const auto t = torch::tensor({value}, torch::kDouble);
+  start_sum(t)();
+  return t.item<double>() / env_.world;
 }
 
 bool Communicator::any(bool value) {
-  std::vector<torch::Tensor> t{torch::tensor({value ? 1.0 : 0.0}, torch::kDouble)};
-  all_reduce(t);
-  return t[0].item<double>() > 0;
+  const auto t = torch::tensor({value ? 1.0 : 0.0}, torch::kDouble);
+  start_sum(t)();
+  return t.item<double>() > 0;
 }
 
 void Communicator::barrier() { any(false); }

@@ -31,6 +31,9 @@ DistributedEnv distributed_env(const std::function<const char*(const char*)>& ge
 // The first host of a Slurm node list: "node[07-09,12],gpu1" -> "node07".
 std::string first_slurm_host(const std::string& nodelist);
 
+// A TCP port free on 127.0.0.1 now (the kernel's choice), for a process group's store.
+int free_local_port();
+
 // Starts `argv` `n` times on this machine as ranks 0..n-1 (torchrun's variables, MASTER_ADDR
 // 127.0.0.1 and a free MASTER_PORT; SIGPROP_THREADS = threads / n each) and waits for all. When
 // one fails the others are stopped (SIGTERM, then SIGKILL). Returns 0, or the first failure's
@@ -49,9 +52,9 @@ class Communicator {
   ~Communicator();
   int rank() const { return env_.rank; }
   int world() const { return env_.world; }
-  // The mean over ranks of every parameter's gradient, in place: the gradients are packed into
-  // buckets of about `bucket_bytes`, all buckets reduced at once, then unpacked.
-  void average_gradients(const std::vector<torch::Tensor>& params, int64_t bucket_bytes = 8 << 20);
+  // Starts summing `t` over the ranks, in place; the returned function waits for the sum (and
+  // throws DataError naming this rank when a peer is gone).
+  std::function<void()> start_sum(torch::Tensor t);
   double mean(double value);
   bool any(bool value);  // true on every rank when it is true on one
   void barrier();
@@ -62,7 +65,32 @@ class Communicator {
   struct Impl;
   std::unique_ptr<Impl> impl_;
   DistributedEnv env_;
-  void all_reduce(std::vector<torch::Tensor>& tensors);
+};
+
+// The mean over ranks of every parameter's gradient, computed while the backward runs. The
+// gradients are packed into buckets of about `bucket_bytes`, in the reverse of the parameters'
+// order (about the order the backward produces them). Between arm() and finish(), a hook on each
+// parameter copies its gradient into its bucket the moment autograd has it, and a full bucket's
+// all-reduce starts at once, on Gloo's own threads, while the backward goes on. finish(), after
+// the backward, sends the buckets not yet sent (taking .grad as it is, zeros where undefined),
+// waits for all and writes the mean into every .grad. Every rank must run the same backward; a
+// backward outside arm()/finish() (a probe on rank 0) leaves the hooks idle.
+class GradientAverager {
+ public:
+  GradientAverager(Communicator& comm, std::vector<torch::Tensor> params, int64_t bucket_bytes = 8 << 20);
+  ~GradientAverager();  // removes the hooks
+  GradientAverager(const GradientAverager&) = delete;
+  GradientAverager& operator=(const GradientAverager&) = delete;
+  void arm();
+  void finish();
+  size_t buckets() const;
+  size_t sent_during_backward() const;  // of the last step's buckets, those the hooks sent
+
+ private:
+  struct State;
+  std::shared_ptr<State> state_;
+  std::vector<torch::Tensor> params_;
+  std::vector<unsigned> hooks_;
 };
 
 }  // namespace sigprop

@@ -67,7 +67,9 @@ Json summary_to_json(const TrainSummary& s) {
           {"unigram_entropy", number(s.unigram_entropy)},
           {"seconds", s.seconds},
           {"tokens_per_s", s.tokens_per_s},
-          {"resumes", s.resumes}};
+          {"resumes", s.resumes},
+          {"ranks", s.ranks},
+          {"allreduce_share", s.allreduce_share}};
 }
 
 TrainSummary read_train_summary(const std::string& path) {
@@ -88,6 +90,8 @@ TrainSummary read_train_summary(const std::string& path) {
     s.seconds = j.value("seconds", 0.0);
     s.tokens_per_s = j.value("tokens_per_s", 0.0);
     s.resumes = j.value("resumes", 0);
+    s.ranks = j.value("ranks", 1);
+    s.allreduce_share = j.value("allreduce_share", 0.0);
   } catch (const Json::exception& e) {
     throw DataError(path + " is not a training summary: " + e.what());
   }
@@ -328,9 +332,17 @@ TrainSummary Trainer::run(const std::atomic<bool>* stop,
   if (step_ == 0 && config_.probe_every > 0 && lead())
     append_log({{"step", 0}, {"probe", probe_json(probe_model(*model_, eval_batches_.front()))}});
   const int world = comm_ ? comm_->world() : 1, rank = comm_ ? comm_->rank() : 0;
-  const std::function<void()> reduce = [&] { if (comm_) comm_->average_gradients(params); };
+  double window_loss = 0, window_time = 0, train_time = 0, reduce_time = 0;
+  // Gradients averaged while the backward runs; reduce_time is what is left to wait for after it.
+  std::unique_ptr<GradientAverager> averager;
+  if (comm_ && world > 1) averager = std::make_unique<GradientAverager>(*comm_, params);
+  const std::function<void()> reduce = [&] {
+    if (!averager) return;
+    const auto t = Clock::now();
+    averager->finish();
+    reduce_time += seconds_since(t);
+  };
 
-  double window_loss = 0, window_time = 0, train_time = 0;
   int64_t window_steps = 0, trained = 0;
   const auto finish = [&](const std::string& status, const std::string& message) {
     summary.status = status;
@@ -339,6 +351,8 @@ TrainSummary Trainer::run(const std::atomic<bool>* stop,
     summary.seconds = elapsed_before_ + seconds_since(start);
     summary.resumes = resumes_;
     summary.tokens_per_s = train_time > 0 ? tokens_per_batch * double(trained) / train_time : 0.0;
+    summary.ranks = world;
+    summary.allreduce_share = train_time > 0 ? reduce_time / train_time : 0.0;
     if (lead()) write_file_atomic(path("summary.json"), summary_to_json(summary).dump(2) + "\n");
     return summary;
   };
@@ -360,6 +374,7 @@ TrainSummary Trainer::run(const std::atomic<bool>* stop,
       const int64_t share = config_.batch / world;
       batch = {batch.input.narrow(0, rank * share, share), batch.target.narrow(0, rank * share, share)};
     }
+    if (averager) averager->arm();
     const StepOutcome outcome =
         train_step(spec_, model_, *optimizer_, params, batch, config_.clip, device_, reduce);
     const double loss_value = comm_ ? comm_->mean(outcome.loss) : outcome.loss;

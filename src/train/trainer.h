@@ -36,6 +36,8 @@ struct TrainSummary {
   double unigram_entropy = NAN;      // of the training targets, nats
   double seconds = 0, tokens_per_s = 0;  // seconds: every sitting of the run together
   int resumes = 0;                        // sittings after the first
+  int ranks = 1;                          // data-parallel processes of the last sitting
+  double allreduce_share = 0;             // of its training time, rank 0's in gradient averaging
 };
 nlohmann::json summary_to_json(const TrainSummary& s);
 // Inverse of summary_to_json (a run's summary.json); null losses read as NaN. Throws DataError

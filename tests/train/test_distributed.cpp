@@ -144,3 +144,36 @@ TEST(Distributed, AKilledRankStopsTheOthersAndTheRunResumes) {
   EXPECT_NE(resumed.output.find("steps: 60"), std::string::npos) << resumed.output;
   fs::remove_all(dir);
 }
+
+// One rank (a world of one is a real Gloo group): the hooks send every bucket whose gradients
+// are all in before the backward ends, a backward outside arm()/finish() sends none, an unused
+// parameter averages as zeros, and the mean of one rank is the gradient itself.
+TEST(Distributed, GradientsAreSentWhileTheBackwardRuns) {
+  DistributedEnv env;
+  env.master_port = free_local_port();
+  Communicator comm(env, std::chrono::seconds(30));
+  torch::manual_seed(0);
+  auto w1 = torch::randn({8, 8}, torch::requires_grad()), w2 = torch::randn({8, 8}, torch::requires_grad());
+  auto unused = torch::randn({3}, torch::requires_grad());
+  const auto x = torch::randn({4, 8});
+  GradientAverager avg(comm, {w1, w2, unused}, /*bucket_bytes=*/1);  // one bucket per parameter
+  ASSERT_EQ(avg.buckets(), 3u);
+  const auto backward = [&] {
+    for (auto* p : {&w1, &w2, &unused}) p->mutable_grad() = torch::Tensor();
+    torch::tanh(x.mm(w1)).mm(w2).pow(2).sum().backward();
+  };
+  backward();
+  const auto g1 = w1.grad().clone(), g2 = w2.grad().clone();
+  avg.arm();
+  backward();
+  avg.finish();
+  EXPECT_EQ(avg.sent_during_backward(), 2u) << "w1 and w2 were sent by their hooks";
+  EXPECT_TRUE(torch::equal(w1.grad(), g1));
+  EXPECT_TRUE(torch::equal(w2.grad(), g2));
+  EXPECT_TRUE(torch::equal(unused.grad(), torch::zeros({3})));
+  backward();  // not armed: a probe's backward on rank 0 alone must not start a collective
+  avg.arm();
+  avg.finish();
+  EXPECT_EQ(avg.sent_during_backward(), 0u);
+  EXPECT_TRUE(torch::equal(w2.grad(), g2)) << "finish() takes .grad as it is";
+}
