@@ -21,6 +21,7 @@ struct RaceArgs {
   RaceOptions race;
   int depth = 32;
   std::string device = "cpu";
+  int nproc = 1;
 };
 
 const std::vector<std::string> kDefaultRace = {"post-ln", "pre-ln", "post-ln-simremove",
@@ -32,12 +33,17 @@ void run(RaceArgs& a) {
   a.race.specs = resolve_specs(a.model, kDefaultRace);
   for (auto& s : a.race.specs) s.depth = a.depth;
   a.race.device = parse_device(a.device);
+  validate(a.race);  // before any rank starts
+  if (launch_local_ranks(a.nproc, a.race.config.batch)) return;
+  a.race.comm = rank_communicator();
   const auto result = run_race(a.race, [](const std::string& line) { fmt::print(stderr, "[race] {}\n", line); },
                                install_interrupt_flag());
+  const bool lead = !a.race.comm || a.race.comm->rank() == 0;
   if (result.interrupted) {
-    fmt::print(stderr, "[race] interrupted; rerun the same command to continue\n");
+    if (lead) fmt::print(stderr, "[race] interrupted; rerun the same command to continue\n");
     std::exit(kExitInterrupted);
   }
+  if (!lead) return;
   const auto& o = a.race;
   fmt::print("{}", race_table(result.best, o.measure, o.reference, result.reach_step, result.target));
   fmt::print("wrote {}/race.csv, run.json, race.png, race.svg; runs in {}/runs\n", o.out, o.out);
@@ -67,6 +73,7 @@ void add_race_command(CLI::App& app) {
       ->capture_default_str();
   cmd->add_option("--out", args.race.out, "race folder")->capture_default_str();
   cmd->add_option("--device", args.device, "cpu | cuda | cuda:N");
+  add_nproc_option(cmd, args.nproc);
   cmd->callback([] { run(args); });
 }
 

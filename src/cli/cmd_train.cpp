@@ -28,20 +28,6 @@ struct TrainArgs {
   int nproc = 1;
 };
 
-// This process's own command line (/proc/self/cmdline) without `--nproc N`: what each rank runs.
-std::vector<std::string> rank_command_line() {
-  std::ifstream in("/proc/self/cmdline", std::ios::binary);
-  std::vector<std::string> argv;
-  for (std::string arg; std::getline(in, arg, '\0');) argv.push_back(arg);
-  std::vector<std::string> out = {"/proc/self/exe"};
-  for (size_t i = 1; i < argv.size(); ++i) {
-    if (argv[i] == "--nproc") { ++i; continue; }
-    if (argv[i].rfind("--nproc=", 0) == 0) continue;
-    out.push_back(argv[i]);
-  }
-  return out;
-}
-
 void print_progress(const StepReport& r) {
   static int64_t last = -1;
   const bool tty = ::isatty(2);
@@ -56,29 +42,8 @@ void print_progress(const StepReport& r) {
 
 void run(TrainArgs& a, bool steps_given) {
   const torch::Device device = parse_device(a.device);
-  const DistributedEnv env = distributed_env();
-  if (a.nproc > 1) {  // the launcher: one process per rank on this machine
-    if (env.world > 1)
-      throw ConfigError("--nproc starts the ranks itself; under torchrun or srun (" + env.source +
-                        " variables set) leave it out");
-    if (!distributed_available())
-      throw ConfigError("--nproc " + std::to_string(a.nproc) + " needs a build with Gloo (apt install "
-                        "libgloo-dev, then rebuild)");
-    if (a.resume.empty() && a.config.batch % a.nproc != 0)
-      throw ConfigError("--batch " + std::to_string(a.config.batch) + " is not a multiple of the " +
-                        std::to_string(a.nproc) + " processes: each takes an equal share of a batch");
-    install_interrupt_flag();  // Ctrl-C reaches every rank; the launcher waits for them
-    std::string failure;
-    const int code = run_local_ranks(rank_command_line(), a.nproc, torch_threads(), &failure);
-    if (code != 0) {
-      fmt::print(stderr, "sigprop: {}; the other ranks were stopped; the last checkpoint is kept: "
-                         "continue with --resume\n", failure);
-      std::exit(code);
-    }
-    return;
-  }
-  std::shared_ptr<Communicator> comm;
-  if (env.world > 1) comm = std::make_shared<Communicator>(env);
+  if (launch_local_ranks(a.nproc, a.resume.empty() ? a.config.batch : 0)) return;
+  const auto comm = rank_communicator();
   const bool lead = !comm || comm->rank() == 0;
   std::unique_ptr<Trainer> trainer;
   if (!a.resume.empty()) {
@@ -130,10 +95,7 @@ void add_train_command(CLI::App& app) {
   cmd->add_flag("--force", args.force, "write into --out even if it is a non-empty folder of yours");
   cmd->add_option("--resume", args.resume, "continue the run in this folder from its checkpoint");
   cmd->add_option("--device", args.device, "cpu | cuda | cuda:N");
-  cmd->add_option("--nproc", args.nproc,
-                  "data-parallel processes on this machine (c10d Gloo; --batch is the global batch, "
-                  "split evenly); under torchrun or srun the ranks come from their variables")
-      ->check(at_least(1));
+  add_nproc_option(cmd, args.nproc);
   cmd->parse_complete_callback([] {
     if (args.resume.empty()) check_output_folder(args.out, args.force);
   });

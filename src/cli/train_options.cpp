@@ -1,6 +1,68 @@
 #include "cli/train_options.h"
 
+#include <cstdlib>
+#include <fstream>
+
+#include <fmt/format.h>
+
+#include "cli/model_options.h"
+#include "core/error.h"
+#include "core/interrupt.h"
+#include "core/runtime.h"
+
 namespace sigprop::cli {
+namespace {
+
+// This process's own command line (/proc/self/cmdline) without `--nproc N`: what each rank runs.
+std::vector<std::string> rank_command_line() {
+  std::ifstream in("/proc/self/cmdline", std::ios::binary);
+  std::vector<std::string> argv;
+  for (std::string arg; std::getline(in, arg, '\0');) argv.push_back(arg);
+  std::vector<std::string> out = {"/proc/self/exe"};
+  for (size_t i = 1; i < argv.size(); ++i) {
+    if (argv[i] == "--nproc") { ++i; continue; }
+    if (argv[i].rfind("--nproc=", 0) == 0) continue;
+    out.push_back(argv[i]);
+  }
+  return out;
+}
+
+}  // namespace
+
+void add_nproc_option(CLI::App* cmd, int& nproc) {
+  cmd->add_option("--nproc", nproc,
+                  "data-parallel processes on this machine (c10d Gloo; --batch is the global batch, "
+                  "split evenly); under torchrun or srun the ranks come from their variables")
+      ->check(at_least(1));
+}
+
+bool launch_local_ranks(int nproc, int64_t batch) {
+  if (nproc <= 1) return false;
+  const DistributedEnv env = distributed_env();
+  if (env.world > 1)
+    throw ConfigError("--nproc starts the ranks itself; under torchrun or srun (" + env.source +
+                      " variables set) leave it out");
+  if (!distributed_available())
+    throw ConfigError("--nproc " + std::to_string(nproc) + " needs a build with Gloo (apt install "
+                      "libgloo-dev, then rebuild)");
+  if (batch > 0 && batch % nproc != 0)
+    throw ConfigError("--batch " + std::to_string(batch) + " is not a multiple of the " +
+                      std::to_string(nproc) + " processes: each takes an equal share of a batch");
+  install_interrupt_flag();  // Ctrl-C reaches every rank; the launcher waits for them
+  std::string failure;
+  const int code = run_local_ranks(rank_command_line(), nproc, torch_threads(), &failure);
+  if (code != 0) {
+    fmt::print(stderr, "sigprop: {}; the other ranks were stopped; the last checkpoint is kept: "
+                       "rerun the same command to continue\n", failure);
+    std::exit(code);
+  }
+  return true;
+}
+
+std::shared_ptr<Communicator> rank_communicator() {
+  const DistributedEnv env = distributed_env();
+  return env.world > 1 ? std::make_shared<Communicator>(env) : nullptr;
+}
 
 void add_train_options(CLI::App* cmd, TrainConfig& c) {
   cmd->add_option("--data", c.data, "kjv | fashion-mnist | synthetic")->capture_default_str();

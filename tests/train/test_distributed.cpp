@@ -1,7 +1,8 @@
 // Data-parallel training on c10d (Gloo, loopback): the environment torchrun and Slurm set, two
 // processes with global batch B reproducing one process with batch B (every loss of 50 steps
 // and the final weights to 1e-5), and a rank killed with kill -9: the others stop within 30 s,
-// the checkpoint on disk loads, and --resume finishes the run.
+// the checkpoint on disk loads, and --resume finishes the run. A race on two ranks; the
+// gradient averager's hooks sending buckets during the backward.
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/wait.h>
@@ -142,6 +143,26 @@ TEST(Distributed, AKilledRankStopsTheOthersAndTheRunResumes) {
   const auto resumed = run_cli("train --resume " + run.string() + " --steps 60 --nproc 2");
   EXPECT_EQ(resumed.code, 0) << resumed.output;
   EXPECT_NE(resumed.output.find("steps: 60"), std::string::npos) << resumed.output;
+  fs::remove_all(dir);
+}
+
+// A race on two ranks: every run data parallel, rank 0 writing the race; the same table as one
+// process (the printed digits; the runs' losses agree to 1e-5 as above).
+TEST(Distributed, ARaceOnTwoProcessesMatchesOneProcess) {
+  if (!distributed_available()) GTEST_FAIL() << "this build has no Gloo: install libgloo-dev and rebuild";
+  const fs::path dir = temp_dir("dp_race");
+  const std::string args = "race --preset pre-ln,post-ln --depth 2 --width 32 --heads 2 --data synthetic "
+                           "--seq 16 --batch 4 --steps 30 --lr-grid 1e-3,3e-3 --eval-batches 2 ";
+  const auto one = run_cli(args + "--out " + (dir / "one").string());
+  ASSERT_EQ(one.code, 0) << one.output;
+  const auto two = run_cli(args + "--nproc 2 --out " + (dir / "two").string());
+  ASSERT_EQ(two.code, 0) << two.output;
+  EXPECT_EQ(read_file((dir / "one" / "race.csv").string()), read_file((dir / "two" / "race.csv").string()));
+  const auto summary = nlohmann::json::parse(
+      read_file((dir / "two" / "runs" / "pre-ln" / "lr0.001" / "seed0" / "summary.json").string()));
+  EXPECT_EQ(summary["ranks"], 2);
+  EXPECT_GE(summary["allreduce_share"].get<double>(), 0.0);
+  EXPECT_LT(summary["allreduce_share"].get<double>(), 1.0);
   fs::remove_all(dir);
 }
 

@@ -26,9 +26,9 @@ namespace {
 
 // Trains (or reuses, or resumes) one run; returns its summary.
 TrainSummary train_one(const ModelSpec& spec, const TrainConfig& config, const std::string& dir,
-                       const torch::Device& device, const std::atomic<bool>* stop) {
+                       const RaceOptions& o, const std::atomic<bool>* stop) {
   TrainSummary done;
-  auto trainer = Trainer::open(spec, config, dir, device, &done);
+  auto trainer = Trainer::open(spec, config, dir, o.device, &done, o.comm);
   return trainer ? trainer->run(stop) : done;
 }
 
@@ -57,7 +57,8 @@ void validate(const RaceOptions& o) {
 
 RaceResult run_race(const RaceOptions& o, const LogFn& log, const std::atomic<bool>* stop) {
   validate(o);
-  const LogFn say = or_silent(log);
+  const bool lead = !o.comm || o.comm->rank() == 0;
+  const LogFn say = lead ? or_silent(log) : or_silent(nullptr);
   const std::vector<double> grid = o.lr_grid.empty() ? std::vector<double>{o.config.lr} : o.lr_grid;
   RaceResult result;
   result.reach_step = o.reach_step > 0 ? o.reach_step : o.config.steps;
@@ -80,7 +81,7 @@ RaceResult run_race(const RaceOptions& o, const LogFn& log, const std::atomic<bo
             fmt::format("{}/runs/{}/lr{:.3g}/seed{}", o.out, folder_name(spec.name), lr, seed);
         const std::string what = fmt::format("{}/{} {} lr {:.3g} seed {}", ++done, total, spec.name, lr, seed);
         say(what + ": training");
-        const TrainSummary s = train_one(spec, c, dir, o.device, stop);
+        const TrainSummary s = train_one(spec, c, dir, o, stop);
         const double elapsed =
             std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
         say(fmt::format("{}: {} at step {}, train {:.4f}, val {:.4f} ({})", what, s.status, s.step,
@@ -89,6 +90,7 @@ RaceResult run_race(const RaceOptions& o, const LogFn& log, const std::atomic<bo
           result.interrupted = true;
           return result;
         }
+        if (!lead) continue;  // rank 0 wrote the run's files; the race's are its to write
         if (s.status != "completed") row.status = s.status;
         row.step = std::min(row.step, s.step);
         train_sum += s.train_loss;
@@ -103,8 +105,9 @@ RaceResult run_race(const RaceOptions& o, const LogFn& log, const std::atomic<bo
                                : std::numeric_limits<double>::infinity();
       if (score < chosen_score || chosen.preset.empty()) chosen = row, chosen_score = score;
     }
-    result.best.push_back(chosen);
+    if (lead) result.best.push_back(chosen);
   }
+  if (!lead) return result;
   result.target = measure_reach(result.best, o.reference, result.reach_step);
 
   fs::create_directories(o.out);

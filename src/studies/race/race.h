@@ -5,6 +5,7 @@
 #pragma once
 
 #include <atomic>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -13,6 +14,7 @@
 #include "config/model_spec.h"
 #include "core/progress.h"
 #include "studies/race/race_report.h"
+#include "train/distributed.h"
 #include "train/train_config.h"
 
 namespace sigprop {
@@ -27,6 +29,9 @@ struct RaceOptions {
   RaceMeasure measure;
   std::string out = "runs/race";
   torch::Device device = torch::kCPU;
+  // Data parallel: every run of the race trained by all ranks of this group; rank 0 alone writes
+  // the race's files (the others return an empty result). Null: one process.
+  std::shared_ptr<Communicator> comm;
 };
 // Throws ConfigError naming the option (and the spec, with its depth, when one cannot be built).
 void validate(const RaceOptions& options);
