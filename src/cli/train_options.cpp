@@ -89,6 +89,10 @@ void add_train_options(CLI::App* cmd, TrainConfig& c) {
       ->capture_default_str();
   cmd->add_option("--checkpoint-every", c.checkpoint_every, "steps between checkpoints (0 = end)")
       ->capture_default_str();
+  cmd->add_option("--dtype", c.dtype,
+                  "float32 | bf16: bf16 autocasts each training step (weights, optimiser and "
+                  "evaluation stay float32)")
+      ->capture_default_str();
 }
 
 }  // namespace sigprop::cli

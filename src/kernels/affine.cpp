@@ -1,4 +1,5 @@
 #include "kernels/affine.h"
+#include "kernels/autocast.h"
 
 #include <torch/torch.h>
 
@@ -45,7 +46,7 @@ class ConcurrentLinear : public torch::autograd::Function<ConcurrentLinear> {
 }  // namespace
 
 torch::Tensor affine(const torch::Tensor& x, const torch::Tensor& weight, const torch::Tensor& bias) {
-  const bool covered = x.device().is_cpu() && weight.device().is_cpu() &&
+  const bool covered = !autocast_active() && x.device().is_cpu() && weight.device().is_cpu() &&
                        (x.scalar_type() == torch::kFloat || x.scalar_type() == torch::kDouble) &&
                        weight.scalar_type() == x.scalar_type();
   if (!covered) return torch::linear(x, weight, bias);

@@ -1,4 +1,5 @@
 #include "kernels/fused_attention.h"
+#include "kernels/autocast.h"
 
 #include <cmath>
 #include <vector>
@@ -200,7 +201,7 @@ torch::Tensor causal_mask(int64_t T, const torch::Device& device) {
 
 bool fused_attention_supported(const torch::Tensor& qkv) {
 #ifdef SIGPROP_HAVE_BLAS
-  return qkv.device().is_cpu() &&
+  return !autocast_active() && qkv.device().is_cpu() &&
          (qkv.scalar_type() == torch::kFloat || qkv.scalar_type() == torch::kDouble);
 #else
   (void)qkv;

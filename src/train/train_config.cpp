@@ -38,6 +38,7 @@ void TrainConfig::validate() const {
   require(eval_batches >= 0, "eval-batches", eval_batches, "an integer >= 0");
   require(probe_every >= 0, "probe-every", probe_every, "an integer >= 0");
   require(checkpoint_every >= 0, "checkpoint-every", checkpoint_every, "an integer >= 0");
+  require(dtype == "float32" || dtype == "bf16", "dtype", dtype, "float32 | bf16");
 }
 
 int64_t TrainConfig::warmup_steps() const {
@@ -63,7 +64,8 @@ nlohmann::json train_config_to_json(const TrainConfig& c) {
           {"min_lr_ratio", c.min_lr_ratio}, {"clip", c.clip},
           {"seed", c.seed},         {"log_every", c.log_every},
           {"eval_every", c.eval_every}, {"eval_batches", c.eval_batches},
-          {"probe_every", c.probe_every}, {"checkpoint_every", c.checkpoint_every}};
+          {"probe_every", c.probe_every}, {"checkpoint_every", c.checkpoint_every},
+          {"dtype", c.dtype}};
 }
 
 TrainConfig train_config_from_json(const nlohmann::json& j) {
@@ -87,6 +89,7 @@ TrainConfig train_config_from_json(const nlohmann::json& j) {
     c.eval_batches = j.at("eval_batches");
     c.probe_every = j.at("probe_every");
     c.checkpoint_every = j.at("checkpoint_every");
+    c.dtype = j.value("dtype", "float32");  // runs from before mixed precision
   } catch (const nlohmann::json::exception& e) {
     throw DataError(std::string("malformed training config in run.json: ") + e.what());
   }

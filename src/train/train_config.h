@@ -28,6 +28,7 @@ struct TrainConfig {
   int64_t eval_batches = 20;         // 0 = the whole held-out set
   int64_t probe_every = 0;           // 0 = off
   int64_t checkpoint_every = 500;    // 0 = only at the end
+  std::string dtype = "float32";     // float32 | bf16 (autocast of the training steps)
 
   void validate() const;  // throws ConfigError naming the option
   // The warm-up in steps: `warmup`, or by default a tenth of the run, at most 100 steps, so a

@@ -1,5 +1,7 @@
 #include "train/train_step.h"
 
+#include "kernels/autocast.h"
+
 #include <cmath>
 #include <limits>
 
@@ -7,9 +9,14 @@ namespace sigprop {
 
 StepOutcome train_step(const ModelSpec& spec, Transformer& model, torch::optim::Optimizer& optimizer,
                        const std::vector<torch::Tensor>& params, const Batch& batch, double clip,
-                       const torch::Device& device, const std::function<void()>& after_backward) {
+                       const torch::Device& device, bool bf16, const std::function<void()>& after_backward) {
   optimizer.zero_grad();
-  auto loss = training_loss(spec, model->forward(batch.input.to(device)), batch.target.to(device));
+  torch::Tensor output;
+  {
+    Bf16Autocast autocast(device, bf16);
+    output = model->forward(batch.input.to(device));
+  }
+  auto loss = training_loss(spec, output.to(torch::kFloat), batch.target.to(device));
   loss.backward();
   if (after_backward) after_backward();
   StepOutcome out;

@@ -376,7 +376,8 @@ TrainSummary Trainer::run(const std::atomic<bool>* stop,
     }
     if (averager) averager->arm();
     const StepOutcome outcome =
-        train_step(spec_, model_, *optimizer_, params, batch, config_.clip, device_, reduce);
+        train_step(spec_, model_, *optimizer_, params, batch, config_.clip, device_,
+                   config_.dtype == "bf16", reduce);
     const double loss_value = comm_ ? comm_->mean(outcome.loss) : outcome.loss;
     const double grad_norm = outcome.grad_norm;
     if (!outcome.stepped) {

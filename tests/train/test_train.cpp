@@ -366,3 +366,20 @@ TEST(Train, OneProcessPerRunFolder) {
   FolderLock again(dir.string(), "x");  // released with its holder
   fs::remove_all(dir);
 }
+
+TEST(Train, Bf16AutocastLearnsLikeFloat32WithoutBeingIt) {
+  const auto dir = fresh_dir("bf16");
+  auto c = small_config(300);
+  c.eval_every = 0, c.log_every = 50, c.checkpoint_every = 0;
+  const auto f32 = Trainer(small_spec(), c, (dir / "f32").string(), torch::kCPU).run();
+  c.dtype = "bf16";
+  const auto bf16 = Trainer(small_spec(), c, (dir / "bf16").string(), torch::kCPU).run();
+  EXPECT_NE(f32.train_loss, bf16.train_loss) << "the bf16 run computed in float32";
+  EXPECT_NEAR(bf16.val_loss, f32.val_loss, 0.1 * f32.val_loss);
+  EXPECT_LT(bf16.val_loss, 0.8 * bf16.unigram_entropy) << "it learned the copy task";
+  const auto run = Json::parse(read_file(dir / "bf16" / "run.json"));
+  EXPECT_EQ(run["train"]["dtype"], "bf16");
+  c.dtype = "fp8";
+  EXPECT_THROW(c.validate(), ConfigError);
+  fs::remove_all(dir);
+}
