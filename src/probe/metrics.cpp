@@ -1,5 +1,6 @@
 #include "probe/metrics.h"
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 
@@ -83,25 +84,37 @@ double gram_stable_rank(const torch::Tensor& X_) {
 }
 
 AttentionSpectrum attention_spectrum(const torch::Tensor& A_) {
-  auto A = f64(A_).flatten(0, 1);  // (B*H, T, T)
+  const auto all = A_.detach().flatten(0, 1);  // (B*H, T, T), in its own dtype
+  const int64_t N = all.size(0), T = all.size(-1);
+  // A causal A is triangular: its eigenvalues are its diagonal, no eigensolver needed.
+  const bool tri = T > 1 && triangular(all);
+  const bool negative = (all < 0).any().item<bool>();
+  // A few matrices at a time: the float64 copies, Gram matrices and eigensolver work of every
+  // head at once would be many times the attention itself (about 2 GB for one layer at T = 1024
+  // and 32 heads, where the matrices are 128 MB). About 16 MB of float64 per chunk.
+  const int64_t chunk = std::max<int64_t>(1, (int64_t(16) << 20) / (T * T * 8));
+  double sigma1 = 0, sigma2 = 0, lambda2 = 0, entropy = 0;
+  for (int64_t begin = 0; begin < N; begin += chunk) {
+    const auto A = f64(all.narrow(0, begin, std::min(chunk, N - begin)));
+    // σ₁ ≥ σ₂ are the square roots of the two largest eigenvalues of A Aᵀ (symmetric: cheap).
+    const auto s2 = torch::linalg_eigvalsh(gram(A)).clamp_min(0);
+    sigma1 += s2.select(-1, T - 1).sqrt().sum().item<double>();
+    if (T > 1) {
+      sigma2 += s2.select(-1, T - 2).sqrt().sum().item<double>();
+      const auto ev = tri ? A.diagonal(0, -2, -1) : torch::linalg_eigvals(A);
+      const auto mags = std::get<0>(ev.abs().sort(-1, /*descending=*/true));
+      lambda2 += mags.select(-1, 1).sum().item<double>();
+    }
+    if (!negative) {
+      const auto plogp = torch::where(A > 0, A * A.log(), torch::zeros_like(A));
+      entropy += (-plogp.sum(-1)).mean(-1).sum().item<double>();
+    }
+  }
   AttentionSpectrum out;
-  // σ₁ ≥ σ₂ are the square roots of the two largest eigenvalues of A Aᵀ (symmetric: cheap).
-  auto s2 = torch::linalg_eigvalsh(gram(A)).clamp_min(0);
-  const int64_t T = A.size(-1);
-  out.sigma1 = s2.select(-1, T - 1).sqrt().mean().item<double>();
-  out.sigma2 = T > 1 ? s2.select(-1, T - 2).sqrt().mean().item<double>() : 0.0;
-  if (T > 1) {
-    // A causal A is triangular: its eigenvalues are its diagonal, no eigensolver needed.
-    auto ev = triangular(A) ? A.diagonal(0, -2, -1) : torch::linalg_eigvals(A);
-    auto mags = std::get<0>(ev.abs().sort(-1, /*descending=*/true));
-    out.lambda2 = mags.select(-1, 1).mean().item<double>();
-  }
-  if ((A < 0).any().item<bool>()) {
-    out.entropy = std::numeric_limits<double>::quiet_NaN();
-  } else {
-    auto plogp = torch::where(A > 0, A * A.log(), torch::zeros_like(A));
-    out.entropy = (-plogp.sum(-1)).mean().item<double>();
-  }
+  out.sigma1 = sigma1 / double(N);
+  out.sigma2 = sigma2 / double(N);
+  out.lambda2 = lambda2 / double(N);
+  out.entropy = negative ? std::numeric_limits<double>::quiet_NaN() : entropy / double(N);
   return out;
 }
 
