@@ -132,7 +132,7 @@ SweepRunResult run_sweep(const SweepRunOptions& a, const LogFn& log, const std::
   const SweepGrid grid = load_sweep_grid(a.grid);
   const auto [shard, shards] = parse_shard(a.shard);
   if (a.jobs < 1) throw ConfigError("--jobs must be >= 1");
-  const std::string out = a.out.empty() ? "runs/sweep-" + fs::path(a.grid).stem().string() : a.out;
+  const std::string out = sweep_folder(a.grid, a.out);
   result.out = out;
   fs::create_directories(out + "/cells");
   // One process per shard: shards of one sweep run side by side, two copies of a shard do not.

@@ -29,10 +29,8 @@ void check_sbatch_value(const std::string& value, const std::string& option) {
     throw ConfigError(option + " '" + value + "' is not allowed: no spaces or quotes");
 }
 
-std::string sweep_folder(const SweepRunOptions& s) {
-  return fs::absolute(s.out.empty() ? "runs/sweep-" + fs::path(s.grid).stem().string() : s.out)
-      .lexically_normal()
-      .string();
+std::string absolute_sweep_folder(const SweepRunOptions& s) {
+  return fs::absolute(sweep_folder(s.grid, s.out)).lexically_normal().string();
 }
 
 }  // namespace
@@ -42,7 +40,7 @@ std::string slurm_array_script(const SweepRunOptions& sweep, size_t cells, const
   if (slurm.cpus_per_task < 1) throw ConfigError("--cpus-per-task must be >= 1");
   check_sbatch_value(slurm.partition, "--partition");
   check_sbatch_value(slurm.time, "--time");
-  const std::string out = sweep_folder(sweep);
+  const std::string out = absolute_sweep_folder(sweep);
   const std::string exe = fs::canonical(sweep.sigprop).string();
   std::string s = "#!/bin/bash\n";
   s += fmt::format("# Written by `sigprop sweep --slurm`: task i runs cell i of {}/grid.toml.\n", out);
@@ -61,7 +59,7 @@ std::string slurm_array_script(const SweepRunOptions& sweep, size_t cells, const
 
 SlurmSubmission submit_sweep_to_slurm(const SweepRunOptions& sweep, const SlurmOptions& slurm) {
   const SweepGrid grid = load_sweep_grid(sweep.grid);
-  const std::string out = sweep_folder(sweep);
+  const std::string out = absolute_sweep_folder(sweep);
   SlurmSubmission sub;
   sub.tasks = grid.cells().size();
   const std::string script = slurm_array_script(sweep, sub.tasks, slurm);

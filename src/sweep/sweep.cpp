@@ -137,6 +137,10 @@ std::pair<size_t, size_t> parse_shard(const std::string& text) {
   return {i, n};
 }
 
+std::string sweep_folder(const std::string& grid_path, const std::string& out) {
+  return out.empty() ? "runs/sweep-" + fs::path(grid_path).stem().string() : out;
+}
+
 std::string cell_dir(const std::string& sweep_dir, const SweepCell& cell) {
   return sweep_dir + "/cells/" + cell.hash;
 }

@@ -47,6 +47,9 @@ SweepGrid load_sweep_grid(const std::string& path);
 // "i/N" -> (i, N) with 0 <= i < N; throws ConfigError.
 std::pair<size_t, size_t> parse_shard(const std::string& text);
 
+// The sweep folder: `out`, or runs/sweep-<the grid file's stem> when it is empty.
+std::string sweep_folder(const std::string& grid_path, const std::string& out);
+
 // The cell's folder under a sweep folder, and its completion marker (written atomically).
 std::string cell_dir(const std::string& sweep_dir, const SweepCell& cell);
 bool cell_done(const std::string& sweep_dir, const SweepCell& cell);

@@ -300,18 +300,16 @@ void GradientAverager::finish() {
   State& s = *state_;
   s.armed = false;
   torch::NoGradGuard no_grad;
-  // Buckets are sent in the same order on every rank: those the hooks sent (the backward's
-  // order, the same everywhere), then the rest by index.
-  for (size_t b = 0; b < s.flat.size(); ++b) {
-    if (s.pending[b]) continue;
-    for (size_t i = 0; i < s.params.size(); ++i)
-      if (s.bucket_of[i] == b && !s.filled[i]) {
-        const auto& g = s.params[i].grad();
-        if (g.defined()) s.put(i, g);
-        else s.flat[b].narrow(0, s.offset_of[i], s.params[i].numel()).zero_();
-      }
-    s.send(b);
+  // The gradients the hooks did not see, into the buckets not yet sent; then those buckets, in
+  // the same order on every rank (after the ones the hooks sent in the backward's order).
+  for (size_t i = 0; i < s.params.size(); ++i) {
+    if (s.filled[i] || s.pending[s.bucket_of[i]]) continue;
+    const auto& g = s.params[i].grad();
+    if (g.defined()) s.put(i, g);
+    else s.flat[s.bucket_of[i]].narrow(0, s.offset_of[i], s.params[i].numel()).zero_();
   }
+  for (size_t b = 0; b < s.flat.size(); ++b)
+    if (!s.pending[b]) s.send(b);
   for (auto& wait : s.pending) wait();
   const double world = double(s.comm->world());
   for (auto& f : s.flat) f.div_(world);
