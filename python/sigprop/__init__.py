@@ -5,6 +5,7 @@ fix of the papers as a drop-in nn.Module, and move trained models between Python
     import sigprop
     result = sigprop.probe(model, inputs)       # any nn.Module with a stack of repeated blocks
     result.to_pandas(); result.to_csv("probe.csv"); result.plot("probe.png")
+    advice = sigprop.advise(model_factory, inputs, variants={...})  # will it train, which fix
     attn = sigprop.nn.ShapedAttention(256, 8)   # the fixes: sigprop.nn.*
     gpt = sigprop.nn.Transformer("vanilla-espa-tat", depth=32, data="kjv")
     trained = sigprop.load_run("runs/train")    # a `sigprop train` run; sigprop.save the reverse
@@ -18,6 +19,7 @@ from . import _sigprop
 from ._sigprop import ConfigError, DataError, METRIC_COLUMNS, tat
 from . import nn, theory
 from .probe import ProbeResult, find_blocks, probe
+from .advise import Advice, advise, fix_recipes
 from .runs import evaluate, export, load_run, load_safetensors, save, save_safetensors
 
 
@@ -29,6 +31,6 @@ def probe_batch(input="kjv", *, width, batch=8, seq=64, seed=0):
 
 
 __version__ = _sigprop.version()
-__all__ = ["probe", "ProbeResult", "find_blocks", "probe_batch", "tat", "theory", "nn",
+__all__ = ["probe", "ProbeResult", "advise", "Advice", "fix_recipes", "find_blocks", "probe_batch", "tat", "theory", "nn",
            "load_run", "save", "evaluate", "export", "load_safetensors", "save_safetensors",
            "ConfigError", "DataError", "METRIC_COLUMNS"]

@@ -63,6 +63,10 @@ void add_race_command(CLI::App& app) {
       ->delimiter(',');
   cmd->add_option("--seeds", args.race.seeds, "seeds per (preset, lr); curves are averaged")
       ->capture_default_str();
+  cmd->add_option("--confirm-seeds", args.race.confirm_seeds,
+                  "further seeds at each preset's chosen lr alone, averaged into its row")
+      ->check(CLI::Range(0, 1000))
+      ->capture_default_str();
   cmd->add_option("--reference", args.race.reference, "preset whose loss the others must reach")
       ->capture_default_str();
   cmd->add_option("--reach-step", args.race.reach_step, "step of the reference loss (default: last)");

@@ -14,6 +14,7 @@ void add_presets_command(CLI::App& app);
 void add_data_command(CLI::App& app);
 void add_train_command(CLI::App& app);
 void add_race_command(CLI::App& app);
+void add_advise_command(CLI::App& app);
 void add_sweep_command(CLI::App& app);
 void add_report_command(CLI::App& app);
 void add_theory_command(CLI::App& app);

@@ -94,6 +94,7 @@ int main(int argc, char** argv) {
   sigprop::cli::add_data_command(app);
   sigprop::cli::add_train_command(app);
   sigprop::cli::add_race_command(app);
+  sigprop::cli::add_advise_command(app);
   sigprop::cli::add_sweep_command(app);
   sigprop::cli::add_report_command(app);
   sigprop::cli::add_theory_command(app);

@@ -20,11 +20,11 @@ struct PendingOrthogonal {
 };
 
 PendingOrthogonal draw_orthogonal(torch::Tensor& w) {
-  // Norm-preserving on average: a wide-to-narrow map (fan_out < fan_in) is scaled up by
-  // √(fan_in / fan_out).
+  // DKS's scaled uniform orthogonal (SUO) gain √max(1, fan_out / fan_in): a narrow-to-wide map
+  // is scaled up so each output unit keeps the input's per-unit second moment.
   const int64_t rows = w.size(0), cols = w.size(1);
   auto gaussian = torch::randn({rows, cols});
-  return {w, rows < cols ? gaussian.t() : gaussian, std::sqrt(std::max(1.0, double(cols) / rows))};
+  return {w, rows < cols ? gaussian.t() : gaussian, std::sqrt(std::max(1.0, double(rows) / cols))};
 }
 
 // Q of the QR of the tall Gaussian, columns' signs fixed by diag(R) (Haar measure: Mezzadri,

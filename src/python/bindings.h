@@ -1,6 +1,7 @@
 // The parts of the `_sigprop` extension, one file each: module.cpp (the probe's metrics, TAT),
 // nn.cpp (sigprop's modules as handles the Python classes of sigprop/nn.py wrap), runs.cpp
-// (run folders, safetensors), theory.cpp (the studies' tables), ops.cpp (torch.ops.sigprop).
+// (run folders, safetensors), theory.cpp (the studies' tables), ops.cpp (torch.ops.sigprop),
+// advise.cpp (the advisor).
 #pragma once
 
 #include <torch/extension.h>
@@ -10,6 +11,7 @@
 #include <vector>
 
 #include "model/transformer.h"
+#include "probe/probe.h"
 
 namespace sigprop::python {
 
@@ -27,5 +29,9 @@ TransformerImpl& model_of(const ModuleHandle& h);  // ConfigError when not a Tra
 void bind_nn(pybind11::module_& m);
 void bind_runs(pybind11::module_& m);
 void bind_theory(pybind11::module_& m);
+void bind_advise(pybind11::module_& m);
+
+// One probe row (a dict of probe.csv's columns, as sigprop.probe returns them) as LayerMetrics.
+LayerMetrics metrics_from_dict(const pybind11::dict& d);
 
 }  // namespace sigprop::python

@@ -32,6 +32,18 @@ double field(const py::dict& d, const char* key) {
   return d[key].cast<double>();
 }
 
+}  // namespace
+
+LayerMetrics python::metrics_from_dict(const py::dict& d) {
+  LayerMetrics m;
+  m.layer = d["layer"].cast<int>();
+  for (const auto& f : layer_metric_fields())
+    if (f.member) m.*f.member = field(d, f.name);
+  return m;
+}
+
+namespace {
+
 std::vector<py::dict> layer_metrics(const std::vector<torch::Tensor>& hidden,
                                     const std::vector<c10::optional<torch::Tensor>>& attn,
                                     const std::vector<py::dict>& grads, double loss) {
@@ -66,9 +78,7 @@ std::string rows_to_csv(const std::vector<py::dict>& rows) {
     r.width = d["width"].cast<int>();
     r.seed = d["seed"].cast<uint64_t>();
     r.config_id = d.contains("config_id") ? d["config_id"].cast<std::string>() : "";
-    r.m.layer = d["layer"].cast<int>();
-    for (const auto& f : layer_metric_fields())
-      if (f.member) r.m.*f.member = field(d, f.name);
+    r.m = python::metrics_from_dict(d);
     out.push_back(r);
   }
   return probe_csv(out);
@@ -112,4 +122,5 @@ PYBIND11_MODULE(_sigprop, m) {
   python::bind_nn(m);
   python::bind_runs(m);
   python::bind_theory(m);
+  python::bind_advise(m);
 }

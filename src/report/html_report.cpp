@@ -182,6 +182,7 @@ std::string id_of(const Json& config) {
 
 // A number for reading: 6 significant digits, integers as they are.
 std::string readable(const Json& v) {
+  if (v.is_null()) return "n/a";
   if (v.is_number_float()) return fmt::format("{:.6g}", v.get<double>());
   return v.is_string() ? v.get<std::string>() : v.dump();
 }
@@ -243,6 +244,35 @@ std::string ReportStats::text() const {
 
 namespace {
 
+// `sigprop advise`: the verdict, each finding beside its threshold, and the ranked fixes with
+// their config diffs (advice.json).
+std::string advice_section(const fs::path& run, ReportStats& stats) {
+  const Json a = Json::parse(read_file((run / "advice.json").string()));
+  const Json& d = a.at("model").at("diagnosis");
+  std::string body = fmt::format("<h3>Advice</h3>\n<p><b>{}</b> (score {:.2f}; 0 = nothing found, lower is worse)",
+                                 escape(a.value("verdict", "")), d.value("score", 0.0));
+  if (a.contains("recommendation") && a["recommendation"].is_string())
+    body += fmt::format("; recommended: <b>{}</b>", escape(a["recommendation"].get<std::string>()));
+  body += "</p>\n";
+  std::vector<std::vector<std::string>> findings = {{"finding", "present", "value", "threshold", "penalty", "what"}};
+  for (const auto& f : d.at("findings"))
+    findings.push_back({f.value("name", ""), f.value("present", false) ? "yes" : "no", readable(f["value"]),
+                        readable(f["threshold"]), readable(f["penalty"]), f.value("text", "")});
+  body += html_table(findings);
+  std::vector<std::vector<std::string>> ranking = {{"rank", "candidate", "score", "val loss", "--set"}};
+  const auto row = [&](const std::string& rank, const Json& c, const std::string& name) {
+    std::string sets;
+    for (const auto& x : c.value("sets", Json::array())) sets += (sets.empty() ? "" : " ") + x.get<std::string>();
+    const Json loss = c.contains("race") ? c["race"].value("val_loss", Json(nullptr)) : Json(nullptr);
+    ranking.push_back({rank, name, readable(c.at("diagnosis").at("score")), loss.is_null() ? "" : readable(loss), sets});
+  };
+  row("", a["model"], "as it is");
+  int i = 0;
+  for (const auto& c : a.at("ranking")) row(std::to_string(++i), c, c.value("name", ""));
+  if (i > 0) body += html_table(ranking), ++stats.tables;
+  return body;
+}
+
 // One run's section: its command, configuration, summaries, tables and figures (inline SVG,
 // rendering the training figures first when they are missing).
 std::string run_section(const fs::path& dir, const fs::path& run, ReportStats& stats) {
@@ -271,7 +301,8 @@ std::string run_section(const fs::path& dir, const fs::path& run, ReportStats& s
     ++stats.tables;
     body += resume_table(log);
   }
-  if (fs::exists(run / "summary.txt"))  // theory runs: the printed summary with its agreement figure
+  if (fs::exists(run / "advice.json")) body += advice_section(run, stats), ++stats.tables;
+  else if (fs::exists(run / "summary.txt"))  // theory runs: the printed summary with its agreement figure
     body += "<h3>Summary</h3>\n<pre>" + escape(read_file((run / "summary.txt").string())) + "</pre>\n";
   if (fs::exists(run / "probe.csv")) body += probe_table((run / "probe.csv").string()), ++stats.tables;
   for (const char* csv : {"race.csv", "results.csv"})

@@ -13,6 +13,7 @@ std::vector<std::string> save_study(const StudyOutput& output, const StudySave& 
   meta["seed"] = where.seed;
   meta["params"] = output.params;
   meta["seconds"] = where.seconds;
+  if (!output.headline.is_null()) meta["headline"] = output.headline;
   std::vector<std::string> written;
   for (const auto& [name, content] : output.files) {
     folder.write(name, content);

@@ -16,6 +16,7 @@ using StudyFiles = std::vector<std::pair<std::string, std::string>>;  // CSV nam
 struct StudyOutput {
   std::string command;                                     // "theory sde": run.json's command
   nlohmann::json params;                                   // the study's options, for run.json
+  nlohmann::json headline;  // run.json "headline", a sweep cell's numbers; null: none
   StudyFiles files;
   std::string plot_name, plot_script;                      // <plot_name>.png/.svg
   int plot_width = 1500, plot_height = 550;

@@ -51,7 +51,7 @@ ReproStep parse_step(const toml::table& t, const std::string& where) {
   std::istringstream words(required_string(t, "args", where));
   for (std::string w; words >> w;) step.args.push_back(w);
   if (step.args.empty() || !is_runnable_command(step.args.front()))
-    throw ConfigError(where + ".args must start with probe | train | race | theory");
+    throw ConfigError(where + ".args must start with probe | train | race | advise | theory");
   for (const auto& a : step.args)
     if (a == "--out" || a.rfind("--out=", 0) == 0 || a == "--resume")
       throw ConfigError(where + ".args must not set " + a + ": repro chooses each step's folder");

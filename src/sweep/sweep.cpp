@@ -115,13 +115,13 @@ SweepGrid parse_sweep_grid(const std::string& text, const std::string& source) {
     }
   }
   if (g.command.empty() || !is_runnable_command(g.command.front()))
-    throw ConfigError(source + ": command must be one of probe | train | race | theory <name>");
+    throw ConfigError(source + ": command must be one of probe | train | race | advise | theory <name>");
   if (g.grid.empty()) throw ConfigError(source + ": [grid] needs at least one list of values");
   return g;
 }
 
 bool is_runnable_command(const std::string& name) {
-  return name == "probe" || name == "train" || name == "race" || name == "theory";
+  return name == "probe" || name == "train" || name == "race" || name == "advise" || name == "theory";
 }
 
 SweepGrid load_sweep_grid(const std::string& path) {

@@ -2,7 +2,7 @@
 // its own folder, resumable, and shardable across machines.
 //
 // GRID.toml:
-//   command = "probe"            # probe | train | race | theory <name>
+//   command = "probe"            # probe | train | race | advise | theory <name>
 //   [fixed]                      # options given to every cell
 //   seeds = 2
 //   [grid]                       # lists; every combination is a cell
@@ -37,7 +37,7 @@ struct SweepGrid {
   std::vector<SweepCell> cells() const;  // cartesian product, last key fastest
 };
 
-// The sigprop commands a sweep cell or a reproduction step may run: probe, train, race, theory.
+// The sigprop commands a sweep cell or a reproduction step may run: probe, train, race, advise, theory.
 bool is_runnable_command(const std::string& name);
 
 // Parses GRID.toml; throws ConfigError naming the file and key.

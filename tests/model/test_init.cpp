@@ -28,14 +28,17 @@ TEST(Init, OrthogonalIsTorchsOrthogonalInitScaled) {
     for (auto* lin : {&block->attn->w_q, &block->attn->w_k, &block->attn->w_v, &block->attn->w_o,
                       &block->mlp->fc1, &block->mlp->fc2}) {
       const auto& w = (*lin)->weight;
-      const double gain = std::sqrt(std::max(1.0, double(w.size(1)) / double(w.size(0))));
+      const double gain = std::sqrt(std::max(1.0, double(w.size(0)) / double(w.size(1))));
       auto expected = torch::nn::init::orthogonal_(torch::empty_like(w), gain);
       if (lin == &block->attn->w_q) expected.zero_();  // zero_queries, applied after the draws
       EXPECT_LE((w - expected).abs().max().item<double>(), 1e-6) << "block weight " << w.sizes();
     }
-    // fc2 is wide (16 x 40): orthonormal rows, scaled by √(40/16) to preserve the norm.
+    // fc1 is tall (40 x 16): orthonormal columns scaled by √(40/16) (DKS's SUO), so each hidden
+    // unit keeps the input's per-unit second moment; fc2 (16 x 40) has orthonormal rows, gain 1.
+    const auto& w1 = block->mlp->fc1->weight;
+    const auto cols = torch::matmul(w1.t(), w1) / (40.0 / 16.0);
+    EXPECT_LE((cols - torch::eye(16)).abs().max().item<double>(), 1e-5);
     const auto& w2 = block->mlp->fc2->weight;
-    const auto rows = torch::matmul(w2, w2.t()) / (40.0 / 16.0);
-    EXPECT_LE((rows - torch::eye(16)).abs().max().item<double>(), 1e-5);
+    EXPECT_LE((torch::matmul(w2, w2.t()) - torch::eye(16)).abs().max().item<double>(), 1e-5);
   }
 }

@@ -292,8 +292,8 @@ def initialise(model):
             nn.init.normal_(w, 0.0, m["init_std"])
         elif m["init"] == "xavier":
             nn.init.xavier_normal_(w)
-        elif m["init"] == "orthogonal":  # scaled orthogonal (DKS/TAT, paper 001): norm-preserving
-            nn.init.orthogonal_(w, math.sqrt(max(1.0, fan_in / fan_out)))
+        elif m["init"] == "orthogonal":  # DKS's scaled uniform orthogonal (paper 001)
+            nn.init.orthogonal_(w, math.sqrt(max(1.0, fan_out / fan_in)))
         else:
             assert m["init"] == "lecun", m["init"]
             nn.init.normal_(w, 0.0, 1.0 / math.sqrt(fan_in))

@@ -5,6 +5,8 @@
 
 #include <filesystem>
 
+#include <fmt/format.h>
+
 #include "cli_run.h"
 #include "config/presets.h"
 #include "core/atomic_file.h"
@@ -58,6 +60,30 @@ TEST(RaceDriver, BestRatePerModelReachAndReuse) {
   const RaceResult again = run_race(o);
   EXPECT_EQ(read_file((dir / "race" / "race.csv").string()), csv);
   EXPECT_EQ(again.best[1].val_loss, r.best[1].val_loss);
+  fs::remove_all(dir);
+}
+
+TEST(RaceDriver, ConfirmSeedsTrainTheChosenRateAloneAndJoinItsRow) {
+  const auto dir = test::temp_dir("race_confirm");
+  RaceOptions o = tiny_race(dir / "race");
+  o.specs.resize(1);
+  const RaceResult first = run_race(o);
+  o.confirm_seeds = 2;
+  std::vector<std::string> lines;
+  const RaceResult r = run_race(o, [&](const std::string& l) { lines.push_back(l); });
+  ASSERT_EQ(r.best.size(), 1u);
+  EXPECT_EQ(first.best[0].seeds, 1);
+  EXPECT_EQ(r.best[0].seeds, 3);
+  EXPECT_EQ(r.best[0].lr, first.best[0].lr);  // chosen on seed 0, as before
+  const std::string lr = fmt::format("lr{:.3g}", r.best[0].lr);
+  const std::string other = fmt::format("lr{:.3g}", r.best[0].lr == 1e-3 ? 3e-3 : 1e-3);
+  for (int seed : {1, 2}) {
+    EXPECT_TRUE(fs::exists(dir / "race" / "runs" / "pre-ln" / lr / fmt::format("seed{}", seed)));
+    EXPECT_FALSE(fs::exists(dir / "race" / "runs" / "pre-ln" / other / fmt::format("seed{}", seed)));
+  }
+  EXPECT_NE(r.best[0].val_loss, first.best[0].val_loss);  // a mean over three seeds now
+  EXPECT_EQ(lines.size(), 2u * 4u);  // 2 rates + 2 confirming seeds
+  EXPECT_NE(read_file((dir / "race" / "race.csv").string()).find(",3\n"), std::string::npos);
   fs::remove_all(dir);
 }
 

@@ -287,7 +287,7 @@ TEST(Race, TableFigureAndReachReadOneCurve) {
   std::vector<RaceRow> none(1);
   none[0].preset = "other";
   EXPECT_TRUE(std::isnan(measure_reach(none, "ref", 60)));
-  EXPECT_NE(race_csv(none).find(",,\n"), std::string::npos);  // not reached: both fields empty
+  EXPECT_NE(race_csv(none).find(",,0\n"), std::string::npos);  // not reached: both fields empty
 }
 
 TEST(Race, StepsToReach) {

@@ -24,6 +24,9 @@ struct RaceOptions {
   TrainConfig config;            // lr and seed are set per run
   std::vector<double> lr_grid;   // empty: config.lr alone
   int seeds = 1;                 // seeds 0..seeds-1 per (spec, lr); curves are averaged
+  // Further seeds (seeds..seeds+confirm_seeds-1) at each spec's chosen lr alone, averaged into
+  // its row: the lr is chosen on the first seeds and the result confirmed on fresh ones.
+  int confirm_seeds = 0;
   std::string reference = "pre-ln";
   int64_t reach_step = 0;        // step of the reference loss; 0 = the last
   RaceMeasure measure;

@@ -64,12 +64,12 @@ std::string race_table(const std::vector<RaceRow>& rows, const RaceMeasure& meas
 }
 
 std::string race_csv(const std::vector<RaceRow>& rows) {
-  std::string out = "preset,lr,status,steps,train_loss,val_loss,reach_step,reach_ratio\n";
+  std::string out = "preset,lr,status,steps,train_loss,val_loss,reach_step,reach_ratio,seeds\n";
   for (const auto& r : rows) {
     const std::string reach =
         r.reach_step < 0 ? "," : fmt::format("{},{:.6g}", r.reach_step, r.reach_ratio);
-    out += fmt::format("{},{:.6g},{},{},{:.6g},{:.6g},{}\n", r.preset, r.lr, r.status, r.step,
-                       r.train_loss, r.val_loss, reach);
+    out += fmt::format("{},{:.6g},{},{},{:.6g},{:.6g},{},{}\n", r.preset, r.lr, r.status, r.step,
+                       r.train_loss, r.val_loss, reach, r.seeds);
   }
   return out;
 }

@@ -13,6 +13,7 @@ struct RaceRow {
   double lr = 0;
   std::string status;        // completed | diverged | interrupted (of the worst seed)
   int64_t step = 0;          // steps completed (min over seeds)
+  int seeds = 0;             // runs averaged into the row
   double train_loss = NAN;   // seed means
   double val_loss = NAN;
   int64_t reach_step = -1;   // first step at the reference loss; -1 = never

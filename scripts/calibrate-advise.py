@@ -1,0 +1,234 @@
+#!/usr/bin/python3
+"""Calibration of `sigprop advise` against training (docs/advise.md).
+
+Reads the merged results of the calibration sweeps (configs/sweeps/calibration*.toml), diagnoses
+every (data, depth, preset) of them at initialisation with `sigprop advise --diagnose-only`, and
+asks the advisor for its recommendation from post-ln at each depth. Then:
+  - Spearman's rho of each init metric, and of the advisor's score, against final validation
+    loss, with a bootstrap 95% interval;
+  - the score's weights fitted on one part of the sweep and judged on the rest;
+  - how often the top recommendation is among the best two presets of the race.
+Writes docs/calibration/calibration.csv (one row per trained configuration, every number the
+docs use), docs/calibration/summary.md and docs/figures/advise-calibration.png.
+
+    scripts/calibrate-advise.py                  # diagnose (cached) and analyse
+    scripts/calibrate-advise.py --from-csv       # analyse the committed table alone, no sigprop run
+"""
+import argparse
+import itertools
+import json
+import math
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pandas as pd
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+FINDINGS = ["rank_collapse", "qk_starvation", "spectral_gap", "gradient_spread", "initial_loss"]
+WEIGHT_KEYS = ["collapse", "qk", "gap", "spread", "loss"]
+# The part of the sweep the weights are fitted on; the rest judges them.
+FIT = [("kjv", 8), ("kjv", 32)]
+WIDTH_ARGS = ["--width", "64", "--set", "mlp_width=256"]
+
+
+def sweep_rows(folder, data):
+    path = os.path.join(folder, "results.csv")
+    if not os.path.exists(path):
+        sys.exit(f"{path} is missing: run `sigprop sweep` on the calibration grid, then --merge")
+    t = pd.read_csv(path)
+    t = t[t["outcome"].isin(["done", "diverged"])].copy()
+    t["data"] = data
+    return t
+
+
+def advise(sigprop, out, preset, depth, data, diagnose_only):
+    """advice.json of one advise run, cached in `out`."""
+    path = os.path.join(out, "advice.json")
+    if not os.path.exists(path):
+        cmd = [sigprop, "advise", "--preset", preset, "--depth", str(depth), *WIDTH_ARGS,
+               "--seeds", "3", "--no-plot", "--out", out]
+        if diagnose_only:
+            cmd.append("--diagnose-only")
+        if data == "fashion-mnist":
+            cmd += ["--input", "gaussian"]  # the probe has no image input: raw Gaussian tokens
+        subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
+    with open(path) as f:
+        return json.load(f)
+
+
+def penalties(diagnosis):
+    by = {f["name"]: f for f in diagnosis["findings"]}
+    row = {f"p_{k}": by[k]["penalty"] for k in FINDINGS}
+    row["p_non_finite"] = by["non_finite"]["penalty"]
+    for k in FINDINGS:
+        row[k] = by[k]["value"]
+    return row
+
+
+def collect(args):
+    runs = pd.concat([sweep_rows(args.kjv, "kjv"), sweep_rows(args.fashion, "fashion-mnist")]
+                     if os.path.exists(os.path.join(args.fashion, "results.csv")) else
+                     [sweep_rows(args.kjv, "kjv")])
+    rows, recs = [], []
+    for _, r in runs.iterrows():
+        tag = f"{r['data']}-d{r['depth']}-{r['preset']}"
+        a = advise(args.sigprop, os.path.join(args.advise_dir, tag), r["preset"], r["depth"], r["data"], True)
+        row = {"data": r["data"], "depth": int(r["depth"]), "preset": r["preset"], "lr": r["lr"],
+               "status": r["status"], "val_loss": r["val_loss"], "train_loss": r["train_loss"],
+               "seeds": r["seeds"], "score": a["model"]["diagnosis"]["score"]}
+        row.update(penalties(a["model"]["diagnosis"]))
+        rows.append(row)
+    for data, depth in sorted({(d, int(x)) for d, x in zip(runs["data"], runs["depth"])}):
+        a = advise(args.sigprop, os.path.join(args.advise_dir, f"{data}-d{depth}-rank"), "post-ln", depth,
+                   data, False)
+        for i, c in enumerate(a["ranking"]):
+            recs.append({"data": data, "depth": depth, "rank": i + 1, "fix": c["name"],
+                         "score": c["diagnosis"]["score"]})
+    return pd.DataFrame(rows), pd.DataFrame(recs)
+
+
+def ranks(x):
+    return pd.Series(x).rank(method="average").to_numpy()
+
+
+def spearman(x, y):
+    x, y = np.asarray(x, float), np.asarray(y, float)
+    if len(x) < 3 or np.all(x == x[0]) or np.all(y == y[0]):
+        return math.nan
+    return float(np.corrcoef(ranks(x), ranks(y))[0, 1])
+
+
+def bootstrap(x, y, n=2000, seed=0):
+    rng = np.random.default_rng(seed)
+    x, y = np.asarray(x, float), np.asarray(y, float)
+    vals = []
+    for _ in range(n):
+        i = rng.integers(0, len(x), len(x))
+        v = spearman(x[i], y[i])
+        if not math.isnan(v):
+            vals.append(v)
+    return (float(np.percentile(vals, 2.5)), float(np.percentile(vals, 97.5))) if vals else (math.nan, math.nan)
+
+
+def loss_for_ranking(t):
+    # A diverged run (or a NaN loss) is worse than any finite loss.
+    return t["val_loss"].where(np.isfinite(t["val_loss"]) & (t["status"] == "completed"), 1e9)
+
+
+def score_with(t, w):
+    s = -t["p_non_finite"]
+    for k, wk in zip(FINDINGS, w):
+        s = s - wk * t[f"p_{k}"]
+    return s
+
+
+def fit_weights(t):
+    loss = loss_for_ranking(t)
+    best = None
+    for w in itertools.product([0, 0.5, 1, 2], repeat=len(FINDINGS)):
+        if not any(w):
+            continue
+        rho = spearman(-score_with(t, w), loss)
+        if not math.isnan(rho) and (best is None or rho > best[0] + 1e-12):
+            best = (rho, w)
+    return best
+
+
+def top2_hits(table, recs):
+    out = []
+    for (data, depth), g in table.groupby(["data", "depth"]):
+        race = g.assign(loss=loss_for_ranking(g)).sort_values("loss")
+        best2 = list(race["preset"][:2])
+        r = recs[(recs["data"] == data) & (recs["depth"] == depth)].sort_values("rank")
+        top = r["fix"].iloc[0] if len(r) else None
+        out.append({"data": data, "depth": depth, "recommended": top, "race_best": best2[0],
+                    "race_second": best2[1] if len(best2) > 1 else None, "hit": top in best2})
+    return pd.DataFrame(out)
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--sigprop", default=os.path.join(ROOT, "build", "sigprop"))
+    p.add_argument("--kjv", default=os.path.join(ROOT, "runs", "sweep-calibration"))
+    p.add_argument("--fashion", default=os.path.join(ROOT, "runs", "sweep-calibration-fashion"))
+    p.add_argument("--advise-dir", default=os.path.join(ROOT, "runs", "calibration-advise"))
+    p.add_argument("--out", default=os.path.join(ROOT, "docs", "calibration"))
+    p.add_argument("--from-csv", action="store_true", help="analyse the committed tables alone")
+    args = p.parse_args()
+    os.makedirs(args.out, exist_ok=True)
+    table_path = os.path.join(args.out, "calibration.csv")
+    recs_path = os.path.join(args.out, "recommendations.csv")
+    if args.from_csv:
+        table, recs = pd.read_csv(table_path), pd.read_csv(recs_path)
+    else:
+        table, recs = collect(args)
+        table.to_csv(table_path, index=False, float_format="%.6g")
+        recs.to_csv(recs_path, index=False, float_format="%.6g")
+
+    loss = loss_for_ranking(table)
+    lines = [f"# Calibration of `sigprop advise` ({len(table)} trained configurations)", "",
+             "Spearman's rho against final validation loss (diverged runs rank last); 95% bootstrap "
+             "interval over configurations. A metric that predicts a worse loss when it is larger "
+             "has rho > 0; the score (higher = better) should have rho < 0.", "",
+             "| predictor | all | 95% interval |", "|---|---|---|"]
+    for k in ["score"] + FINDINGS:
+        x = table[k] if k == "score" else table[k].fillna(table[k].median())
+        rho = spearman(x, loss)
+        lo, hi = bootstrap(x, loss)
+        lines.append(f"| {k} | {rho:.2f} | [{lo:.2f}, {hi:.2f}] |")
+
+    fit = table[[(d, x) in FIT for d, x in zip(table["data"], table["depth"])]]
+    judge = table.drop(fit.index)
+    lines += ["", f"Weights fitted on {', '.join(f'{d} depth {x}' for d, x in FIT)} ({len(fit)} configurations); "
+              f"judged on the rest ({len(judge)}).", ""]
+    best = fit_weights(fit) if len(fit) >= 3 else None
+    default = (1, 1, 1, 1, 1)
+    lines += ["| weights (" + ", ".join(WEIGHT_KEYS) + ") | rho on fit | rho on judge | judge 95% interval |",
+              "|---|---|---|---|"]
+    for name, w in [("default", default)] + ([("fitted", best[1])] if best else []):
+        rf = spearman(-score_with(fit, w), loss_for_ranking(fit)) if len(fit) else math.nan
+        if len(judge):
+            x, y = -score_with(judge, w), loss_for_ranking(judge)
+            rj, (lo, hi) = spearman(x, y), bootstrap(x, y)
+        else:
+            rj, lo, hi = math.nan, math.nan, math.nan
+        lines.append(f"| {name} {tuple(w)} | {rf:.2f} | {rj:.2f} | [{lo:.2f}, {hi:.2f}] |")
+
+    hits = top2_hits(table, recs)
+    hits.to_csv(os.path.join(args.out, "top2.csv"), index=False)
+    n = len(hits)
+    lines += ["", f"Top recommendation from post-ln among the race's best two: {int(hits['hit'].sum())} of {n}"
+              f" ({100 * hits['hit'].mean():.0f} %)." if n else "", "",
+              "| data | depth | recommended | race best | race second | hit |", "|---|---|---|---|---|---|"]
+    for _, h in hits.iterrows():
+        lines.append(f"| {h['data']} | {h['depth']} | {h['recommended']} | {h['race_best']} | {h['race_second']} | "
+                     f"{'yes' if h['hit'] else 'no'} |")
+    summary = "\n".join(lines) + "\n"
+    with open(os.path.join(args.out, "summary.md"), "w") as f:
+        f.write(summary)
+    print(summary)
+
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    fig, ax = plt.subplots(figsize=(7.5, 5))
+    for (data, depth), g in table.groupby(["data", "depth"]):
+        ok = np.isfinite(g["val_loss"])
+        ax.scatter(g["score"][ok], g["val_loss"][ok], label=f"{data}, depth {depth}", s=28)
+        for _, r in g[ok].iterrows():
+            ax.annotate(r["preset"], (r["score"], r["val_loss"]), fontsize=6, alpha=0.7)
+    ax.set_xlabel("advisor's score at init (0 = nothing found)")
+    ax.set_ylabel("final validation loss at the best lr")
+    ax.set_title("sigprop advise: predicted trainability against training")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig_path = os.path.join(ROOT, "docs", "figures", "advise-calibration.png")
+    fig.savefig(fig_path, dpi=110)
+    print(f"wrote {table_path}, {recs_path}, {args.out}/summary.md, {args.out}/top2.csv, {fig_path}")
+
+
+if __name__ == "__main__":
+    main()

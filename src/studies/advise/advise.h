@@ -1,0 +1,143 @@
+// `sigprop advise`: will this model train, and which fix? (docs/advise.md)
+//
+// 1. Diagnose: probe the model at initialisation over a few seeds and judge each symptom the
+//    papers name against a threshold: rank collapse (000, 002), query/key gradient starvation
+//    (002), the attention's spectral gap (003), a spread of gradient norms over depth, and an
+//    initial loss far above chance. Each finding keeps its measured number and its threshold.
+// 2. Rank fixes: apply each registered fix to the model's own config (the keys that change are
+//    its `--set` lines), probe it the same way, and order the candidates by the score below.
+// 3. Optionally confirm: a short race of the model as it is and the best-ranked fixes.
+//
+// Score = −Σ_f w_f · p_f, where p_f is how far finding f is past its threshold on a log10 scale
+// (0 when absent, capped at kMaxPenalty). 0 means nothing was found; lower predicts a model that
+// trains worse. The thresholds and weights are [guess]es, options, calibrated in docs/advise.md.
+#pragma once
+
+#include <atomic>
+#include <cmath>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+#include <torch/types.h>
+
+#include "config/model_spec.h"
+#include "core/progress.h"
+#include "probe/probe.h"
+#include "probe/probe_input.h"
+#include "studies/race/race.h"
+#include "studies/study_output.h"
+
+namespace sigprop {
+
+inline constexpr double kMaxPenalty = 4.0;  // a finding counts at most four decades past its threshold
+
+struct AdviseThresholds {
+  double collapse_cosine = 0.95;  // final-layer token cosine above this: rank collapse
+  double qk_ratio = 1e-2;         // |∇W_Q| / |∇W_V| at the last block below this: starvation
+  double spectral_gap = 10;       // σ₁/σ₂ of the last block's attention above this
+  double gradient_spread = 10;    // |∇W_V| of block 1 over the last block's, beyond ×this either way
+  double loss_excess = 0.5;       // initial loss above ln(classes) by more than this (nats)
+};
+
+// The weight of each finding's penalty in the score.
+struct AdviseWeights {
+  double collapse = 1, qk = 1, gap = 1, spread = 1, loss = 1;
+};
+
+struct Finding {
+  std::string name;  // rank_collapse | qk_starvation | spectral_gap | gradient_spread |
+                     // initial_loss | non_finite
+  bool present = false;
+  double value = NAN;      // the measured number (mean over seeds); NaN: not measurable here
+  double threshold = NAN;  // what it was judged by
+  int block = -1;          // rank collapse: the first block past the threshold; else -1
+  double penalty = 0;      // log10 distance past the threshold (loss: nats), capped; 0 if absent
+  std::string text;        // one sentence saying what was found
+};
+
+struct Diagnosis {
+  std::vector<Finding> findings;  // every finding, present or not, in a fixed order
+  double score = 0;               // −Σ w·penalty
+  int depth = 0;
+  bool finite = true;
+  const Finding& finding(const std::string& name) const;  // throws std::out_of_range
+};
+
+// `seeds` holds, per seed, the L+1 rows of probe_model (layer 0 = the embedding);
+// `chance_loss` is ln(number of classes), NaN where the loss is not a classification's.
+Diagnosis diagnose(const std::vector<std::vector<LayerMetrics>>& seeds, double chance_loss,
+                   const AdviseThresholds& thresholds, const AdviseWeights& weights);
+
+// A fix is a preset's recipe: the keys on which it differs from the post-ln preset, applied to
+// any model's config. The registry (advise.cpp) names which presets are fixes and what each targets.
+struct FixDoc {
+  std::string name;     // the preset that carries the fix
+  std::string targets;  // the findings it addresses, in words
+};
+const std::vector<FixDoc>& fix_docs();
+std::vector<std::string> fix_names();
+
+// (key, value) pairs of the fix `name`, in `key=value` text form. Throws ConfigError listing the
+// fixes when `name` is not one.
+std::vector<std::pair<std::string, std::string>> fix_recipe(const std::string& name);
+
+// `spec` with the fix applied (depth and width kept), and the `key=value` lines that changed;
+// empty lines: the model has the fix already.
+ModelSpec apply_fix(const ModelSpec& spec, const std::string& name, std::vector<std::string>* changed);
+
+struct AdviseCandidate {
+  std::string name;               // "as-is" or the fix's name
+  std::vector<std::string> sets;  // its --set lines against the model as it is
+  ModelSpec spec;
+  Diagnosis diagnosis;
+  // After a confirming race: the race's best validation loss and its lr (NaN when not raced).
+  double val_loss = NAN, lr = NAN;
+  std::string race_status;
+};
+
+struct AdviseOptions {
+  ModelSpec spec;  // the model as it is, at its depth
+  ProbeInput input = ProbeInput::KJV;
+  int64_t seq = 64, batch = 8;
+  int seeds = 3;
+  AdviseThresholds thresholds;
+  AdviseWeights weights;
+  std::vector<std::string> fixes;  // empty: every registered fix
+  bool rank_fixes = true;          // false: diagnose the model alone
+  torch::Device device = torch::kCPU;
+  // Confirmation: with train_steps > 0, a race (studies/race) of the model as it is and the
+  // `confirm_top` best-ranked fixes on race.config's data, in race.out (kept between runs, so a
+  // rerun reuses what was trained).
+  int64_t train_steps = 0;
+  int confirm_top = 3;
+  RaceOptions race;
+};
+// Throws ConfigError naming the option, or the model that cannot be built.
+void validate(const AdviseOptions& options);
+
+struct Advice {
+  AdviseCandidate as_is;
+  std::vector<AdviseCandidate> ranked;  // the fixes, best score first
+  std::vector<std::string> skipped;     // "<fix>: <why>" (already applied, cannot be built)
+  std::string race_out;                 // where the confirming race is, "" without one
+  double target_loss = NAN;             // the model as it is: its race loss (NaN without one)
+  bool interrupted = false;             // the confirming race was stopped; rerun to continue
+  double seconds = 0;
+};
+
+Advice advise(const AdviseOptions& options, const ProgressFn& progress = nullptr,
+              const LogFn& log = nullptr, const std::atomic<bool>* stop = nullptr);
+
+nlohmann::json diagnosis_to_json(const Diagnosis& d);
+nlohmann::json advice_to_json(const Advice& advice, const AdviseOptions& options);
+// The terminal summary: the verdict, the findings with their numbers and thresholds, the ranking
+// with before/after numbers and each fix's --set lines. It renders advice.json's layout, so the
+// Python front's advice on a foreign model (built in that layout) prints the same way.
+std::string advice_text(const nlohmann::json& advice);
+std::string advice_text(const Advice& advice, const AdviseOptions& options);
+// advice.json, advice.csv (one row per candidate), summary.txt, run.json and a figure of the
+// candidates' scores beside their final-layer cosine.
+StudyOutput advice_output(const Advice& advice, const AdviseOptions& options);
+
+}  // namespace sigprop

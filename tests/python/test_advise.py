@@ -1,0 +1,82 @@
+"""sigprop.advise: a foreign model (PyTorch's own nn.TransformerEncoder, post-norm against
+norm_first as the variant) diagnosed and ranked; sigprop's own model advised exactly as the CLI
+advises it; bad arguments refused with a message naming them."""
+import json
+import math
+import os
+import subprocess
+
+import pytest
+import torch
+from torch import nn
+
+import sigprop
+
+
+def encoder(depth, norm_first, d=32, heads=2):
+    layer = nn.TransformerEncoderLayer(d, heads, dim_feedforward=2 * d, dropout=0.0,
+                                       norm_first=norm_first, batch_first=True)
+    return nn.TransformerEncoder(layer, depth, enable_nested_tensor=False)
+
+
+def test_foreign_post_norm_collapses_and_norm_first_is_recommended():
+    x = torch.randn(2, 16, 32, generator=torch.Generator().manual_seed(0))
+    advice = sigprop.advise(lambda: encoder(24, False), x, seeds=2,
+                            variants={"norm_first": lambda: encoder(24, True)})
+    collapse = advice.finding("rank_collapse")
+    assert collapse["present"], collapse["text"]
+    assert collapse["value"] > 0.95 and collapse["threshold"] == 0.95
+    assert advice.score < 0
+    assert advice.recommendation == "norm_first"
+    first = advice.ranking[0]["diagnosis"]
+    assert first["score"] > advice.score
+    assert not [f for f in first["findings"] if f["name"] == "rank_collapse"][0]["present"]
+    text = str(advice)
+    assert "recommended: norm_first" in text and "tokens collapse" in text
+    # Weights and thresholds reach the C++ judgement.
+    lenient = sigprop.advise(lambda: encoder(24, False), x, seeds=2, thresholds={"collapse_cosine": 0.99999})
+    assert not lenient.finding("rank_collapse")["present"]
+    unweighted = sigprop.advise(lambda: encoder(24, False), x, seeds=2, weights={"collapse": 0})
+    assert unweighted.score > advice.score
+
+
+def test_own_model_is_advised_as_the_cli_advises_it(tmp_path):
+    model = sigprop.nn.Transformer("post-ln", depth=8, width=32, heads=2, set={"mlp_width": 64}, seed=0)
+    advice = sigprop.advise(model, seeds=1, seq=16, batch=2, fixes=["pre-ln", "post-ln-scaled"])
+    assert [c["name"] for c in advice.ranking] and {c["name"] for c in advice.ranking} == {"pre-ln", "post-ln-scaled"}
+    pre = [c for c in advice.ranking if c["name"] == "pre-ln"][0]
+    assert pre["sets"] == ["norm=pre"]
+    out = tmp_path / "cli"
+    subprocess.run([os.environ["SIGPROP_CLI"], "advise", "--preset", "post-ln", "--depth", "8", "--width", "32",
+                    "--heads", "2", "--set", "mlp_width=64", "--seeds", "1", "--seq", "16", "--batch", "2",
+                    "--fixes", "pre-ln,post-ln-scaled", "--no-plot", "--out", str(out)],
+                   check=True, capture_output=True)
+    cli = json.loads((out / "advice.json").read_text())
+    assert cli["model"]["diagnosis"]["score"] == pytest.approx(advice.score, rel=1e-9, abs=1e-12)
+    assert [c["name"] for c in cli["ranking"]] == [c["name"] for c in advice.ranking]
+    advice.to_json(tmp_path / "advice.json")
+    assert json.loads((tmp_path / "advice.json").read_text())["verdict"] == advice.verdict
+    assert sigprop.fix_recipes()["pre-ln"] == {"norm": "pre"}
+
+
+def test_bad_arguments_are_refused():
+    x = torch.randn(1, 8, 32)
+    with pytest.raises(ValueError, match="seeds > 1 needs a model factory"):
+        sigprop.advise(encoder(2, False), x, seeds=2)
+    with pytest.raises(ValueError, match="seeds must be an int"):
+        sigprop.advise(lambda: encoder(2, False), x, seeds=0)
+    with pytest.raises(TypeError, match="model must be a torch.nn.Module"):
+        sigprop.advise("post-ln", x)
+    with pytest.raises(ValueError, match="inputs are required"):
+        sigprop.advise(encoder(2, False))
+    with pytest.raises(ValueError, match="unknown key 'collapse'"):
+        sigprop.advise(encoder(2, False), x, thresholds={"collapse": 0.9})
+    with pytest.raises(TypeError, match="variants must be a dict"):
+        sigprop.advise(encoder(2, False), x, variants=[encoder(2, True)])
+    model = sigprop.nn.Transformer("post-ln", depth=2, width=32, heads=2, seed=0)
+    with pytest.raises(ValueError, match="inputs= does not apply"):
+        sigprop.advise(model, x)
+    with pytest.raises(ValueError, match="unknown fix 'pre-lm'"):
+        sigprop.advise(model, fixes=["pre-lm"], seq=16, batch=2, seeds=1)
+    with pytest.raises(KeyError, match="findings: rank_collapse"):
+        sigprop.advise(encoder(2, False), x).finding("collapse")
