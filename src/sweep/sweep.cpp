@@ -56,18 +56,26 @@ std::vector<SweepCell> SweepGrid::cells() const {
   size_t total = 1;
   for (const auto& [k, vs] : grid) total *= vs.size();
   std::vector<SweepCell> out;
-  for (size_t index = 0; index < total; ++index) {
-    SweepCell cell;
-    cell.index = index;
-    cell.args = command;
-    for (const auto& [k, v] : fixed) append_option(cell.args, k, v);
-    size_t rest = index;
+  for (size_t product = 0; product < total; ++product) {
+    size_t rest = product;
     std::vector<std::pair<std::string, std::string>> values(grid.size());
     for (size_t g = grid.size(); g-- > 0;) {
       const auto& [key, vs] = grid[g];
       values[g] = {key, vs[rest % vs.size()]};
       rest /= vs.size();
     }
+    // An exclusion drops the cells that match every one of its keys.
+    const auto matches = [&](const SweepExclusion& ex) {
+      return std::all_of(ex.begin(), ex.end(), [&](const auto& kv) {
+        const auto v = std::find_if(values.begin(), values.end(), [&](const auto& p) { return p.first == kv.first; });
+        return std::find(kv.second.begin(), kv.second.end(), v->second) != kv.second.end();
+      });
+    };
+    if (std::any_of(exclude.begin(), exclude.end(), matches)) continue;
+    SweepCell cell;
+    cell.index = out.size();
+    cell.args = command;
+    for (const auto& [k, v] : fixed) append_option(cell.args, k, v);
     for (const auto& [k, v] : values) append_option(cell.args, k, v);
     cell.values = values;
     std::string joined;
@@ -110,10 +118,39 @@ SweepGrid parse_sweep_grid(const std::string& text, const std::string& source) {
         for (const auto& v : *list) values.push_back(value_text(v, where));
         g.grid.emplace_back(okey, values);
       }
+    } else if (key == "exclude") {
+      const auto* list = node.as_array();
+      if (!list) throw ConfigError(source + ": exclude must be an array of tables, [[exclude]]");
+      for (const auto& item : *list) {
+        const auto* table = item.as_table();
+        if (!table || table->empty())
+          throw ConfigError(source + ": each [[exclude]] must be a table of grid keys and their values");
+        SweepExclusion ex;
+        for (const auto& [ek, enode] : *table) {
+          const std::string where = source + ": exclude." + std::string(ek.str());
+          std::vector<std::string> values;
+          if (const auto* arr = enode.as_array())
+            for (const auto& v : *arr) values.push_back(value_text(v, where));
+          else
+            values.push_back(value_text(enode, where));
+          ex.emplace_back(std::string(ek.str()), values);
+        }
+        g.exclude.push_back(ex);
+      }
     } else {
-      throw ConfigError(source + ": unknown key '" + key + "'; allowed: command, [fixed], [grid]");
+      throw ConfigError(source + ": unknown key '" + key + "'; allowed: command, [fixed], [grid], [[exclude]]");
     }
   }
+  // An exclusion names grid keys only, and values the grid has: anything else is a typo that
+  // would silently exclude nothing.
+  for (const auto& ex : g.exclude)
+    for (const auto& [key, values] : ex) {
+      const auto it = std::find_if(g.grid.begin(), g.grid.end(), [&](const auto& p) { return p.first == key; });
+      if (it == g.grid.end()) throw ConfigError(source + ": exclude." + key + " is not a key of [grid]");
+      for (const auto& v : values)
+        if (std::find(it->second.begin(), it->second.end(), v) == it->second.end())
+          throw ConfigError(source + ": exclude." + key + " = " + v + " is not among the grid's values");
+    }
   if (g.command.empty() || !is_runnable_command(g.command.front()))
     throw ConfigError(source + ": command must be one of probe | train | race | advise | theory <name>");
   if (g.grid.empty()) throw ConfigError(source + ": [grid] needs at least one list of values");

@@ -8,6 +8,9 @@
 //   [grid]                       # lists; every combination is a cell
 //   preset = ["post-ln", "pre-ln"]
 //   depth = [8, 16, 32]
+//   [[exclude]]                  # optional: cells to leave out (every key must match)
+//   depth = 8
+//   preset = ["post-ln"]
 // depth, width, heads and input are passed as `--key value`, other model keys (see `sigprop presets
 // --show`) as `--set key=value`, anything else as the command's own `--key value` (true: a bare
 // flag; false: omitted). A cell is named by the hash of its command line, so editing the grid
@@ -30,11 +33,16 @@ struct SweepCell {
   std::string hash;                                          // 16 hex digits of the args
 };
 
+// One [[exclude]] table: grid key -> the values it drops; a cell matching every key is left out.
+using SweepExclusion = std::vector<std::pair<std::string, std::vector<std::string>>>;
+
 struct SweepGrid {
   std::vector<std::string> command;  // e.g. {"theory", "sde"}
   std::vector<std::pair<std::string, std::string>> fixed;
   std::vector<std::pair<std::string, std::vector<std::string>>> grid;
-  std::vector<SweepCell> cells() const;  // cartesian product, last key fastest
+  std::vector<SweepExclusion> exclude;
+  // The cartesian product, last key fastest, less the excluded cells; `index` counts the rest.
+  std::vector<SweepCell> cells() const;
 };
 
 // The sigprop commands a sweep cell or a reproduction step may run: probe, train, race, advise, theory.

@@ -81,6 +81,31 @@ TEST(Sweep, GridIsTheCartesianProductNamedByHash) {
   EXPECT_EQ(same, 16);
 }
 
+TEST(Sweep, ExcludedCellsAreLeftOutAndTheRestKeepTheirNames) {
+  const std::string base = "command = \"probe\"\n[grid]\npreset = [\"a\", \"b\", \"c\"]\ndepth = [8, 16]\n";
+  const auto all = parse_sweep_grid(base, "g.toml").cells();
+  const auto some = parse_sweep_grid(base + "[[exclude]]\ndepth = 8\npreset = [\"b\", \"c\"]\n"
+                                            "[[exclude]]\npreset = \"a\"\ndepth = [16]\n", "g.toml").cells();
+  ASSERT_EQ(all.size(), 6u);
+  ASSERT_EQ(some.size(), 3u);  // a@8, b@16, c@16
+  std::set<std::string> names;
+  for (const auto& c : some) names.insert(c.values[0].second + "@" + c.values[1].second);
+  EXPECT_EQ(names, (std::set<std::string>{"a@8", "b@16", "c@16"}));
+  for (size_t i = 0; i < some.size(); ++i) {
+    EXPECT_EQ(some[i].index, i);  // shards split what is left
+    const bool named_alike = std::any_of(all.begin(), all.end(), [&](const auto& c) { return c.hash == some[i].hash; });
+    EXPECT_TRUE(named_alike) << "an exclusion renamed cell " << i;
+  }
+  // A key or value the grid does not have is a typo, not an exclusion of nothing.
+  for (const char* bad : {"[[exclude]]\nwidth = 8\n", "[[exclude]]\ndepth = 9\n", "exclude = 3\n"})
+    try {
+      parse_sweep_grid(base + bad, "g.toml");
+      FAIL() << bad;
+    } catch (const ConfigError& e) {
+      EXPECT_NE(std::string(e.what()).find("exclude"), std::string::npos) << e.what();
+    }
+}
+
 TEST(Sweep, BadGridsAreRejected) {
   EXPECT_THROW(parse_sweep_grid("command = \"fly\"\n[grid]\ndepth=[1]\n", "g.toml"), ConfigError);
   EXPECT_THROW(parse_sweep_grid("command = \"probe\"\n[grid]\ndepth=3\n", "g.toml"), ConfigError);
