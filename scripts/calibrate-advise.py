@@ -28,8 +28,12 @@ import pandas as pd
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 FINDINGS = ["rank_collapse", "qk_starvation", "spectral_gap", "gradient_spread", "initial_loss"]
 WEIGHT_KEYS = ["collapse", "qk", "gap", "spread", "loss"]
-# The part of the sweep the weights are fitted on; the rest judges them.
+# The part of the sweep the weights and thresholds are fitted on; the rest judges them.
 FIT = [("kjv", 8), ("kjv", 32)]
+DEFAULT_THRESHOLDS = {"rank_collapse": 0.95, "qk_starvation": 1e-2, "spectral_gap": 10.0,
+                      "gradient_spread": 10.0, "initial_loss": 0.5}
+THRESHOLD_GRID = {"rank_collapse": [0.0, 0.5, 0.8, 0.9, 0.95, 0.99], "qk_starvation": [1e-3, 1e-2, 1e-1],
+                  "spectral_gap": [10.0], "gradient_spread": [3.0, 10.0, 30.0], "initial_loss": [0.25, 0.5, 1.0]}
 WIDTH_ARGS = ["--width", "64", "--set", "mlp_width=256"]
 
 
@@ -84,8 +88,9 @@ def collect(args):
         a = advise(args.sigprop, os.path.join(args.advise_dir, f"{data}-d{depth}-rank"), "post-ln", depth,
                    data, False)
         for i, c in enumerate(a["ranking"]):
-            recs.append({"data": data, "depth": depth, "rank": i + 1, "fix": c["name"],
-                         "score": c["diagnosis"]["score"]})
+            rec = {"data": data, "depth": depth, "rank": i + 1, "fix": c["name"], "score": c["diagnosis"]["score"]}
+            rec.update(penalties(c["diagnosis"]))
+            recs.append(rec)
     return pd.DataFrame(rows), pd.DataFrame(recs)
 
 
@@ -117,32 +122,62 @@ def loss_for_ranking(t):
     return t["val_loss"].where(np.isfinite(t["val_loss"]) & (t["status"] == "completed"), 1e9)
 
 
-def score_with(t, w):
-    s = -t["p_non_finite"]
-    for k, wk in zip(FINDINGS, w):
-        s = s - wk * t[f"p_{k}"]
-    return s
+def penalty_columns(t, th):
+    """(n, 5) penalties of the table's finding values at thresholds `th`, by the C++ formula
+    (studies/advise/advise.cpp, through the Python front) so the two cannot drift apart."""
+    from sigprop import _sigprop
+    cols = []
+    for k in FINDINGS:
+        cols.append([_sigprop.advise.penalty(k, float(v), th[k]) if np.isfinite(v) else 0.0 for v in t[k]])
+    return np.array(cols).T
 
 
-def fit_weights(t):
-    loss = loss_for_ranking(t)
+def score_with(t, w, th=None):
+    th = th or DEFAULT_THRESHOLDS
+    return -t["p_non_finite"].to_numpy() - penalty_columns(t, th) @ np.asarray(w, float)
+
+
+def row_ranks(m):
+    """Average ranks along each row (ties share their mean rank), as Spearman's rho needs."""
+    return np.vstack([pd.Series(r).rank(method="average").to_numpy() for r in m])
+
+
+def fit(t):
+    """Thresholds and weights maximising -rho(score, loss) on `t`: an exhaustive grid, the
+    weights vectorised per threshold setting."""
+    loss = ranks(loss_for_ranking(t))
+    loss = (loss - loss.mean()) / (loss.std() or 1)
+    weights = np.array([w for w in itertools.product([0, 0.5, 1, 2], repeat=len(FINDINGS)) if any(w)], float)
     best = None
-    for w in itertools.product([0, 0.5, 1, 2], repeat=len(FINDINGS)):
-        if not any(w):
+    for values in itertools.product(*THRESHOLD_GRID.values()):
+        th = dict(zip(THRESHOLD_GRID, values))
+        scores = -t["p_non_finite"].to_numpy()[None, :] - weights @ penalty_columns(t, th).T
+        r = row_ranks(scores)
+        sd = r.std(axis=1)
+        r = (r - r.mean(axis=1, keepdims=True)) / np.where(sd > 0, sd, 1)[:, None]
+        rho = (r * loss[None, :]).mean(axis=1)
+        rho[sd == 0] = np.nan
+        if np.all(np.isnan(rho)):
             continue
-        rho = spearman(-score_with(t, w), loss)
-        if not math.isnan(rho) and (best is None or rho > best[0] + 1e-12):
-            best = (rho, w)
+        i = int(np.nanargmin(rho))
+        if best is None or rho[i] < best[0] - 1e-12:
+            best = (float(rho[i]), tuple(weights[i]), th)
     return best
 
 
-def top2_hits(table, recs):
+def top2_hits(table, recs, th, w):
+    """Per (data, depth): the fix the advisor recommends from post-ln under thresholds `th` and
+    weights `w` (ties to the lower final cosine, as advise does), against the race's best two."""
     out = []
     for (data, depth), g in table.groupby(["data", "depth"]):
         race = g.assign(loss=loss_for_ranking(g)).sort_values("loss")
         best2 = list(race["preset"][:2])
-        r = recs[(recs["data"] == data) & (recs["depth"] == depth)].sort_values("rank")
-        top = r["fix"].iloc[0] if len(r) else None
+        r = recs[(recs["data"] == data) & (recs["depth"] == depth)].copy()
+        if not len(r):
+            continue
+        r["fitted_score"] = score_with(r, w, th)
+        r = r.sort_values(["fitted_score", "rank_collapse"], ascending=[False, True])
+        top = r["fix"].iloc[0]
         out.append({"data": data, "depth": depth, "recommended": top, "race_best": best2[0],
                     "race_second": best2[1] if len(best2) > 1 else None, "hit": top in best2})
     return pd.DataFrame(out)
@@ -179,32 +214,35 @@ def main():
         lo, hi = bootstrap(x, loss)
         lines.append(f"| {k} | {rho:.2f} | [{lo:.2f}, {hi:.2f}] |")
 
-    fit = table[[(d, x) in FIT for d, x in zip(table["data"], table["depth"])]]
-    judge = table.drop(fit.index)
-    lines += ["", f"Weights fitted on {', '.join(f'{d} depth {x}' for d, x in FIT)} ({len(fit)} configurations); "
-              f"judged on the rest ({len(judge)}).", ""]
-    best = fit_weights(fit) if len(fit) >= 3 else None
-    default = (1, 1, 1, 1, 1)
-    lines += ["| weights (" + ", ".join(WEIGHT_KEYS) + ") | rho on fit | rho on judge | judge 95% interval |",
-              "|---|---|---|---|"]
-    for name, w in [("default", default)] + ([("fitted", best[1])] if best else []):
-        rf = spearman(-score_with(fit, w), loss_for_ranking(fit)) if len(fit) else math.nan
+    fit_part = table[[(d, x) in FIT for d, x in zip(table["data"], table["depth"])]]
+    judge = table.drop(fit_part.index)
+    lines += ["", f"Thresholds and weights fitted on {', '.join(f'{d} depth {x}' for d, x in FIT)} "
+              f"({len(fit_part)} configurations, the best of an exhaustive grid); judged on the rest ({len(judge)}). "
+              "rho is the score's against the loss: more negative is better.", ""]
+    best = fit(fit_part) if len(fit_part) >= 3 else None
+    lines += ["| setting | thresholds | weights (" + ", ".join(WEIGHT_KEYS) + ") | rho on fit | rho on judge | "
+              "judge 95% interval |", "|---|---|---|---|---|---|"]
+    settings = [("default", DEFAULT_THRESHOLDS, (1, 1, 1, 1, 1))] + ([("fitted", best[2], best[1])] if best else [])
+    for name, th, w in settings:
+        rf = spearman(score_with(fit_part, w, th), loss_for_ranking(fit_part)) if len(fit_part) else math.nan
         if len(judge):
-            x, y = -score_with(judge, w), loss_for_ranking(judge)
+            x, y = score_with(judge, w, th), loss_for_ranking(judge)
             rj, (lo, hi) = spearman(x, y), bootstrap(x, y)
         else:
             rj, lo, hi = math.nan, math.nan, math.nan
-        lines.append(f"| {name} {tuple(w)} | {rf:.2f} | {rj:.2f} | [{lo:.2f}, {hi:.2f}] |")
+        ths = ", ".join(f"{k} {v:g}" for k, v in th.items())
+        lines.append(f"| {name} | {ths} | {tuple(float(x) for x in w)} | {rf:.2f} | {rj:.2f} | [{lo:.2f}, {hi:.2f}] |")
 
-    hits = top2_hits(table, recs)
-    hits.to_csv(os.path.join(args.out, "top2.csv"), index=False)
-    n = len(hits)
-    lines += ["", f"Top recommendation from post-ln among the race's best two: {int(hits['hit'].sum())} of {n}"
-              f" ({100 * hits['hit'].mean():.0f} %)." if n else "", "",
-              "| data | depth | recommended | race best | race second | hit |", "|---|---|---|---|---|---|"]
-    for _, h in hits.iterrows():
-        lines.append(f"| {h['data']} | {h['depth']} | {h['recommended']} | {h['race_best']} | {h['race_second']} | "
-                     f"{'yes' if h['hit'] else 'no'} |")
+    for name, th, w in settings:
+        hits = top2_hits(table, recs, th, w)
+        hits.to_csv(os.path.join(args.out, f"top2-{name}.csv"), index=False)
+        n = len(hits)
+        lines += ["", f"**{name}**: the top recommendation from post-ln is among the race's best two in "
+                  f"{int(hits['hit'].sum())} of {n} settings ({100 * hits['hit'].mean():.0f} %)." if n else "", "",
+                  "| data | depth | recommended | race best | race second | hit |", "|---|---|---|---|---|---|"]
+        for _, h in hits.iterrows():
+            lines.append(f"| {h['data']} | {h['depth']} | {h['recommended']} | {h['race_best']} | "
+                         f"{h['race_second']} | {'yes' if h['hit'] else 'no'} |")
     summary = "\n".join(lines) + "\n"
     with open(os.path.join(args.out, "summary.md"), "w") as f:
         f.write(summary)
@@ -227,7 +265,7 @@ def main():
     fig.tight_layout()
     fig_path = os.path.join(ROOT, "docs", "figures", "advise-calibration.png")
     fig.savefig(fig_path, dpi=110)
-    print(f"wrote {table_path}, {recs_path}, {args.out}/summary.md, {args.out}/top2.csv, {fig_path}")
+    print(f"wrote {table_path}, {recs_path}, {args.out}/summary.md, {args.out}/top2-*.csv, {fig_path}")
 
 
 if __name__ == "__main__":

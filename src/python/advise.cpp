@@ -97,6 +97,8 @@ void bind_advise(py::module_& m) {
         py::arg("device"), "advice.json of one of sigprop's own models");
   a.def("text", [](const std::string& advice_json) { return advice_text(Json::parse(advice_json)); },
         py::arg("advice_json"), "the terminal summary of advice in advice.json's layout");
+  a.def("penalty", &finding_penalty, py::arg("name"), py::arg("value"), py::arg("threshold"),
+        "the penalty of one finding at a value against a threshold (docs/advise.md)");
   a.def("fix_names", &fix_names);
   a.def("fix_recipe", &fix_recipe, py::arg("name"));
 }

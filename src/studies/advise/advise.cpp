@@ -84,9 +84,8 @@ Finding rank_collapse(const std::vector<std::vector<LayerMetrics>>& seeds, doubl
   const size_t layers = seeds.front().size();
   for (size_t l = 1; l < layers && f.block < 0; ++l)
     if (over_seeds(seeds, [l](const auto& rows) { return rows[l].cosine; }) > t) f.block = int(l);
+  f.penalty = finding_penalty(f.name, f.value, t);
   f.present = f.value > t;
-  if (f.present)
-    f.penalty = capped(f.value >= 1 ? kMaxPenalty : std::log10((1 - t) / (1 - f.value)));
   f.text = f.present ? fmt::format("tokens collapse: final-layer cosine {:.4g} > {} (first past it at block {})",
                                    f.value, t, f.block)
            : std::isfinite(f.value) ? fmt::format("no rank collapse: final-layer cosine {:.3g} <= {}", f.value, t)
@@ -99,7 +98,7 @@ Finding qk_starvation(const std::vector<std::vector<LayerMetrics>>& seeds, doubl
   f.threshold = t;
   f.value = over_seeds(seeds, [](const auto& rows) { return rows.back().grad_q / rows.back().grad_v; });
   f.present = f.value < t;
-  if (f.present) f.penalty = capped(f.value <= 0 ? kMaxPenalty : std::log10(t / f.value));
+  f.penalty = finding_penalty(f.name, f.value, t);
   if (!std::isfinite(f.value))
     f.text = "query/key gradients not measured (no W_Q or W_V at the last block)";
   else if (f.value == 0)
@@ -117,7 +116,7 @@ Finding spectral_gap(const std::vector<std::vector<LayerMetrics>>& seeds, double
   f.threshold = t;
   f.value = over_seeds(seeds, [](const auto& rows) { return rows.back().attn_sigma1 / rows.back().attn_sigma2; });
   f.present = f.value > t;
-  if (f.present) f.penalty = capped(std::isinf(f.value) ? kMaxPenalty : std::log10(f.value / t));
+  f.penalty = finding_penalty(f.name, f.value, t);
   f.text = !std::isfinite(f.value) && !f.present
                ? "spectral gap not measured (the last block's attention matrix is not reachable)"
                : fmt::format("{}: sigma1/sigma2 of the last block's attention = {} {} {}",
@@ -132,7 +131,7 @@ Finding gradient_spread(const std::vector<std::vector<LayerMetrics>>& seeds, dou
   f.value = over_seeds(seeds, [](const auto& rows) { return rows[1].grad_v / rows.back().grad_v; });
   const double spread = f.value > 0 ? std::max(f.value, 1 / f.value) : NAN;
   f.present = spread > t;
-  if (f.present) f.penalty = capped(std::log10(spread / t));
+  f.penalty = finding_penalty(f.name, f.value, t);
   f.text = std::isfinite(spread)
                ? fmt::format("{}: |grad W_V| of block 1 / of the last block = {:.3g} ({} x{})",
                              f.present ? "gradient norms spread over depth" : "gradient norms even over depth",
@@ -146,7 +145,7 @@ Finding initial_loss(const std::vector<std::vector<LayerMetrics>>& seeds, double
   f.threshold = t;
   f.value = over_seeds(seeds, [](const auto& rows) { return rows.front().loss; }) - chance;
   f.present = f.value > t;
-  if (f.present) f.penalty = capped(f.value - t);
+  f.penalty = finding_penalty(f.name, f.value, t);
   f.text = std::isfinite(f.value)
                ? fmt::format("initial loss {:.3f} nats, {:+.3f} against chance ln(classes) = {:.3f} ({} {})",
                              f.value + chance, f.value, chance, f.present ? ">" : "<=", t)
@@ -171,6 +170,20 @@ std::string fix_list() {
 }
 
 }  // namespace
+
+double finding_penalty(const std::string& name, double v, double t) {
+  if (std::isnan(v)) return 0;  // not measured: nothing to count
+  if (name == "rank_collapse") return v <= t ? 0 : v >= 1 ? kMaxPenalty : capped(std::log10((1 - t) / (1 - v)));
+  if (name == "qk_starvation") return v >= t ? 0 : v <= 0 ? kMaxPenalty : capped(std::log10(t / v));
+  if (name == "spectral_gap") return v <= t ? 0 : std::isinf(v) ? kMaxPenalty : capped(std::log10(v / t));
+  if (name == "gradient_spread") {
+    const double spread = v > 0 ? std::max(v, 1 / v) : NAN;
+    return !(spread > t) ? 0 : capped(std::log10(spread / t));
+  }
+  if (name == "initial_loss") return v <= t ? 0 : capped(v - t);
+  throw ConfigError(fmt::format("no finding '{}'; findings with a threshold: rank_collapse, qk_starvation, "
+                                "spectral_gap, gradient_spread, initial_loss", name));
+}
 
 const Finding& Diagnosis::finding(const std::string& name) const {
   for (const auto& f : findings)
@@ -304,8 +317,10 @@ Advice advise(const AdviseOptions& o, const ProgressFn& progress, const LogFn& l
   }
   advice.as_is = candidates.front();
   advice.ranked.assign(candidates.begin() + 1, candidates.end());
+  // Ties (several fixes with nothing found are common) go to the one further from collapse.
   std::stable_sort(advice.ranked.begin(), advice.ranked.end(), [](const auto& a, const auto& b) {
-    return a.diagnosis.score > b.diagnosis.score;
+    if (a.diagnosis.score != b.diagnosis.score) return a.diagnosis.score > b.diagnosis.score;
+    return a.diagnosis.finding("rank_collapse").value < b.diagnosis.finding("rank_collapse").value;
   });
 
   if (o.train_steps > 0) {

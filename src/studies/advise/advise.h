@@ -64,6 +64,11 @@ struct Diagnosis {
   const Finding& finding(const std::string& name) const;  // throws std::out_of_range
 };
 
+// The penalty of finding `name` (rank_collapse, qk_starvation, spectral_gap, gradient_spread,
+// initial_loss) measured at `value` against `threshold`, as the table of docs/advise.md says;
+// 0 within the threshold or when not measured (NaN). Throws ConfigError for another name.
+double finding_penalty(const std::string& name, double value, double threshold);
+
 // `seeds` holds, per seed, the L+1 rows of probe_model (layer 0 = the embedding);
 // `chance_loss` is ln(number of classes), NaN where the loss is not a classification's.
 Diagnosis diagnose(const std::vector<std::vector<LayerMetrics>>& seeds, double chance_loss,
