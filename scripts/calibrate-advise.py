@@ -13,6 +13,12 @@ docs use), docs/calibration/summary.md and docs/figures/advise-calibration.png.
 
     scripts/calibrate-advise.py                  # diagnose (cached) and analyse
     scripts/calibrate-advise.py --from-csv       # analyse the committed table alone, no sigprop run
+    scripts/calibrate-advise.py --archive        # also keep the finished cells in docs/calibration/sweeps
+
+The archive holds each finished cell's record (done.json, log, race.csv, run.json, and each
+run's summary.json, run.json and train.jsonl: the loss curves), not its checkpoints, so that a
+fresh clone can resume the sweep where it stopped:
+    cp -r docs/calibration/sweeps/sweep-calibration* runs/ && sigprop sweep configs/sweeps/calibration.toml
 """
 import argparse
 import itertools
@@ -71,6 +77,20 @@ def penalties(diagnosis):
     return row
 
 
+def last_100_drop(sweep, cell, preset, lr):
+    """How much the training loss (window mean, seed 0 at the chosen lr) fell over the last 100
+    steps: near 0 when the run has flattened."""
+    path = os.path.join(sweep, "cells", cell, "out", "runs", f"{preset}[mlp_width=256]", f"lr{lr:.3g}", "seed0",
+                        "train.jsonl")
+    if not os.path.exists(path):
+        return math.nan
+    with open(path) as f:
+        log = [json.loads(line) for line in f if '"loss_mean"' in line]
+    last = log[-1]
+    before = [r for r in log if r["step"] <= last["step"] - 100]
+    return before[-1]["loss_mean"] - last["loss_mean"] if before else math.nan
+
+
 def collect(args):
     runs = pd.concat([sweep_rows(args.kjv, "kjv"), sweep_rows(args.fashion, "fashion-mnist")]
                      if os.path.exists(os.path.join(args.fashion, "results.csv")) else
@@ -79,9 +99,11 @@ def collect(args):
     for _, r in runs.iterrows():
         tag = f"{r['data']}-d{r['depth']}-{r['preset']}"
         a = advise(args.sigprop, os.path.join(args.advise_dir, tag), r["preset"], r["depth"], r["data"], True)
+        sweep = args.kjv if r["data"] == "kjv" else args.fashion
         row = {"data": r["data"], "depth": int(r["depth"]), "preset": r["preset"], "lr": r["lr"],
                "status": r["status"], "val_loss": r["val_loss"], "train_loss": r["train_loss"],
-               "seeds": r["seeds"], "score": a["model"]["diagnosis"]["score"]}
+               "seeds": r["seeds"], "drop_last_100": last_100_drop(sweep, r["cell"], r["preset"], r["lr"]),
+               "score": a["model"]["diagnosis"]["score"]}
         row.update(penalties(a["model"]["diagnosis"]))
         rows.append(row)
     for data, depth in sorted({(d, int(x)) for d, x in zip(runs["data"], runs["depth"])}):
@@ -183,6 +205,35 @@ def top2_hits(table, recs, th, w):
     return pd.DataFrame(out)
 
 
+KEEP = {"done.json", "log.txt", "race.csv", "run.json", "summary.json", "train.jsonl", "vocab.json",
+        ".sigprop-run"}
+
+
+def archive(sweep, dest):
+    """Copies the finished cells of `sweep` (their records, not their checkpoints) into `dest`."""
+    import shutil
+    name = os.path.basename(os.path.normpath(sweep))
+    target = os.path.join(dest, name)
+    for f in ("grid.toml", "results.csv"):
+        if os.path.exists(os.path.join(sweep, f)):
+            os.makedirs(target, exist_ok=True)
+            shutil.copy2(os.path.join(sweep, f), os.path.join(target, f))
+    cells = os.path.join(sweep, "cells")
+    kept = 0
+    for cell in sorted(os.listdir(cells)) if os.path.isdir(cells) else []:
+        src = os.path.join(cells, cell)
+        if not os.path.exists(os.path.join(src, "done.json")):
+            continue  # unfinished: its checkpoints are not archived, so it runs again on resume
+        for root, _, files in os.walk(src):
+            for f in files:
+                if f in KEEP:
+                    out = os.path.join(target, "cells", cell, os.path.relpath(root, src))
+                    os.makedirs(out, exist_ok=True)
+                    shutil.copy2(os.path.join(root, f), os.path.join(out, f))
+        kept += 1
+    return kept
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--sigprop", default=os.path.join(ROOT, "build", "sigprop"))
@@ -191,10 +242,16 @@ def main():
     p.add_argument("--advise-dir", default=os.path.join(ROOT, "runs", "calibration-advise"))
     p.add_argument("--out", default=os.path.join(ROOT, "docs", "calibration"))
     p.add_argument("--from-csv", action="store_true", help="analyse the committed tables alone")
+    p.add_argument("--archive", action="store_true",
+                   help="copy the finished cells (no checkpoints) to OUT/sweeps, for a clone to resume from")
     args = p.parse_args()
     os.makedirs(args.out, exist_ok=True)
     table_path = os.path.join(args.out, "calibration.csv")
     recs_path = os.path.join(args.out, "recommendations.csv")
+    if args.archive:
+        for sweep in (args.kjv, args.fashion):
+            if os.path.isdir(sweep):
+                print(f"archived {archive(sweep, os.path.join(args.out, 'sweeps'))} finished cells of {sweep}")
     if args.from_csv:
         table, recs = pd.read_csv(table_path), pd.read_csv(recs_path)
     else:
@@ -214,6 +271,13 @@ def main():
         lo, hi = bootstrap(x, loss)
         lines.append(f"| {k} | {rho:.2f} | [{lo:.2f}, {hi:.2f}] |")
 
+    lines += ["", "How far from flat: the training loss's fall over the last 100 of the steps (seed 0, best lr).", "",
+              "| data | depth | pre-ln val loss | pre-ln drop | median drop of all |", "|---|---|---|---|---|"]
+    for (data, depth), g in table.groupby(["data", "depth"]):
+        pre = g[g["preset"] == "pre-ln"]
+        pv = f"{pre['val_loss'].iloc[0]:.3f}" if len(pre) else "n/a"
+        pd_ = f"{pre['drop_last_100'].iloc[0]:.3f}" if len(pre) else "n/a"
+        lines.append(f"| {data} | {depth} | {pv} | {pd_} | {g['drop_last_100'].median():.3f} |")
     fit_part = table[[(d, x) in FIT for d, x in zip(table["data"], table["depth"])]]
     judge = table.drop(fit_part.index)
     lines += ["", f"Thresholds and weights fitted on {', '.join(f'{d} depth {x}' for d, x in FIT)} "
