@@ -140,8 +140,12 @@ def bootstrap(x, y, n=2000, seed=0):
 
 
 def loss_for_ranking(t):
-    # A diverged run (or a NaN loss) is worse than any finite loss.
-    return t["val_loss"].where(np.isfinite(t["val_loss"]) & (t["status"] == "completed"), 1e9)
+    """Each configuration's place in its own race (data, depth), 0 best ... 1 worst: losses of
+    different data and depths are not comparable, their orders are. A diverged run (or a NaN
+    loss) is worse than any finite loss."""
+    loss = t["val_loss"].where(np.isfinite(t["val_loss"]) & (t["status"] == "completed"), 1e9)
+    place = loss.groupby([t["data"], t["depth"]]).rank(method="average", pct=True)
+    return place.to_numpy()
 
 
 def penalty_columns(t, th):
@@ -192,7 +196,7 @@ def top2_hits(table, recs, th, w):
     weights `w` (ties to the lower final cosine, as advise does), against the race's best two."""
     out = []
     for (data, depth), g in table.groupby(["data", "depth"]):
-        race = g.assign(loss=loss_for_ranking(g)).sort_values("loss")
+        race = g.assign(loss=loss_for_ranking(g)).sort_values(["loss"])
         best2 = list(race["preset"][:2])
         r = recs[(recs["data"] == data) & (recs["depth"] == depth)].copy()
         if not len(r):
@@ -261,7 +265,8 @@ def main():
 
     loss = loss_for_ranking(table)
     lines = [f"# Calibration of `sigprop advise` ({len(table)} trained configurations)", "",
-             "Spearman's rho against final validation loss (diverged runs rank last); 95% bootstrap "
+             "Spearman's rho against final validation loss, as each configuration's place in its own "
+             "race (data, depth), pooled (diverged runs rank last); 95% bootstrap "
              "interval over configurations. A metric that predicts a worse loss when it is larger "
              "has rho > 0; the score (higher = better) should have rho < 0.", "",
              "| predictor | all | 95% interval |", "|---|---|---|"]
