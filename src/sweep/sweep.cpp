@@ -144,7 +144,9 @@ SweepGrid parse_sweep_grid(const std::string& text, const std::string& source) {
   // An exclusion names grid keys only, and values the grid has: anything else is a typo that
   // would silently exclude nothing.
   for (const auto& ex : g.exclude)
-    for (const auto& [key, values] : ex) {
+    for (const auto& entry : ex) {
+      const std::string& key = entry.first;  // a named reference: lambdas cannot capture bindings
+      const auto& values = entry.second;
       const auto it = std::find_if(g.grid.begin(), g.grid.end(), [&](const auto& p) { return p.first == key; });
       if (it == g.grid.end()) throw ConfigError(source + ": exclude." + key + " is not a key of [grid]");
       for (const auto& v : values)
