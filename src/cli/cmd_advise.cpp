@@ -52,8 +52,9 @@ void run(AdviseArgs& a) {
   }
   StudySave where;
   where.out = a.out, where.force = a.force, where.plot = !a.no_plot, where.seconds = advice.seconds;
-  const auto written = save_study(advice_output(advice, o), where);
-  fmt::print("{}", advice_text(advice, o));
+  const StudyOutput output = advice_output(advice, o);
+  const auto written = save_study(output, where);
+  fmt::print("{}", output.summary);
   fmt::print("wrote {}/{} in {:.1f}s\n", a.out, fmt::join(written, ", "), advice.seconds);
 }
 
