@@ -7,13 +7,17 @@ asks the advisor for its recommendation from post-ln at each depth. Then:
   - Spearman's rho of each init metric, and of the advisor's score, against final validation
     loss, with a bootstrap 95% interval;
   - the score's weights fitted on one part of the sweep and judged on the rest;
-  - how often the top recommendation is among the best two presets of the race.
+  - how often the top recommendation is among the best two presets of the race;
+  - the same, on a held-out sweep (configs/sweeps/calibration-holdout.toml, depth 24) that no
+    choice was made on, when it has been run.
 Writes docs/calibration/calibration.csv (one row per trained configuration, every number the
 docs use), docs/calibration/summary.md and docs/figures/advise-calibration.png.
 
     scripts/calibrate-advise.py                  # diagnose (cached) and analyse
     scripts/calibrate-advise.py --from-csv       # analyse the committed table alone, no sigprop run
     scripts/calibrate-advise.py --archive        # also keep the finished cells in docs/calibration/sweeps
+    sigprop sweep configs/sweeps/calibration-holdout.toml --jobs 2 && sigprop sweep ... --merge
+                                                 # the held-out races, read from runs/sweep-calibration-holdout
 
 The archive holds each finished cell's record (done.json, log, race.csv, run.json, and each
 run's summary.json, run.json and train.jsonl: the loss curves), not its checkpoints, so that a
@@ -36,8 +40,12 @@ FINDINGS = ["rank_collapse", "qk_starvation", "spectral_gap", "gradient_spread",
 WEIGHT_KEYS = ["collapse", "qk", "gap", "spread", "loss"]
 # The part of the sweep the weights and thresholds are fitted on; the rest judges them.
 FIT = [("kjv", 8), ("kjv", 32)]
-DEFAULT_THRESHOLDS = {"rank_collapse": 0.95, "qk_starvation": 1e-2, "spectral_gap": 10.0,
+# The advisor's defaults (studies/advise/advise.h) and the ones before this calibration.
+DEFAULT_THRESHOLDS = {"rank_collapse": 0.9, "qk_starvation": 1e-2, "spectral_gap": 10.0,
                       "gradient_spread": 10.0, "initial_loss": 0.5}
+DEFAULT_WEIGHTS = (1, 1, 1, 1, 0)
+BEFORE_THRESHOLDS = dict(DEFAULT_THRESHOLDS, rank_collapse=0.95)
+BEFORE_WEIGHTS = (1, 1, 1, 1, 1)
 THRESHOLD_GRID = {"rank_collapse": [0.0, 0.5, 0.8, 0.9, 0.95, 0.99], "qk_starvation": [1e-3, 1e-2, 1e-1],
                   "spectral_gap": [10.0], "gradient_spread": [3.0, 10.0, 30.0], "initial_loss": [0.25, 0.5, 1.0]}
 WIDTH_ARGS = ["--width", "64", "--set", "mlp_width=256"]
@@ -68,6 +76,15 @@ def advise(sigprop, out, preset, depth, data, diagnose_only):
         return json.load(f)
 
 
+def balance(diagnosis):
+    """The diagnosis's gradient balance; JSON's null is +inf when a ratio is 0 (advise.cpp's rule)."""
+    b = diagnosis.get("balance")
+    if b is not None:
+        return b
+    by = {f["name"]: f["value"] for f in diagnosis["findings"]}
+    return math.inf if 0 in (by["gradient_spread"], by["qk_starvation"]) else math.nan
+
+
 def penalties(diagnosis):
     by = {f["name"]: f for f in diagnosis["findings"]}
     row = {f"p_{k}": by[k]["penalty"] for k in FINDINGS}
@@ -95,22 +112,27 @@ def collect(args):
     runs = pd.concat([sweep_rows(args.kjv, "kjv"), sweep_rows(args.fashion, "fashion-mnist")]
                      if os.path.exists(os.path.join(args.fashion, "results.csv")) else
                      [sweep_rows(args.kjv, "kjv")])
+    holdout = os.path.join(args.holdout, "results.csv")
+    if os.path.exists(holdout):
+        runs = pd.concat([runs, sweep_rows(args.holdout, "kjv").assign(split="holdout")])
+    runs["split"] = runs["split"].fillna("calibration") if "split" in runs else "calibration"
     rows, recs = [], []
     for _, r in runs.iterrows():
         tag = f"{r['data']}-d{r['depth']}-{r['preset']}"
         a = advise(args.sigprop, os.path.join(args.advise_dir, tag), r["preset"], r["depth"], r["data"], True)
-        sweep = args.kjv if r["data"] == "kjv" else args.fashion
-        row = {"data": r["data"], "depth": int(r["depth"]), "preset": r["preset"], "lr": r["lr"],
+        sweep = args.holdout if r["split"] == "holdout" else args.kjv if r["data"] == "kjv" else args.fashion
+        row = {"split": r["split"], "data": r["data"], "depth": int(r["depth"]), "preset": r["preset"], "lr": r["lr"],
                "status": r["status"], "val_loss": r["val_loss"], "train_loss": r["train_loss"],
                "seeds": r["seeds"], "drop_last_100": last_100_drop(sweep, r["cell"], r["preset"], r["lr"]),
-               "score": a["model"]["diagnosis"]["score"]}
+               "score": a["model"]["diagnosis"]["score"], "balance": balance(a["model"]["diagnosis"])}
         row.update(penalties(a["model"]["diagnosis"]))
         rows.append(row)
     for data, depth in sorted({(d, int(x)) for d, x in zip(runs["data"], runs["depth"])}):
         a = advise(args.sigprop, os.path.join(args.advise_dir, f"{data}-d{depth}-rank"), "post-ln", depth,
                    data, False)
         for i, c in enumerate(a["ranking"]):
-            rec = {"data": data, "depth": depth, "rank": i + 1, "fix": c["name"], "score": c["diagnosis"]["score"]}
+            rec = {"data": data, "depth": depth, "rank": i + 1, "fix": c["name"], "score": c["diagnosis"]["score"],
+                   "balance": balance(c["diagnosis"])}
             rec.update(penalties(c["diagnosis"]))
             recs.append(rec)
     return pd.DataFrame(rows), pd.DataFrame(recs)
@@ -163,6 +185,18 @@ def score_with(t, w, th=None):
     return -t["p_non_finite"].to_numpy() - penalty_columns(t, th) @ np.asarray(w, float)
 
 
+def tie_values(t, tie):
+    """The tie-break's value per row, lower first, unmeasured last (advise.cpp: ranks_before)."""
+    v = (t["balance"] if tie == "balance" else t["rank_collapse"]).to_numpy(float)
+    return np.where(np.isnan(v), np.inf, v)
+
+
+def order_key(t, w, th, tie):
+    """One number per row, higher = ranked first: the score, then the tie-break (lexicographic;
+    scores that differ differ by far more than 1e-9 times the clipped tie value's range)."""
+    return score_with(t, w, th) * 1e9 - np.clip(tie_values(t, tie), 0, 1e3)
+
+
 def row_ranks(m):
     """Average ranks along each row (ties share their mean rank), as Spearman's rho needs."""
     return np.vstack([pd.Series(r).rank(method="average").to_numpy() for r in m])
@@ -191,9 +225,9 @@ def fit(t):
     return best
 
 
-def top2_hits(table, recs, th, w):
-    """Per (data, depth): the fix the advisor recommends from post-ln under thresholds `th` and
-    weights `w` (ties to the lower final cosine, as advise does), against the race's best two."""
+def top2_hits(table, recs, th, w, tie):
+    """Per (data, depth): the fix the advisor recommends from post-ln under thresholds `th`,
+    weights `w` and tie-break `tie` (as advise orders them), against the race's best two."""
     out = []
     for (data, depth), g in table.groupby(["data", "depth"]):
         race = g.assign(loss=loss_for_ranking(g)).sort_values(["loss"])
@@ -201,8 +235,8 @@ def top2_hits(table, recs, th, w):
         r = recs[(recs["data"] == data) & (recs["depth"] == depth)].copy()
         if not len(r):
             continue
-        r["fitted_score"] = score_with(r, w, th)
-        r = r.sort_values(["fitted_score", "rank_collapse"], ascending=[False, True])
+        r["key"] = order_key(r, w, th, tie)
+        r = r.sort_values(["key"], ascending=False, kind="stable")
         top = r["fix"].iloc[0]
         out.append({"data": data, "depth": depth, "recommended": top, "race_best": best2[0],
                     "race_second": best2[1] if len(best2) > 1 else None, "hit": top in best2})
@@ -243,6 +277,7 @@ def main():
     p.add_argument("--sigprop", default=os.path.join(ROOT, "build", "sigprop"))
     p.add_argument("--kjv", default=os.path.join(ROOT, "runs", "sweep-calibration"))
     p.add_argument("--fashion", default=os.path.join(ROOT, "runs", "sweep-calibration-fashion"))
+    p.add_argument("--holdout", default=os.path.join(ROOT, "runs", "sweep-calibration-holdout"))
     p.add_argument("--advise-dir", default=os.path.join(ROOT, "runs", "calibration-advise"))
     p.add_argument("--out", default=os.path.join(ROOT, "docs", "calibration"))
     p.add_argument("--from-csv", action="store_true", help="analyse the committed tables alone")
@@ -253,7 +288,7 @@ def main():
     table_path = os.path.join(args.out, "calibration.csv")
     recs_path = os.path.join(args.out, "recommendations.csv")
     if args.archive:
-        for sweep in (args.kjv, args.fashion):
+        for sweep in (args.kjv, args.fashion, args.holdout):
             if os.path.isdir(sweep):
                 print(f"archived {archive(sweep, os.path.join(args.out, 'sweeps'))} finished cells of {sweep}")
     if args.from_csv:
@@ -263,22 +298,25 @@ def main():
         table.to_csv(table_path, index=False, float_format="%.6g")
         recs.to_csv(recs_path, index=False, float_format="%.6g")
 
+    holdout = table[table["split"] == "holdout"] if "split" in table else table.iloc[:0]
+    table = table.drop(holdout.index)
     loss = loss_for_ranking(table)
-    lines = [f"# Calibration of `sigprop advise` ({len(table)} trained configurations)", "",
+    lines = [f"# Calibration of `sigprop advise` ({len(table)} trained configurations"
+             + (f", {len(holdout)} more held out)" if len(holdout) else ")"), "",
              "Spearman's rho against final validation loss, as each configuration's place in its own "
              "race (data, depth), pooled (diverged runs rank last); 95% bootstrap "
              "interval over configurations. A metric that predicts a worse loss when it is larger "
              "has rho > 0; the score (higher = better) should have rho < 0.", "",
              "| predictor | all | 95% interval |", "|---|---|---|"]
-    for k in ["score"] + FINDINGS:
-        x = table[k] if k == "score" else table[k].fillna(table[k].median())
+    for k in ["score", "balance"] + FINDINGS:
+        x = table[k] if k == "score" else table[k].replace(np.inf, np.nan).fillna(table[k].median())
         rho = spearman(x, loss)
         lo, hi = bootstrap(x, loss)
         lines.append(f"| {k} | {rho:.2f} | [{lo:.2f}, {hi:.2f}] |")
 
     lines += ["", "How far from flat: the training loss's fall over the last 100 of the steps (seed 0, best lr).", "",
               "| data | depth | pre-ln val loss | pre-ln drop | median drop of all |", "|---|---|---|---|---|"]
-    for (data, depth), g in table.groupby(["data", "depth"]):
+    for (data, depth), g in pd.concat([table, holdout]).groupby(["data", "depth"]):
         pre = g[g["preset"] == "pre-ln"]
         pv = f"{pre['val_loss'].iloc[0]:.3f}" if len(pre) else "n/a"
         pd_ = f"{pre['drop_last_100'].iloc[0]:.3f}" if len(pre) else "n/a"
@@ -286,31 +324,47 @@ def main():
     fit_part = table[[(d, x) in FIT for d, x in zip(table["data"], table["depth"])]]
     judge = table.drop(fit_part.index)
     lines += ["", f"Thresholds and weights fitted on {', '.join(f'{d} depth {x}' for d, x in FIT)} "
-              f"({len(fit_part)} configurations, the best of an exhaustive grid); judged on the rest ({len(judge)}). "
-              "rho is the score's against the loss: more negative is better.", ""]
+              f"({len(fit_part)} configurations, the best of an exhaustive grid); judged on the rest ({len(judge)})"
+              + (f" and on the held-out sweep ({len(holdout)})" if len(holdout) else "") +
+              ". rho is that of the ranking (the score, then the tie-break) against the loss: more negative is "
+              "better. `before` is the advisor before this calibration; `default` is today's, whose "
+              "tie-break (gradient balance) was chosen after seeing the whole calibration table, "
+              "so only the held-out sweep judges it.", ""]
     best = fit(fit_part) if len(fit_part) >= 3 else None
-    lines += ["| setting | thresholds | weights (" + ", ".join(WEIGHT_KEYS) + ") | rho on fit | rho on judge | "
-              "judge 95% interval |", "|---|---|---|---|---|---|"]
-    settings = [("default", DEFAULT_THRESHOLDS, (1, 1, 1, 1, 1))] + ([("fitted", best[2], best[1])] if best else [])
-    for name, th, w in settings:
-        rf = spearman(score_with(fit_part, w, th), loss_for_ranking(fit_part)) if len(fit_part) else math.nan
-        if len(judge):
-            x, y = score_with(judge, w, th), loss_for_ranking(judge)
-            rj, (lo, hi) = spearman(x, y), bootstrap(x, y)
-        else:
-            rj, lo, hi = math.nan, math.nan, math.nan
-        ths = ", ".join(f"{k} {v:g}" for k, v in th.items())
-        lines.append(f"| {name} | {ths} | {tuple(float(x) for x in w)} | {rf:.2f} | {rj:.2f} | [{lo:.2f}, {hi:.2f}] |")
+    lines += ["| setting | thresholds | weights (" + ", ".join(WEIGHT_KEYS) + ") | tie-break | rho on fit | "
+              "rho on judge | judge 95% interval | rho held out |", "|---|---|---|---|---|---|---|---|"]
+    settings = [("before", BEFORE_THRESHOLDS, BEFORE_WEIGHTS, "cosine")]
+    if best:
+        settings += [("fitted", best[2], best[1], "cosine"), ("fitted-balance", best[2], best[1], "balance")]
+    settings += [("default", DEFAULT_THRESHOLDS, DEFAULT_WEIGHTS, "balance")]
 
-    for name, th, w in settings:
-        hits = top2_hits(table, recs, th, w)
+    def rho_of(t, th, w, tie):
+        if len(t) < 3:
+            return math.nan, (math.nan, math.nan)
+        x, y = -order_key(t, w, th, tie), loss_for_ranking(t)
+        return spearman(-x, y), bootstrap(-x, y)
+
+    for name, th, w, tie in settings:
+        rf, _ = rho_of(fit_part, th, w, tie)
+        rj, (lo, hi) = rho_of(judge, th, w, tie)
+        rh, _ = rho_of(holdout, th, w, tie)
+        ths = ", ".join(f"{k} {v:g}" for k, v in th.items())
+        lines.append(f"| {name} | {ths} | {tuple(float(x) for x in w)} | {tie} | {rf:.2f} | {rj:.2f} | "
+                     f"[{lo:.2f}, {hi:.2f}] | {rh:.2f} |")
+
+    for name, th, w, tie in settings:
+        hits = top2_hits(pd.concat([table, holdout]), recs, th, w, tie)
+        hits["split"] = ["holdout" if ((holdout["data"] == d) & (holdout["depth"] == x)).any() else "calibration"
+                         for d, x in zip(hits["data"], hits["depth"])]
         hits.to_csv(os.path.join(args.out, f"top2-{name}.csv"), index=False)
-        n = len(hits)
+        cal, held = hits[hits["split"] == "calibration"], hits[hits["split"] == "holdout"]
         lines += ["", f"**{name}**: the top recommendation from post-ln is among the race's best two in "
-                  f"{int(hits['hit'].sum())} of {n} settings ({100 * hits['hit'].mean():.0f} %)." if n else "", "",
-                  "| data | depth | recommended | race best | race second | hit |", "|---|---|---|---|---|---|"]
+                  f"{int(cal['hit'].sum())} of {len(cal)} calibration settings ({100 * cal['hit'].mean():.0f} %)"
+                  + (f" and {int(held['hit'].sum())} of {len(held)} held out" if len(held) else "") + ".", "",
+                  "| data | depth | split | recommended | race best | race second | hit |",
+                  "|---|---|---|---|---|---|---|"]
         for _, h in hits.iterrows():
-            lines.append(f"| {h['data']} | {h['depth']} | {h['recommended']} | {h['race_best']} | "
+            lines.append(f"| {h['data']} | {h['depth']} | {h['split']} | {h['recommended']} | {h['race_best']} | "
                          f"{h['race_second']} | {'yes' if h['hit'] else 'no'} |")
     summary = "\n".join(lines) + "\n"
     with open(os.path.join(args.out, "summary.md"), "w") as f:
@@ -321,9 +375,11 @@ def main():
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
     fig, ax = plt.subplots(figsize=(7.5, 5))
-    for (data, depth), g in table.groupby(["data", "depth"]):
+    for (data, depth), g in pd.concat([table, holdout]).groupby(["data", "depth"]):
         ok = np.isfinite(g["val_loss"])
-        ax.scatter(g["score"][ok], g["val_loss"][ok], label=f"{data}, depth {depth}", s=28)
+        held = " (held out)" if (g["split"] == "holdout").any() else ""
+        ax.scatter(g["score"][ok], g["val_loss"][ok], label=f"{data}, depth {depth}{held}", s=28,
+                   marker="D" if held else "o")
         for _, r in g[ok].iterrows():
             ax.annotate(r["preset"], (r["score"], r["val_loss"]), fontsize=6, alpha=0.7)
     ax.set_xlabel("advisor's score at init (0 = nothing found)")

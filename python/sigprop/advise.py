@@ -5,6 +5,7 @@ initialisation over a few seeds, each finding judged against its threshold, and 
 probed the same way and ranked by the score. For sigprop's own models the fixes are applied to
 the model's config; for any other model you pass the variants to compare.
 """
+import functools
 import json
 import math
 import os
@@ -23,9 +24,10 @@ class Advice:
 
     verdict         one line in words
     score           0 = nothing found; lower predicts a model that trains worse
+    balance         |log10 gradient spread| + |log10 gq/gv|: the tie-break among equal scores
     findings        one dict per finding: name, present, value, threshold, block, penalty, text
-    ranking         the candidates, best score first: name, sets (config diff), diagnosis, ...
-    recommendation  the best candidate's name when it scores above the model as it is, else None
+    ranking         the candidates, best first: name, sets (config diff), diagnosis, ...
+    recommendation  the best candidate's name when it ranks before the model as it is, else None
     """
 
     def __init__(self, data):
@@ -38,6 +40,11 @@ class Advice:
     @property
     def score(self):
         return self.data["model"]["diagnosis"]["score"]
+
+    @property
+    def balance(self):
+        b = self.data["model"]["diagnosis"].get("balance")
+        return math.nan if b is None else b
 
     @property
     def findings(self):
@@ -113,7 +120,7 @@ def _diagnose(model, inputs, seeds, loss, chance_loss, thresholds, weights, prob
 
 
 def advise(model, inputs=None, *, variants=None, loss=None, chance_loss=None, seeds=None,
-           thresholds=None, weights=None, fixes=None, seq=64, batch=8, input="kjv",
+           thresholds=None, weights=None, tie_break="balance", fixes=None, seq=64, batch=8, input="kjv",
            train_steps=0, confirm_top=3, data="kjv", lr_grid=(3e-4, 1e-3, 3e-3),
            race_out="runs/advise-race", device="cpu", **probe_kw):
     """Diagnose `model` at initialisation and rank fixes for it.
@@ -130,9 +137,13 @@ def advise(model, inputs=None, *, variants=None, loss=None, chance_loss=None, se
         chance_loss=ln(classes) lets the initial loss be judged (for a cross-entropy loss).
     thresholds: {collapse_cosine, qk_ratio, spectral_gap, gradient_spread, loss_excess};
     weights: {collapse, qk, gap, spread, loss} (docs/advise.md's calibration).
+    tie_break: how equal scores are ordered, "balance" (gradients even over depth and between
+        queries and values, the default) or "cosine" (the lower final-layer cosine first).
     Returns an Advice; str(advice) is the terminal summary of ``sigprop advise``.
     """
     th, we = _options(thresholds, weights)
+    if tie_break not in ("balance", "cosine"):
+        raise ValueError(f"sigprop.advise: tie_break must be 'balance' or 'cosine', not {tie_break!r}")
     if hasattr(model, "_sigprop_trace"):
         for name, value in (("inputs", inputs), ("variants", variants), ("loss", loss)):
             if value is not None:
@@ -144,7 +155,7 @@ def advise(model, inputs=None, *, variants=None, loss=None, chance_loss=None, se
             raise TypeError("sigprop.advise: fixes must be a list of fix names, "
                             f"from {_advise.fix_names()}")
         text = _advise.advise_spec(model._handle.spec_json(), seeds, seq, batch, input, list(fixes or []), True,
-                                   th, we, int(train_steps), int(confirm_top), data,
+                                   th, we, tie_break, int(train_steps), int(confirm_top), data,
                                    [float(x) for x in lr_grid], race_out, device)
         return Advice(json.loads(text))
     if fixes is not None:
@@ -162,11 +173,15 @@ def advise(model, inputs=None, *, variants=None, loss=None, chance_loss=None, se
     for name, variant in (variants or {}).items():
         d = _diagnose(variant, inputs, seeds, loss, chance_loss, th, we, probe_kw)
         ranking.append({"name": str(name), "sets": [], "diagnosis": d})
-    ranking.sort(key=lambda c: -c["diagnosis"]["score"])
-    best = ranking[0]["name"] if ranking and ranking[0]["diagnosis"]["score"] > base["score"] else None
+    def before(a, b):  # the C++ ordering (studies/advise/advise.h: ranks_before)
+        return _advise.ranks_before(json.dumps(a), json.dumps(b), tie_break)
+
+    ranking.sort(key=functools.cmp_to_key(lambda a, b: -1 if before(a["diagnosis"], b["diagnosis"]) else
+                                          1 if before(b["diagnosis"], a["diagnosis"]) else 0))
+    best = ranking[0]["name"] if ranking and before(ranking[0]["diagnosis"], base) else None
     return Advice({"model": {"name": type(model).__name__, "diagnosis": base}, "verdict": base["verdict"],
                    "ranking": ranking, "skipped": [], "recommendation": best,
-                   "thresholds": th, "weights": we, "probe": {"seeds": seeds}})
+                   "thresholds": th, "weights": we, "tie_break": tie_break, "probe": {"seeds": seeds}})
 
 
 def fix_recipes():

@@ -21,7 +21,7 @@ struct AdviseArgs {
   ModelOptions model;
   AdviseOptions advise;
   int depth = 0;
-  std::string input = "kjv", device = "cpu", out = "runs/advise";
+  std::string input = "kjv", device = "cpu", out = "runs/advise", tie_break = "balance";
   std::vector<double> weights;
   bool force = false, no_plot = false, diagnose_only = false;
 };
@@ -35,6 +35,7 @@ void run(AdviseArgs& a) {
   if (a.depth > 0) refuse_set_depth(a.model), o.spec.depth = a.depth;
   o.input = parse_probe_input(a.input);
   o.rank_fixes = !a.diagnose_only;
+  o.tie_break = parse_tie_break(a.tie_break);
   o.device = parse_device(a.device);
   o.race.device = o.device;
   if (!a.weights.empty()) {
@@ -88,8 +89,11 @@ void add_advise_command(CLI::App& app) {
   cmd->add_option("--loss-excess", t.loss_excess, "initial loss above ln(classes) by more than this (nats)")
       ->capture_default_str();
   cmd->add_option("--weights", args.weights,
-                  "score weights collapse,qk,gap,spread,loss (default 1,1,1,1,1; docs/advise.md)")
+                  "score weights collapse,qk,gap,spread,loss (default 1,1,1,1,0; docs/advise.md)")
       ->delimiter(',');
+  cmd->add_option("--tie-break", args.tie_break,
+                  "equal scores: balance (gradients even over depth and Q/K against V) | cosine (lower first)")
+      ->capture_default_str();
   cmd->add_option("--train-steps", o.train_steps,
                   "confirm with a race of this many steps: the model as it is and the top fixes (0 = no race)")
       ->check(at_least(0))

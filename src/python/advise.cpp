@@ -61,7 +61,8 @@ std::string diagnose_rows(const std::vector<std::vector<py::dict>>& seeds, doubl
 
 std::string advise_spec(const std::string& spec_json, int seeds, int64_t seq, int64_t batch,
                         const std::string& input, const std::vector<std::string>& fixes, bool rank_fixes,
-                        const py::dict& thresholds, const py::dict& weights, int64_t train_steps,
+                        const py::dict& thresholds, const py::dict& weights, const std::string& tie_break,
+                        int64_t train_steps,
                         int confirm_top, const std::string& data, const std::vector<double>& lr_grid,
                         const std::string& race_out, const std::string& device) {
   AdviseOptions o;
@@ -70,6 +71,7 @@ std::string advise_spec(const std::string& spec_json, int seeds, int64_t seq, in
   o.input = parse_probe_input(input);
   o.fixes = fixes, o.rank_fixes = rank_fixes;
   o.thresholds = thresholds_from(thresholds), o.weights = weights_from(weights);
+  o.tie_break = parse_tie_break(tie_break);
   o.train_steps = train_steps, o.confirm_top = confirm_top;
   o.race.config.data = data, o.race.lr_grid = lr_grid, o.race.out = race_out;
   o.device = o.race.device = parse_device(device);
@@ -93,8 +95,16 @@ void bind_advise(py::module_& m) {
         py::arg("weights"), "diagnosis JSON of per-seed probe rows");
   a.def("advise_spec", &advise_spec, py::arg("spec_json"), py::arg("seeds"), py::arg("seq"), py::arg("batch"),
         py::arg("input"), py::arg("fixes"), py::arg("rank_fixes"), py::arg("thresholds"), py::arg("weights"),
-        py::arg("train_steps"), py::arg("confirm_top"), py::arg("data"), py::arg("lr_grid"), py::arg("race_out"),
+        py::arg("tie_break"), py::arg("train_steps"), py::arg("confirm_top"), py::arg("data"), py::arg("lr_grid"), py::arg("race_out"),
         py::arg("device"), "advice.json of one of sigprop's own models");
+  a.def(
+      "ranks_before",
+      [](const std::string& a, const std::string& b, const std::string& tie_break) {
+        return ranks_before(diagnosis_from_json(Json::parse(a)), diagnosis_from_json(Json::parse(b)),
+                            parse_tie_break(tie_break));
+      },
+      py::arg("a"), py::arg("b"), py::arg("tie_break"),
+      "whether diagnosis a (JSON) ranks before b: higher score, then the tie-break");
   a.def("text", [](const std::string& advice_json) { return advice_text(Json::parse(advice_json)); },
         py::arg("advice_json"), "the terminal summary of advice in advice.json's layout");
   a.def("penalty", &finding_penalty, py::arg("name"), py::arg("value"), py::arg("threshold"),

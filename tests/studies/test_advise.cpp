@@ -52,7 +52,11 @@ TEST(Advise, EachFindingIsItsLogDistancePastTheThreshold) {
   rows[4].attn_sigma2 = 1e-2;                             // gap 100: one decade above 10
   rows[1].grad_v = 1000;                                  // spread 1000: two decades beyond 10
   for (auto& m : rows) m.loss = chance + 1.5;             // 1 nat past the 0.5 allowed
-  const Diagnosis d = diagnose({rows}, chance, {}, {});
+  AdviseThresholds at95;
+  at95.collapse_cosine = 0.95;
+  AdviseWeights all;  // every finding scored, the initial loss too (not scored by default)
+  all.loss = 1;
+  const Diagnosis d = diagnose({rows}, chance, at95, all);
   const auto& collapse = d.finding("rank_collapse");
   EXPECT_TRUE(collapse.present);
   EXPECT_EQ(collapse.block, 2);
@@ -63,11 +67,18 @@ TEST(Advise, EachFindingIsItsLogDistancePastTheThreshold) {
   EXPECT_NEAR(d.finding("initial_loss").penalty, 1.0, 1e-9);
   EXPECT_NEAR(d.score, -(2.0 + 3 + 1 + 2 + 1), 1e-9);
   // Weights scale each penalty; a zero weight drops a finding from the score but not the report.
-  AdviseWeights w;
+  AdviseWeights w = all;
   w.gap = 0, w.qk = 0.5;
-  const Diagnosis dw = diagnose({rows}, chance, {}, w);
+  const Diagnosis dw = diagnose({rows}, chance, at95, w);
   EXPECT_NEAR(dw.score, -(2.0 + 1.5 + 0 + 2 + 1), 1e-9);
   EXPECT_TRUE(dw.finding("spectral_gap").present);
+  // The defaults report the initial loss without scoring it, and judge collapse at 0.9.
+  const Diagnosis dd = diagnose({rows}, chance, {}, {});
+  EXPECT_TRUE(dd.finding("initial_loss").present);
+  EXPECT_NEAR(dd.finding("rank_collapse").penalty, std::log10(0.1 / 0.0005), 1e-9);
+  EXPECT_NEAR(dd.score, -(std::log10(0.1 / 0.0005) + 3 + 1 + 2), 1e-9);
+  // Gradient balance: |log10 spread| + |log10 gq/gv| = 3 (spread 1000) + 5 (gq/gv 1e-5).
+  EXPECT_NEAR(d.balance, 8.0, 1e-9);
   // Thresholds move the judgement.
   AdviseThresholds t;
   t.gradient_spread = 1e4;
@@ -90,6 +101,42 @@ TEST(Advise, ZeroQueryGradientIsCappedAndNamedAndOverflowDominates) {
   EXPECT_LT(d.score, -9);
   EXPECT_THROW(diagnose({}, NAN, {}, {}), ConfigError);
   EXPECT_THROW(diagnose({healthy(3, NAN), healthy(2, NAN)}, NAN, {}, {}), ConfigError);
+}
+
+TEST(Advise, EqualScoresGoToTheBetterBalanceAndTheOrderSurvivesJson) {
+  const double chance = std::log(63.0);
+  auto even = healthy(4, chance), uneven = healthy(4, chance), starved = healthy(4, chance);
+  for (auto& m : even) m.grad_q = 1, m.cosine = 0.6;  // gq/gv 1, spread 1: balance 0
+  uneven[1].grad_v = 5;                                // spread 5 (within x10): balance log10 5 + 1
+  starved[4].grad_q = 0;                               // qk penalty 4, balance +inf
+  const Diagnosis a = diagnose({even}, chance, {}, {}), b = diagnose({uneven}, chance, {}, {});
+  const Diagnosis c = diagnose({starved}, chance, {}, {});
+  ASSERT_EQ(a.score, 0.0);
+  ASSERT_EQ(b.score, 0.0);
+  EXPECT_NEAR(a.balance, 0.0, 1e-12);
+  EXPECT_NEAR(b.balance, std::log10(5.0) + 1, 1e-9);
+  EXPECT_TRUE(std::isinf(c.balance));
+  EXPECT_TRUE(ranks_before(a, b, TieBreak::Balance));
+  EXPECT_FALSE(ranks_before(b, a, TieBreak::Balance));
+  // By cosine the order flips: `even` sits at 0.6, `uneven` at 0.5.
+  EXPECT_TRUE(ranks_before(b, a, TieBreak::Cosine));
+  // A higher score wins whatever the tie-break.
+  EXPECT_TRUE(ranks_before(b, c, TieBreak::Balance));
+  EXPECT_FALSE(ranks_before(c, a, TieBreak::Cosine));
+  // Through JSON (as the Python front ranks), infinity and the order are kept.
+  const Diagnosis cj = diagnosis_from_json(diagnosis_to_json(c)), bj = diagnosis_from_json(diagnosis_to_json(b));
+  EXPECT_TRUE(std::isinf(cj.balance));
+  EXPECT_NEAR(bj.balance, b.balance, 1e-12);
+  EXPECT_EQ(bj.score, b.score);
+  EXPECT_TRUE(ranks_before(diagnosis_from_json(diagnosis_to_json(a)), bj, TieBreak::Balance));
+  EXPECT_EQ(parse_tie_break("cosine"), TieBreak::Cosine);
+  try {
+    parse_tie_break("loss");
+    FAIL();
+  } catch (const ConfigError& e) {
+    EXPECT_NE(std::string(e.what()).find("balance, cosine"), std::string::npos) << e.what();
+  }
+  EXPECT_THROW(diagnosis_from_json(nlohmann::json{{"score", 0}}), ConfigError);
 }
 
 TEST(Advise, FixesArePresetRecipesAppliedToAnyConfig) {
@@ -132,7 +179,7 @@ TEST(Advise, RanksFixesForACollapsedPostLnStack) {
   EXPECT_LT(a.as_is.diagnosis.score, -1);
   ASSERT_GE(a.ranked.size(), 6u);
   for (size_t i = 1; i < a.ranked.size(); ++i)
-    EXPECT_GE(a.ranked[i - 1].diagnosis.score, a.ranked[i].diagnosis.score);
+    EXPECT_FALSE(ranks_before(a.ranked[i].diagnosis, a.ranked[i - 1].diagnosis, o.tie_break)) << i;
   const auto pre = std::find_if(a.ranked.begin(), a.ranked.end(), [](const auto& c) { return c.name == "pre-ln"; });
   ASSERT_NE(pre, a.ranked.end());
   EXPECT_FALSE(pre->diagnosis.finding("rank_collapse").present) << pre->diagnosis.finding("rank_collapse").text;

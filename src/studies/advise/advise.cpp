@@ -185,6 +185,22 @@ double finding_penalty(const std::string& name, double v, double t) {
                                 "spectral_gap, gradient_spread, initial_loss", name));
 }
 
+TieBreak parse_tie_break(const std::string& s) {
+  if (s == "balance") return TieBreak::Balance;
+  if (s == "cosine") return TieBreak::Cosine;
+  throw ConfigError(fmt::format("tie-break '{}' is not one of: balance, cosine", s));
+}
+
+std::string to_string(TieBreak t) { return t == TieBreak::Balance ? "balance" : "cosine"; }
+
+bool ranks_before(const Diagnosis& a, const Diagnosis& b, TieBreak tie_break) {
+  if (a.score != b.score) return a.score > b.score;
+  const double x = tie_break == TieBreak::Balance ? a.balance : a.finding("rank_collapse").value;
+  const double y = tie_break == TieBreak::Balance ? b.balance : b.finding("rank_collapse").value;
+  if (std::isnan(x) || std::isnan(y)) return !std::isnan(x) && std::isnan(y);  // unmeasured goes last
+  return x < y;
+}
+
 const Finding& Diagnosis::finding(const std::string& name) const {
   for (const auto& f : findings)
     if (f.name == name) return f;
@@ -216,6 +232,9 @@ Diagnosis diagnose(const std::vector<std::vector<LayerMetrics>>& seeds, double c
   d.finite = !nf.present;
   const double weights[] = {w.collapse, w.qk, w.gap, w.spread, w.loss, 1.0};
   for (size_t i = 0; i < d.findings.size(); ++i) d.score -= weights[i] * d.findings[i].penalty;
+  // log10 of a ratio of 0 is -inf: a gradient that is exactly zero is as unbalanced as it gets.
+  const auto decades = [](double ratio) { return ratio >= 0 ? std::abs(std::log10(ratio)) : NAN; };
+  d.balance = decades(d.finding("gradient_spread").value) + decades(d.finding("qk_starvation").value);
   return d;
 }
 
@@ -317,10 +336,8 @@ Advice advise(const AdviseOptions& o, const ProgressFn& progress, const LogFn& l
   }
   advice.as_is = candidates.front();
   advice.ranked.assign(candidates.begin() + 1, candidates.end());
-  // Ties (several fixes with nothing found are common) go to the one further from collapse.
-  std::stable_sort(advice.ranked.begin(), advice.ranked.end(), [](const auto& a, const auto& b) {
-    if (a.diagnosis.score != b.diagnosis.score) return a.diagnosis.score > b.diagnosis.score;
-    return a.diagnosis.finding("rank_collapse").value < b.diagnosis.finding("rank_collapse").value;
+  std::stable_sort(advice.ranked.begin(), advice.ranked.end(), [&o](const auto& a, const auto& b) {
+    return ranks_before(a.diagnosis, b.diagnosis, o.tie_break);
   });
 
   if (o.train_steps > 0) {
@@ -372,6 +389,13 @@ Json candidate_json(const AdviseCandidate& c) {
   return j;
 }
 
+// A diagnosis's gradient balance as text; null in JSON is "inf" when a ratio is 0 (the JSON
+// reader's rule), "n/a" when not measured.
+std::string balance_text(const Json& diagnosis) {
+  const double b = diagnosis_from_json(diagnosis).balance;
+  return std::isinf(b) ? "inf" : number(b);
+}
+
 double finding_value(const Json& candidate, const std::string& name) {
   for (const auto& f : candidate.at("diagnosis").at("findings"))
     if (f.at("name") == name) return num(f.at("value"));
@@ -381,13 +405,37 @@ double finding_value(const Json& candidate, const std::string& name) {
 }  // namespace
 
 Json diagnosis_to_json(const Diagnosis& d) {
-  Json j = {{"score", d.score}, {"verdict", verdict(d)}, {"depth", d.depth}, {"finite", d.finite},
-            {"findings", Json::array()}};
+  Json j = {{"score", d.score}, {"balance", num(d.balance)}, {"verdict", verdict(d)}, {"depth", d.depth},
+            {"finite", d.finite}, {"findings", Json::array()}};
   for (const auto& f : d.findings)
     j["findings"].push_back({{"name", f.name}, {"present", f.present}, {"value", num(f.value)},
                              {"threshold", num(f.threshold)}, {"block", f.block},
                              {"penalty", f.penalty}, {"text", f.text}});
   return j;
+}
+
+Diagnosis diagnosis_from_json(const Json& j) {
+  Diagnosis d;
+  try {
+    d.score = j.at("score").get<double>();
+    // +inf does not survive JSON (null); a null balance with both ratios measured was infinite.
+    d.balance = num(j.value("balance", Json(nullptr)));
+    d.depth = j.value("depth", 0), d.finite = j.value("finite", true);
+    for (const auto& f : j.at("findings")) {
+      Finding x{f.at("name").get<std::string>()};
+      x.present = f.at("present").get<bool>(), x.value = num(f.at("value")), x.threshold = num(f.at("threshold"));
+      x.block = f.value("block", -1), x.penalty = f.at("penalty").get<double>();
+      x.text = f.value("text", std::string());
+      d.findings.push_back(x);
+    }
+  } catch (const Json::exception& e) {
+    throw ConfigError(fmt::format("not a diagnosis in advice.json's layout: {}", e.what()));
+  }
+  if (std::isnan(d.balance)) {
+    const double s = d.finding("gradient_spread").value, q = d.finding("qk_starvation").value;
+    if (!std::isnan(s) && !std::isnan(q) && (s == 0 || q == 0)) d.balance = INFINITY;
+  }
+  return d;
 }
 
 Json advice_to_json(const Advice& a, const AdviseOptions& o) {
@@ -398,9 +446,10 @@ Json advice_to_json(const Advice& a, const AdviseOptions& o) {
   j["ranking"] = Json::array();
   for (const auto& c : a.ranked) j["ranking"].push_back(candidate_json(c));
   j["skipped"] = a.skipped;
-  j["recommendation"] = a.ranked.empty() || a.ranked.front().diagnosis.score <= a.as_is.diagnosis.score
+  j["recommendation"] = a.ranked.empty() || !ranks_before(a.ranked.front().diagnosis, a.as_is.diagnosis, o.tie_break)
                             ? Json(nullptr)
                             : Json(a.ranked.front().name);
+  j["tie_break"] = to_string(o.tie_break);
   j["thresholds"] = {{"collapse_cosine", o.thresholds.collapse_cosine}, {"qk_ratio", o.thresholds.qk_ratio},
                      {"spectral_gap", o.thresholds.spectral_gap},
                      {"gradient_spread", o.thresholds.gradient_spread},
@@ -433,8 +482,8 @@ std::string advice_text(const Json& j) {
   if (ranking.empty() && skipped.empty()) return out;  // diagnosed alone
   const bool raced = j.contains("race");
   out += fmt::format("\nfixes ranked by score{}:\n", raced ? ", with the confirming race's validation loss" : "");
-  out += fmt::format("  {:<4}{:<24}{:>7}{:>9}{:>10}{:>9}{}  {}\n", "", "model", "score", "cosine", "gq/gv",
-                     "spread", raced ? "  val loss" : "", "--set");
+  out += fmt::format("  {:<4}{:<24}{:>7}{:>9}{:>10}{:>9}{:>9}{}  {}\n", "", "model", "score", "balance", "cosine",
+                     "gq/gv", "spread", raced ? "  val loss" : "", "--set");
   const auto sets_of = [](const Json& c, const char* sep) {
     std::string sets;
     for (const auto& s : c.value("sets", Json::array())) sets += (sets.empty() ? "" : sep) + s.get<std::string>();
@@ -442,8 +491,9 @@ std::string advice_text(const Json& j) {
   };
   const auto line = [&](const std::string& rank, const Json& c, const std::string& name) {
     const double val = c.contains("race") ? num(c["race"].at("val_loss")) : NAN;
-    return fmt::format("  {:<4}{:<24}{:>7.2f}{:>9}{:>10}{:>9}{}  {}\n", rank, name,
-                       c.at("diagnosis").at("score").get<double>(), number(finding_value(c, "rank_collapse")),
+    return fmt::format("  {:<4}{:<24}{:>7.2f}{:>9}{:>9}{:>10}{:>9}{}  {}\n", rank, name,
+                       c.at("diagnosis").at("score").get<double>(), balance_text(c.at("diagnosis")),
+                       number(finding_value(c, "rank_collapse")),
                        number(finding_value(c, "qk_starvation")), number(finding_value(c, "gradient_spread")),
                        raced ? fmt::format("{:>10}", number(val)) : "", sets_of(c, " "));
   };
@@ -453,11 +503,12 @@ std::string advice_text(const Json& j) {
   for (const auto& s : skipped) out += "  left out: " + s.get<std::string>() + "\n";
   if (!ranking.empty()) {
     const Json& top = ranking.front();
-    const double before = d.at("score").get<double>(), after = top.at("diagnosis").at("score").get<double>();
-    if (after > before) {
+    if (!j.value("recommendation", Json(nullptr)).is_null()) {
       const std::string sets = sets_of(top, " --set ");
-      out += fmt::format("\nrecommended: {} (score {:.2f} -> {:.2f}){}{}\n", top.at("name").get<std::string>(),
-                         before, after, sets.empty() ? "" : ": --set ", sets);
+      out += fmt::format("\nrecommended: {} (score {:.2f} -> {:.2f}, balance {} -> {}){}{}\n",
+                         top.at("name").get<std::string>(), d.at("score").get<double>(),
+                         top.at("diagnosis").at("score").get<double>(), balance_text(d),
+                         balance_text(top.at("diagnosis")), sets.empty() ? "" : ": --set ", sets);
     } else {
       out += "\nno fix scores better than the model as it is\n";
     }
@@ -474,7 +525,7 @@ StudyOutput advice_output(const Advice& a, const AdviseOptions& o) {
                 {"weights", j["weights"]}, {"train_steps", o.train_steps}};
   out.headline = {{"score", a.as_is.diagnosis.score}, {"recommendation", j["recommendation"]}};
   out.files.emplace_back("advice.json", j.dump(2) + "\n");
-  std::string csv = "rank,name,score,final_cosine,grad_q_over_v,attn_gap,grad_spread,initial_loss_excess,"
+  std::string csv = "rank,name,score,balance,final_cosine,grad_q_over_v,attn_gap,grad_spread,initial_loss_excess,"
                     "non_finite_seeds,val_loss,lr,sets\n";
   std::vector<const AdviseCandidate*> all{&a.as_is};
   for (const auto& c : a.ranked) all.push_back(&c);
@@ -482,7 +533,8 @@ StudyOutput advice_output(const Advice& a, const AdviseOptions& o) {
     const AdviseCandidate& c = *all[i];
     std::string sets;
     for (const auto& s : c.sets) sets += (sets.empty() ? "" : " ") + s;
-    csv += fmt::format("{},{},{},{},{},{},{},{},{},{},{},{}\n", i, c.name, csv_number(c.diagnosis.score),
+    csv += fmt::format("{},{},{},{},{},{},{},{},{},{},{},{},{}\n", i, c.name, csv_number(c.diagnosis.score),
+                       csv_number(c.diagnosis.balance),
                        csv_number(c.diagnosis.finding("rank_collapse").value),
                        csv_number(c.diagnosis.finding("qk_starvation").value),
                        csv_number(c.diagnosis.finding("spectral_gap").value),

@@ -10,7 +10,10 @@
 //
 // Score = −Σ_f w_f · p_f, where p_f is how far finding f is past its threshold on a log10 scale
 // (0 when absent, capped at kMaxPenalty). 0 means nothing was found; lower predicts a model that
-// trains worse. The thresholds and weights are [guess]es, options, calibrated in docs/advise.md.
+// trains worse. Candidates with equal scores (several fixes with nothing found are common) are
+// ordered by their gradient balance, |log10 spread| + |log10 gq/gv|: how far the gradients at init
+// are from even over depth and between queries and values. Thresholds, weights and the tie-break
+// are [guess]es, options; docs/advise.md has the calibration that chose the defaults.
 #pragma once
 
 #include <atomic>
@@ -33,17 +36,25 @@ namespace sigprop {
 inline constexpr double kMaxPenalty = 4.0;  // a finding counts at most four decades past its threshold
 
 struct AdviseThresholds {
-  double collapse_cosine = 0.95;  // final-layer token cosine above this: rank collapse
+  double collapse_cosine = 0.9;   // final-layer token cosine above this: rank collapse (fitted)
   double qk_ratio = 1e-2;         // |∇W_Q| / |∇W_V| at the last block below this: starvation
   double spectral_gap = 10;       // σ₁/σ₂ of the last block's attention above this
   double gradient_spread = 10;    // |∇W_V| of block 1 over the last block's, beyond ×this either way
   double loss_excess = 0.5;       // initial loss above ln(classes) by more than this (nats)
 };
 
-// The weight of each finding's penalty in the score.
+// The weight of each finding's penalty in the score. The initial loss is reported, not scored, by
+// default: it did not predict the trained loss (docs/advise.md, Spearman 0.08 [-0.28, 0.44]), and
+// the stack that won most races starts 4-5 nats above chance.
 struct AdviseWeights {
-  double collapse = 1, qk = 1, gap = 1, spread = 1, loss = 1;
+  double collapse = 1, qk = 1, gap = 1, spread = 1, loss = 0;
 };
+
+// How candidates with equal scores are ordered: by gradient balance (lower first), or by
+// final-layer cosine (lower first, the rule before the calibration).
+enum class TieBreak { Balance, Cosine };
+TieBreak parse_tie_break(const std::string& s);  // "balance" | "cosine"; ConfigError otherwise
+std::string to_string(TieBreak t);
 
 struct Finding {
   std::string name;  // rank_collapse | qk_starvation | spectral_gap | gradient_spread |
@@ -59,6 +70,9 @@ struct Finding {
 struct Diagnosis {
   std::vector<Finding> findings;  // every finding, present or not, in a fixed order
   double score = 0;               // −Σ w·penalty
+  // |log10(|∇W_V| block 1 / last)| + |log10(|∇W_Q| / |∇W_V| at the last block)|: 0 when gradients
+  // are even; +inf when either ratio is 0; NaN when not measured (ranks last among equal scores).
+  double balance = NAN;
   int depth = 0;
   bool finite = true;
   const Finding& finding(const std::string& name) const;  // throws std::out_of_range
@@ -73,6 +87,11 @@ double finding_penalty(const std::string& name, double value, double threshold);
 // `chance_loss` is ln(number of classes), NaN where the loss is not a classification's.
 Diagnosis diagnose(const std::vector<std::vector<LayerMetrics>>& seeds, double chance_loss,
                    const AdviseThresholds& thresholds, const AdviseWeights& weights);
+
+// Whether a candidate diagnosed `a` ranks before one diagnosed `b`: the higher score, then by
+// the tie-break. The one ordering of the CLI, of advice.json's recommendation and of the Python
+// front's foreign-model ranking.
+bool ranks_before(const Diagnosis& a, const Diagnosis& b, TieBreak tie_break);
 
 // A fix is a preset's recipe: the keys on which it differs from the post-ln preset, applied to
 // any model's config. The registry (advise.cpp) names which presets are fixes and what each targets.
@@ -108,6 +127,7 @@ struct AdviseOptions {
   int seeds = 3;
   AdviseThresholds thresholds;
   AdviseWeights weights;
+  TieBreak tie_break = TieBreak::Balance;
   std::vector<std::string> fixes;  // empty: every registered fix
   bool rank_fixes = true;          // false: diagnose the model alone
   torch::Device device = torch::kCPU;
@@ -123,7 +143,7 @@ void validate(const AdviseOptions& options);
 
 struct Advice {
   AdviseCandidate as_is;
-  std::vector<AdviseCandidate> ranked;  // the fixes, best score first
+  std::vector<AdviseCandidate> ranked;  // the fixes, best first (ranks_before)
   std::vector<std::string> skipped;     // "<fix>: <why>" (already applied, cannot be built)
   std::string race_out;                 // where the confirming race is, "" without one
   double target_loss = NAN;             // the model as it is: its race loss (NaN without one)
@@ -135,6 +155,8 @@ Advice advise(const AdviseOptions& options, const ProgressFn& progress = nullptr
               const LogFn& log = nullptr, const std::atomic<bool>* stop = nullptr);
 
 nlohmann::json diagnosis_to_json(const Diagnosis& d);
+// The inverse, for diagnoses that crossed a front (the Python front ranks foreign models with it).
+Diagnosis diagnosis_from_json(const nlohmann::json& j);
 nlohmann::json advice_to_json(const Advice& advice, const AdviseOptions& options);
 // The terminal summary: the verdict, the findings with their numbers and thresholds, the ranking
 // with before/after numbers and each fix's --set lines. It renders advice.json's layout, so the
