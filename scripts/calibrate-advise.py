@@ -8,8 +8,9 @@ asks the advisor for its recommendation from post-ln at each depth. Then:
     loss, with a bootstrap 95% interval;
   - the score's weights fitted on one part of the sweep and judged on the rest;
   - how often the top recommendation is among the best two presets of the race;
-  - the same, on a held-out sweep (configs/sweeps/calibration-holdout.toml, depth 24) that no
-    choice was made on, when it has been run.
+  - the same, on the held-out sweeps (configs/sweeps/calibration-holdout*.toml: KJV depth 24,
+    Fashion-MNIST depth 32) that no choice was made on, those that have been run. A (data, depth)
+    in the committed table whose sweep folder is absent keeps its committed rows.
 Writes docs/calibration/calibration.csv (one row per trained configuration, every number the
 docs use), docs/calibration/summary.md and docs/figures/advise-calibration.png.
 
@@ -17,7 +18,7 @@ docs use), docs/calibration/summary.md and docs/figures/advise-calibration.png.
     scripts/calibrate-advise.py --from-csv       # analyse the committed table alone, no sigprop run
     scripts/calibrate-advise.py --archive        # also keep the finished cells in docs/calibration/sweeps
     sigprop sweep configs/sweeps/calibration-holdout.toml --jobs 2 && sigprop sweep ... --merge
-                                                 # the held-out races, read from runs/sweep-calibration-holdout
+                                                 # the held-out races, read from runs/sweep-calibration-holdout*
 
 The archive holds each finished cell's record (done.json, log, race.csv, run.json, and each
 run's summary.json, run.json and train.jsonl: the loss curves), not its checkpoints, so that a
@@ -31,6 +32,7 @@ import math
 import os
 import subprocess
 import sys
+import tomllib
 
 import numpy as np
 import pandas as pd
@@ -51,6 +53,12 @@ THRESHOLD_GRID = {"rank_collapse": [0.0, 0.5, 0.8, 0.9, 0.95, 0.99], "qk_starvat
 WIDTH_ARGS = ["--width", "64", "--set", "mlp_width=256"]
 
 
+def sweep_data(folder):
+    """The data set a sweep trained on: its grid's [fixed] data."""
+    with open(os.path.join(folder, "grid.toml"), "rb") as f:
+        return tomllib.load(f)["fixed"]["data"]
+
+
 def sweep_rows(folder, data):
     path = os.path.join(folder, "results.csv")
     if not os.path.exists(path):
@@ -58,6 +66,7 @@ def sweep_rows(folder, data):
     t = pd.read_csv(path)
     t = t[t["outcome"].isin(["done", "diverged"])].copy()
     t["data"] = data
+    t["folder"] = folder
     return t
 
 
@@ -112,15 +121,15 @@ def collect(args):
     runs = pd.concat([sweep_rows(args.kjv, "kjv"), sweep_rows(args.fashion, "fashion-mnist")]
                      if os.path.exists(os.path.join(args.fashion, "results.csv")) else
                      [sweep_rows(args.kjv, "kjv")])
-    holdout = os.path.join(args.holdout, "results.csv")
-    if os.path.exists(holdout):
-        runs = pd.concat([runs, sweep_rows(args.holdout, "kjv").assign(split="holdout")])
+    for folder in args.holdout:
+        if os.path.exists(os.path.join(folder, "results.csv")):
+            runs = pd.concat([runs, sweep_rows(folder, sweep_data(folder)).assign(split="holdout")])
     runs["split"] = runs["split"].fillna("calibration") if "split" in runs else "calibration"
     rows, recs = [], []
     for _, r in runs.iterrows():
         tag = f"{r['data']}-d{r['depth']}-{r['preset']}"
         a = advise(args.sigprop, os.path.join(args.advise_dir, tag), r["preset"], r["depth"], r["data"], True)
-        sweep = args.holdout if r["split"] == "holdout" else args.kjv if r["data"] == "kjv" else args.fashion
+        sweep = r["folder"]
         row = {"split": r["split"], "data": r["data"], "depth": int(r["depth"]), "preset": r["preset"], "lr": r["lr"],
                "status": r["status"], "val_loss": r["val_loss"], "train_loss": r["train_loss"],
                "seeds": r["seeds"], "drop_last_100": last_100_drop(sweep, r["cell"], r["preset"], r["lr"]),
@@ -272,12 +281,25 @@ def archive(sweep, dest):
     return kept
 
 
+def keep_committed(table, recs, old_table, old_recs):
+    """Rows of the committed tables for the (data, depth) races no sweep folder supplied this time
+    (a sweep run elsewhere and merged into the table before): kept, not dropped."""
+    have = set(zip(table["data"], table["depth"]))
+    keep = [(d, x) not in have for d, x in zip(old_table["data"], old_table["depth"])]
+    for (d, x) in sorted({k for k, kept in zip(zip(old_table["data"], old_table["depth"]), keep) if kept}):
+        print(f"kept the committed rows of {d} depth {x} (its sweep folder is absent)")
+    keep_recs = [(d, x) not in have for d, x in zip(old_recs["data"], old_recs["depth"])]
+    return (pd.concat([table, old_table[keep]], ignore_index=True),
+            pd.concat([recs, old_recs[keep_recs]], ignore_index=True))
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--sigprop", default=os.path.join(ROOT, "build", "sigprop"))
     p.add_argument("--kjv", default=os.path.join(ROOT, "runs", "sweep-calibration"))
     p.add_argument("--fashion", default=os.path.join(ROOT, "runs", "sweep-calibration-fashion"))
-    p.add_argument("--holdout", default=os.path.join(ROOT, "runs", "sweep-calibration-holdout"))
+    p.add_argument("--holdout", nargs="*", default=[os.path.join(ROOT, "runs", f"sweep-calibration-holdout{s}")
+                                                    for s in ("", "-fashion")])
     p.add_argument("--advise-dir", default=os.path.join(ROOT, "runs", "calibration-advise"))
     p.add_argument("--out", default=os.path.join(ROOT, "docs", "calibration"))
     p.add_argument("--from-csv", action="store_true", help="analyse the committed tables alone")
@@ -288,13 +310,15 @@ def main():
     table_path = os.path.join(args.out, "calibration.csv")
     recs_path = os.path.join(args.out, "recommendations.csv")
     if args.archive:
-        for sweep in (args.kjv, args.fashion, args.holdout):
+        for sweep in (args.kjv, args.fashion, *args.holdout):
             if os.path.isdir(sweep):
                 print(f"archived {archive(sweep, os.path.join(args.out, 'sweeps'))} finished cells of {sweep}")
     if args.from_csv:
         table, recs = pd.read_csv(table_path), pd.read_csv(recs_path)
     else:
         table, recs = collect(args)
+        if os.path.exists(table_path):
+            table, recs = keep_committed(table, recs, pd.read_csv(table_path), pd.read_csv(recs_path))
         table.to_csv(table_path, index=False, float_format="%.6g")
         recs.to_csv(recs_path, index=False, float_format="%.6g")
 
@@ -325,11 +349,11 @@ def main():
     judge = table.drop(fit_part.index)
     lines += ["", f"Thresholds and weights fitted on {', '.join(f'{d} depth {x}' for d, x in FIT)} "
               f"({len(fit_part)} configurations, the best of an exhaustive grid); judged on the rest ({len(judge)})"
-              + (f" and on the held-out sweep ({len(holdout)})" if len(holdout) else "") +
+              + (f" and on the held-out sweeps ({len(holdout)})" if len(holdout) else "") +
               ". rho is that of the ranking (the score, then the tie-break) against the loss: more negative is "
               "better. `before` is the advisor before this calibration; `default` is today's, whose "
               "tie-break (gradient balance) was chosen after seeing the whole calibration table, "
-              "so only the held-out sweep judges it.", ""]
+              "so only the held-out sweeps judge it.", ""]
     best = fit(fit_part) if len(fit_part) >= 3 else None
     lines += ["| setting | thresholds | weights (" + ", ".join(WEIGHT_KEYS) + ") | tie-break | rho on fit | "
               "rho on judge | judge 95% interval | rho held out |", "|---|---|---|---|---|---|---|---|"]
