@@ -53,19 +53,15 @@ THRESHOLD_GRID = {"rank_collapse": [0.0, 0.5, 0.8, 0.9, 0.95, 0.99], "qk_starvat
 WIDTH_ARGS = ["--width", "64", "--set", "mlp_width=256"]
 
 
-def sweep_data(folder):
-    """The data set a sweep trained on: its grid's [fixed] data."""
-    with open(os.path.join(folder, "grid.toml"), "rb") as f:
-        return tomllib.load(f)["fixed"]["data"]
-
-
-def sweep_rows(folder, data):
+def sweep_rows(folder):
+    """A sweep's finished rows, with the data set its grid trained on ([fixed] data) and its folder."""
     path = os.path.join(folder, "results.csv")
     if not os.path.exists(path):
         sys.exit(f"{path} is missing: run `sigprop sweep` on the calibration grid, then --merge")
     t = pd.read_csv(path)
     t = t[t["outcome"].isin(["done", "diverged"])].copy()
-    t["data"] = data
+    with open(os.path.join(folder, "grid.toml"), "rb") as f:
+        t["data"] = tomllib.load(f)["fixed"]["data"]
     t["folder"] = folder
     return t
 
@@ -118,21 +114,17 @@ def last_100_drop(sweep, cell, preset, lr):
 
 
 def collect(args):
-    runs = pd.concat([sweep_rows(args.kjv, "kjv"), sweep_rows(args.fashion, "fashion-mnist")]
-                     if os.path.exists(os.path.join(args.fashion, "results.csv")) else
-                     [sweep_rows(args.kjv, "kjv")])
-    for folder in args.holdout:
-        if os.path.exists(os.path.join(folder, "results.csv")):
-            runs = pd.concat([runs, sweep_rows(folder, sweep_data(folder)).assign(split="holdout")])
-    runs["split"] = runs["split"].fillna("calibration") if "split" in runs else "calibration"
+    optional = [(args.fashion, "calibration")] + [(folder, "holdout") for folder in args.holdout]
+    runs = pd.concat([sweep_rows(args.kjv).assign(split="calibration")] +
+                     [sweep_rows(f).assign(split=split) for f, split in optional
+                      if os.path.exists(os.path.join(f, "results.csv"))])
     rows, recs = [], []
     for _, r in runs.iterrows():
         tag = f"{r['data']}-d{r['depth']}-{r['preset']}"
         a = advise(args.sigprop, os.path.join(args.advise_dir, tag), r["preset"], r["depth"], r["data"], True)
-        sweep = r["folder"]
         row = {"split": r["split"], "data": r["data"], "depth": int(r["depth"]), "preset": r["preset"], "lr": r["lr"],
                "status": r["status"], "val_loss": r["val_loss"], "train_loss": r["train_loss"],
-               "seeds": r["seeds"], "drop_last_100": last_100_drop(sweep, r["cell"], r["preset"], r["lr"]),
+               "seeds": r["seeds"], "drop_last_100": last_100_drop(r["folder"], r["cell"], r["preset"], r["lr"]),
                "score": a["model"]["diagnosis"]["score"], "balance": balance(a["model"]["diagnosis"])}
         row.update(penalties(a["model"]["diagnosis"]))
         rows.append(row)
@@ -284,13 +276,15 @@ def archive(sweep, dest):
 def keep_committed(table, recs, old_table, old_recs):
     """Rows of the committed tables for the (data, depth) races no sweep folder supplied this time
     (a sweep run elsewhere and merged into the table before): kept, not dropped."""
-    have = set(zip(table["data"], table["depth"]))
-    keep = [(d, x) not in have for d, x in zip(old_table["data"], old_table["depth"])]
-    for (d, x) in sorted({k for k, kept in zip(zip(old_table["data"], old_table["depth"]), keep) if kept}):
+    have = pd.MultiIndex.from_frame(table[["data", "depth"]])
+
+    def absent(t):
+        return t[~pd.MultiIndex.from_frame(t[["data", "depth"]]).isin(have)]
+
+    old_table, old_recs = absent(old_table), absent(old_recs)
+    for d, x in sorted(set(zip(old_table["data"], old_table["depth"]))):
         print(f"kept the committed rows of {d} depth {x} (its sweep folder is absent)")
-    keep_recs = [(d, x) not in have for d, x in zip(old_recs["data"], old_recs["depth"])]
-    return (pd.concat([table, old_table[keep]], ignore_index=True),
-            pd.concat([recs, old_recs[keep_recs]], ignore_index=True))
+    return pd.concat([table, old_table], ignore_index=True), pd.concat([recs, old_recs], ignore_index=True)
 
 
 def main():
