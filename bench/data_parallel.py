@@ -1,7 +1,7 @@
 """Data-parallel scaling on this machine: sigprop's c10d trainer against PyTorch's
 DistributedDataParallel, one thread per process, 1 and 2 processes, side by side in one run.
 
-Usage: /usr/bin/python3 bench/data_parallel.py --sigprop build/sigprop [--steps 80] [--out DIR]
+Usage: .venv/bin/python bench/data_parallel.py --sigprop build/sigprop [--steps 80] [--out DIR]
 
 sigprop side: `sigprop train --nproc N` on KJV (the run's summary.json gives tokens/s of the
 global batch and allreduce_share, rank 0's share of training time spent averaging gradients).

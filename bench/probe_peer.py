@@ -7,13 +7,13 @@ metric from one Gram matrix, σ's from eigenvalues of Gram matrices, a causal A'
 its diagonal; docs/performance.md). The test Probe.MetricsMatchTextbookDefinitionsInPyTorch holds
 sigprop's probe to this file's --parity mode.
 
-Usage: /usr/bin/python3 bench/probe_peer.py CASE_DIR THREADS
+Usage: .venv/bin/python bench/probe_peer.py CASE_DIR THREADS
 Reads CASE_DIR/probe.json ({"runs": [{"preset", "seed", "model"}, ...]} in sigprop's run order)
-and CASE_DIR/probe_inputs.pt ("input.<seed>", "target.<seed>": (B, T) int64), and prints one JSON
+and CASE_DIR/probe_inputs.safetensors ("input.<seed>", "target.<seed>": (B, T) int64), and prints one JSON
 line: {"seconds": [the whole job], "rows": [the final layer's metrics of each run]}.
 
-Usage: /usr/bin/python3 bench/probe_peer.py --parity DIR
-Reads DIR/spec.json and DIR/inputs.pt as tests/parity/reference.py does (parameters by sigprop's
+Usage: .venv/bin/python bench/probe_peer.py --parity DIR
+Reads DIR/spec.json and DIR/inputs.safetensors as tests/parity/reference.py does (parameters by sigprop's
 names, "input", "target"), probes those weights (no init) and writes DIR/probe_reference.json:
 {"layers": [{"layer": 0, "cosine": ...}, ...]}, null where sigprop writes NaN.
 The model is tests/parity/reference.py's Transformer, the one the parity tests hold sigprop to.
@@ -25,6 +25,7 @@ import sys
 import time
 
 import torch
+from safetensors.torch import load_file
 import torch.nn.functional as F
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "parity"))
@@ -148,7 +149,7 @@ def json_ready(row):
 def main(case_dir, threads):
     torch.set_num_threads(threads)
     runs = json.load(open(os.path.join(case_dir, "probe.json")))["runs"]
-    batches = torch.load(os.path.join(case_dir, "probe_inputs.pt"))
+    batches = load_file(os.path.join(case_dir, "probe_inputs.safetensors"))
     t0 = time.perf_counter()
     rows = []
     for run in runs:
@@ -165,7 +166,7 @@ def main(case_dir, threads):
 def parity(folder):
     torch.set_num_threads(1)
     spec = json.load(open(os.path.join(folder, "spec.json")))["model"]
-    data = torch.load(os.path.join(folder, "inputs.pt"))
+    data = load_file(os.path.join(folder, "inputs.safetensors"))
     model = Transformer(spec)
     model.load_state_dict({k: v for k, v in data.items() if k not in ("input", "target")}, strict=True)
     layers = [json_ready(r) for r in probe(model, data["input"], data["target"])]

@@ -1,6 +1,6 @@
 """The Python front's benchmark cases (`sigprop bench` nn-* and py-probe), one side per process.
 
-Usage: /usr/bin/python3 bench/python_front.py SIDE CASE_DIR THREADS [PACKAGE_DIR]
+Usage: .venv/bin/python bench/python_front.py SIDE CASE_DIR THREADS [PACKAGE_DIR]
 SIDE is sigprop (the sigprop package, from PACKAGE_DIR when given) or pytorch (plain PyTorch
 eager, nothing of sigprop's). CASE_DIR/case.json says the work:
   {"kind": "attention", "variant", "width", "heads", "seq", "batch", "warmup", "steps"}:

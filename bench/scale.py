@@ -1,7 +1,7 @@
 """How the probe's cost grows with the work: wall time and peak memory of `sigprop probe` against
 depth, width and sequence length T, one factor at a time, with log-log slopes fitted to each.
 
-Usage: /usr/bin/python3 bench/scale.py --sigprop build/sigprop [--out runs/bench-scale] [--quick]
+Usage: .venv/bin/python bench/scale.py --sigprop build/sigprop [--out runs/bench-scale] [--quick]
 
 Each point is one `sigprop probe --preset pre-ln --seeds 1 --batch 8 --input kjv` process; its
 peak RSS comes from wait4 (ru_maxrss of that child alone), its time from the wall clock. Beside

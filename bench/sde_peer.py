@@ -3,7 +3,7 @@ networks at initialisation, attention only (Noci et al. 2023, paper 004), every 
 batch, drawn by the reduced sampler of src/studies/sde/shaped_finite.h — the same law and dtypes
 (tokens float32, covariances float64), not the same random numbers.
 
-Usage: /usr/bin/python3 bench/sde_peer.py CASE_DIR THREADS
+Usage: .venv/bin/python bench/sde_peer.py CASE_DIR THREADS
 Reads CASE_DIR/sde.json ({"width", "key_width", "depth", "networks", "tokens", "rho0", "gamma",
 "tau0", "seed"}; key_width 0 means the width) and prints one JSON line:
 {"seconds": [the simulation], "mean_rho": [mean off-diagonal correlation after each block,

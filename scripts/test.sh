@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# Installs what is needed, builds (Release, with tests), runs the whole test suite, then a short
-# libFuzzer run of every reader of outside input (scripts/fuzz.sh all 20: about 5 minutes).
+# Installs what is needed, builds (Release, with tests), runs the whole test suite (C++ and
+# Python), checks the pip route (scripts/check-pip-install.sh: sdist, wheel, a clean venv, the
+# Python suite against the installed package), then a short libFuzzer run of every reader of
+# outside input (scripts/fuzz.sh all 20: about 5 minutes).
 #   scripts/test.sh              the README's test command, and CI's
 #   scripts/test.sh --sanitize   the library and the whole C++ test suite built with
 #                                AddressSanitizer + UndefinedBehaviorSanitizer (LeakSanitizer on)
@@ -26,5 +28,7 @@ fi
 ./scripts/build.sh -DBUILD_TESTING=ON
 echo "[sigprop] running tests"
 ctest --test-dir build --output-on-failure -j "$(nproc)"
+echo "[sigprop] the pip route"
+./scripts/check-pip-install.sh
 echo "[sigprop] fuzzing every reader briefly"
 SIGPROP_FUZZ_SEED=1 ./scripts/fuzz.sh all 20

@@ -1,5 +1,5 @@
 // The files tests/parity/reference.py and bench/probe_peer.py --parity read: DIR/spec.json (the
-// model spec) and DIR/inputs.pt (every parameter and buffer by sigprop's name, "input", "target").
+// model spec) and DIR/inputs.safetensors (every parameter and buffer by sigprop's name, "input", "target").
 #pragma once
 
 #include <torch/torch.h>
@@ -21,7 +21,7 @@ inline void write_parity_inputs(const std::filesystem::path& dir, TransformerImp
   for (const auto& b : model.named_buffers()) inputs.insert(b.key(), b.value().detach());
   inputs.insert("input", input);
   inputs.insert("target", target);
-  save_tensor_dict(dir / "inputs.pt", inputs);
+  save_tensor_dict(dir / "inputs.safetensors", inputs);
   write_file_atomic(dir / "spec.json", spec_to_json(model.spec).dump());
 }
 

@@ -15,7 +15,35 @@ docs/python.md has a worked example and the API.
 """
 import torch  # noqa: F401  (loads LibTorch before the extension that links it)
 
-from . import _sigprop
+from ._build_info import CUDA as BUILT_WITH_CUDA, TORCH_BELOW, TORCH_BUILT, TORCH_MIN
+
+
+def _release(version):
+    """(major, minor, patch) of a version string such as '2.11.0+cu130' or '2.12.0a0'."""
+    parts = []
+    for piece in version.split("+")[0].split(".")[:3]:
+        digits = "".join(c for c in piece if c.isdigit()) or "0"
+        parts.append(int(digits))
+    return tuple(parts + [0] * (3 - len(parts)))
+
+
+def _check_torch():
+    """The extension calls LibTorch's C++ API, which changes between minor releases: it runs only
+    on the torch release it was compiled against, and that must be in the supported range."""
+    running = torch.__version__
+    if not (_release(TORCH_MIN) <= _release(running) < _release(TORCH_BELOW)):
+        raise ImportError(f"sigprop supports torch >= {TORCH_MIN}, < {TORCH_BELOW}; this environment has "
+                          f"torch {running}. Install a supported torch, then reinstall sigprop "
+                          f"(pip install --no-build-isolation <sigprop>) so it is built against it.")
+    if _release(running)[:2] != _release(TORCH_BUILT)[:2]:
+        raise ImportError(f"this sigprop was built against torch {TORCH_BUILT} but the environment has "
+                          f"torch {running}: reinstall sigprop (pip install --no-build-isolation --force-reinstall "
+                          f"<sigprop>) so it is built against the torch you run.")
+
+
+_check_torch()
+
+from . import _sigprop  # noqa: E402
 from ._sigprop import ConfigError, DataError, METRIC_COLUMNS, tat
 from . import nn, theory
 from .probe import ProbeResult, find_blocks, probe

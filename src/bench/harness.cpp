@@ -19,6 +19,7 @@
 #include "core/error.h"
 #include "core/run_folder.h"
 #include "core/runtime.h"
+#include "core/version.h"
 
 namespace fs = std::filesystem;
 using Json = nlohmann::json;
@@ -96,9 +97,20 @@ std::string python_package(const std::string& sigprop) {
   return !ec && fs::exists(dir / "sigprop" / "__init__.py") ? dir.string() : "";
 }
 
-// How far the two sides' results agree, in words: the same law, not the same digits, for the
-// seeded jobs (d, e); nothing for training steps (their parity is a test).
-std::string agreement(const BenchCase& c, const Json& ours, const Json& theirs) {
+// How far the sides' results agree, in words: the first and last step's loss of each side for
+// training steps (the same weights and batch: equal up to rounding); the same law, not the same
+// digits, for the seeded jobs (d, e).
+std::string agreement(const BenchCase& c, const Json& ours, const std::vector<Json>& peers) {
+  const Json& theirs = peers.front();
+  if (c.kind == BenchKind::Train) {
+    std::string out = fmt::format("loss first/last: sigprop {:.5f}/{:.5f}", ours.at("first_loss").get<double>(),
+                                  ours.at("last_loss").get<double>());
+    const char* names[] = {"eager", "compiled"};
+    for (size_t m = 0; m < peers.size() && m < 2; ++m)
+      out += fmt::format(", {} {:.5f}/{:.5f}", names[m], peers[m].at("first_loss").get<double>(),
+                         peers[m].at("last_loss").get<double>());
+    return out;
+  }
   if (c.kind == BenchKind::Sde)
     return fmt::format("final mean rho {:.4f} vs {:.4f}", ours.at("final_rho_mean").get<double>(),
                        theirs.at("final_rho_mean").get<double>());
@@ -157,26 +169,39 @@ Json time_case(const BenchOptions& a, const BenchCase& c, const std::string& dir
   const double unit = steps ? 1e3 : 1.0;  // ms per step, or seconds per job
   const char* unit_name = steps ? "ms/step" : "s/job";
   const std::string package = python ? python_package(a.sigprop) : "";
-  std::vector<Sample> ours, theirs;
+  // A training case races two PyTorch peers, both as a user would write them on torch 2.x: eager
+  // (SDPA attention, fused AdamW) and the same model under torch.compile. Other cases: one peer.
+  const std::vector<std::string> modes = train ? std::vector<std::string>{"eager", "compile"}
+                                               : std::vector<std::string>{""};
+  std::vector<Sample> ours;
+  std::vector<std::vector<Sample>> theirs(modes.size());
   // The machine's SGEMM rate can drift over a long run (a shared host): a case's share of it is
   // taken against the rate measured just before and just after that case, the higher of the two.
   double case_sgemm = train ? measure_sgemm_gflops() : std::numeric_limits<double>::quiet_NaN();
   for (int r = 0; r < a.repeats; ++r) {  // A/B, then B/A: drift in the machine hits both sides
     const auto run_ours = [&] {
       std::vector<std::string> argv = {a.sigprop, "bench-worker", kind_name(c.kind), dir};
+      if (train) argv.insert(argv.end(), {"--device", a.device});
       if (python) argv = {a.python, peer, "sigprop", dir, std::to_string(threads), package};
       ours.push_back(run_side(argv, fmt::format("{}/sigprop-{}.log", dir, r)));
     };
     const auto run_theirs = [&] {
-      std::vector<std::string> argv = {a.python, peer, dir, std::to_string(threads)};
-      if (python) argv = {a.python, peer, "pytorch", dir, std::to_string(threads)};
-      theirs.push_back(run_side(argv, fmt::format("{}/pytorch-{}.log", dir, r)));
+      for (size_t m = 0; m < modes.size(); ++m) {
+        std::vector<std::string> argv = {a.python, peer, dir, std::to_string(threads)};
+        if (python) argv = {a.python, peer, "pytorch", dir, std::to_string(threads)};
+        if (!modes[m].empty()) argv.insert(argv.end(), {modes[m], a.device});
+        const std::string name = modes[m].empty() ? "pytorch" : "pytorch-" + modes[m];
+        theirs[m].push_back(run_side(argv, fmt::format("{}/{}-{}.log", dir, name, r)));
+      }
     };
     if (r % 2 == 0) run_ours(), run_theirs();
     else run_theirs(), run_ours();
-    say(fmt::format("  case {} repeat {}/{}: sigprop {:.2f} {}, pytorch {:.2f} {}", c.id, r + 1,
-                    a.repeats, unit * ours.back().step_s, unit_name, unit * theirs.back().step_s,
-                    unit_name));
+    std::string line = fmt::format("  case {} repeat {}/{}: sigprop {:.2f} {}", c.id, r + 1, a.repeats,
+                                   unit * ours.back().step_s, unit_name);
+    for (size_t m = 0; m < modes.size(); ++m)
+      line += fmt::format(", pytorch{} {:.2f} {}", modes[m].empty() ? "" : " " + modes[m],
+                          unit * theirs[m].back().step_s, unit_name);
+    say(line);
   }
   const auto med = [](const std::vector<Sample>& s, double Sample::*field) {
     std::vector<double> v;
@@ -184,52 +209,64 @@ Json time_case(const BenchOptions& a, const BenchCase& c, const std::string& dir
     return median(v);
   };
   if (train) case_sgemm = std::max(case_sgemm, measure_sgemm_gflops());
-  const double ours_s = med(ours, &Sample::step_s), theirs_s = med(theirs, &Sample::step_s);
-  // Throughput columns belong to the training steps only.
   const double nan = std::numeric_limits<double>::quiet_NaN();
+  const double ours_s = med(ours, &Sample::step_s), theirs_s = med(theirs[0], &Sample::step_s);
+  const double compiled_s = train ? med(theirs[1], &Sample::step_s) : nan;
+  // Throughput columns belong to the training steps only.
   const double tokens = train ? double(c.batch * c.seq) : nan;
   const double gflops = train ? training_flops_per_token(c.spec, c.seq) * tokens / ours_s / 1e9 : nan;
-  const std::string agree = agreement(c, ours.back().result, theirs.back().result);
+  std::vector<Json> peer_results;
+  for (const auto& samples : theirs) peer_results.push_back(samples.back().result);
+  const std::string agree = agreement(c, ours.back().result, peer_results);
   const Json row = {{"case", c.id}, {"description", c.description}, {"unit", unit_name},
                     {"sigprop_time", unit * ours_s}, {"pytorch_time", unit * theirs_s},
-                    {"ratio", theirs_s / ours_s}, {"sigprop_tokens_per_s", tokens / ours_s},
+                    {"ratio", theirs_s / ours_s}, {"compiled_time", unit * compiled_s},
+                    {"ratio_compiled", compiled_s / ours_s}, {"sigprop_tokens_per_s", tokens / ours_s},
                     {"pytorch_tokens_per_s", tokens / theirs_s}, {"sigprop_gflops", gflops},
                     {"sgemm_gflops", case_sgemm}, {"sgemm_fraction", gflops / case_sgemm},
                     {"sigprop_rss_mib", med(ours, &Sample::rss_mib)},
-                    {"pytorch_rss_mib", med(theirs, &Sample::rss_mib)}, {"agreement", agree}};
+                    {"pytorch_rss_mib", med(theirs[0], &Sample::rss_mib)},
+                    {"compiled_rss_mib", train ? med(theirs[1], &Sample::rss_mib) : nan},
+                    {"agreement", agree}};
   return row;
 }
 
 // The row's line of bench.csv.
 std::string csv_line(const Json& r) {
   const auto x = [&](const char* key) { return r.at(key).get<double>(); };
-  return fmt::format("{},\"{}\",{},{:.3f},{:.3f},{:.3f},{:.0f},{:.0f},{:.2f},{:.1f},{:.3f},{:.0f},{:.0f},\"{}\"\n",
+  return fmt::format("{},\"{}\",{},{:.3f},{:.3f},{:.3f},{:.3f},{:.3f},{:.0f},{:.0f},{:.2f},{:.1f},{:.3f},{:.0f},{:.0f},{:.0f},\"{}\"\n",
                      r.at("case").get<std::string>(), r.at("description").get<std::string>(),
                      r.at("unit").get<std::string>(), x("sigprop_time"), x("pytorch_time"), x("ratio"),
-                     x("sigprop_tokens_per_s"), x("pytorch_tokens_per_s"), x("sigprop_gflops"),
-                     x("sgemm_gflops"), x("sgemm_fraction"), x("sigprop_rss_mib"),
-                     x("pytorch_rss_mib"), r.at("agreement").get<std::string>());
+                     x("compiled_time"), x("ratio_compiled"), x("sigprop_tokens_per_s"),
+                     x("pytorch_tokens_per_s"), x("sigprop_gflops"), x("sgemm_gflops"),
+                     x("sgemm_fraction"), x("sigprop_rss_mib"), x("pytorch_rss_mib"),
+                     x("compiled_rss_mib"), r.at("agreement").get<std::string>());
 }
 
 }  // namespace
 
-BenchResult run_bench(const BenchOptions& a, const LogFn& log) {
+BenchResult run_bench(const BenchOptions& options, const LogFn& log) {
   const LogFn say = or_silent(log);
+  BenchOptions a = options;
+  if (a.python.empty()) a.python = build_python();
+  parse_device(a.device);  // refused before anything is written
   if (a.repeats < 1) throw ConfigError("--repeats must be >= 1");
-  if (!fs::exists(a.python)) throw ConfigError("--python " + a.python + " does not exist (apt install python3-torch)");
+  if (!fs::exists(a.python))
+    throw ConfigError("--python " + a.python + " does not exist (the Python whose torch runs the peers)");
   const auto cases = bench_cases(a.quick);
   const auto chosen = select_bench_cases(cases, a.cases);
 
   RunFolder folder(a.out, a.force);
   const int threads = torch_threads();
   const double sgemm = measure_sgemm_gflops();
-  say(fmt::format("sigprop bench: {} threads, OPENBLAS_CORETYPE={}, 512^3 SGEMM {:.1f} GFLOP/s, {} repeats{}",
-             threads, std::getenv("OPENBLAS_CORETYPE") ? std::getenv("OPENBLAS_CORETYPE") : "(unset)",
-             sgemm, a.repeats, a.quick ? " (quick: 2 timed steps, not for quoting)" : ""));
+  const BlasInfo blas = blas_info();
+  say(fmt::format("sigprop bench: torch {}, {} threads, BLAS {} ({}), 512^3 SGEMM {:.1f} GFLOP/s, {} repeats{}",
+                  libtorch_version(), threads, blas.library, blas.cpu_capability, sgemm, a.repeats,
+                  a.quick ? " (quick: 2 timed steps, not for quoting)" : ""));
   Json rows = Json::array();
-  std::string csv = "case,description,unit,sigprop_time,pytorch_time,ratio,sigprop_tokens_per_s,"
-                    "pytorch_tokens_per_s,sigprop_gflops,sgemm_gflops,sgemm_fraction,"
-                    "sigprop_rss_mib,pytorch_rss_mib,agreement\n";
+  std::string csv = "case,description,unit,sigprop_time,pytorch_time,ratio,compiled_time,ratio_compiled,"
+                    "sigprop_tokens_per_s,pytorch_tokens_per_s,sigprop_gflops,sgemm_gflops,sgemm_fraction,"
+                    "sigprop_rss_mib,pytorch_rss_mib,compiled_rss_mib,agreement\n";
   for (const auto& c : chosen) {
     const Json row = time_case(a, c, folder.path("case-" + c.id), threads, say);
     rows.push_back(row);
@@ -254,24 +291,25 @@ std::string bench_table(const BenchResult& result) {
   const auto number = [](double v, const char* spec) {
     return std::isfinite(v) ? fmt::format(fmt::runtime(spec), v) : std::string("-");
   };
-  out += fmt::format("\n{:<13}{:>10}{:>10}{:>8}{:>9}{:>12}{:>9}{:>9}{:>10}{:>10}  {}\n", "case", "sigprop",
-             "pytorch", "unit", "ratio", "tokens/s", "GFLOP/s", "of SGEMM", "RSS ours", "RSS peer",
-             "workload");
+  out += fmt::format("\n{:<13}{:>10}{:>10}{:>9}{:>10}{:>9}{:>8}{:>12}{:>9}{:>9}{:>10}{:>10}{:>10}  {}\n", "case",
+                     "sigprop", "eager", "ratio", "compiled", "ratio", "unit", "tokens/s", "GFLOP/s",
+                     "of SGEMM", "RSS ours", "RSS eager", "RSS comp", "workload");
   for (const auto& r : result.rows) {
-    out += fmt::format("{:<13}{:>10.2f}{:>10.2f}{:>8}{:>8.2f}x{:>12}{:>9}{:>9}{:>7.0f}MiB{:>7.0f}MiB  {}\n",
-               r["case"].get<std::string>(), r["sigprop_time"].get<double>(),
-               r["pytorch_time"].get<double>(), r["unit"].get<std::string>(),
-               r["ratio"].get<double>(), number(r["sigprop_tokens_per_s"].get<double>(), "{:.0f}"),
-               number(r["sigprop_gflops"].get<double>(), "{:.1f}"),
-               number(100 * r["sgemm_fraction"].get<double>(), "{:.0f}%"),
-               r["sigprop_rss_mib"].get<double>(), r["pytorch_rss_mib"].get<double>(),
-               r["description"].get<std::string>());
+    const auto x = [&](const char* key) { return r[key].get<double>(); };
+    out += fmt::format("{:<13}{:>10.2f}{:>10.2f}{:>8.2f}x{:>10}{:>9}{:>8}{:>12}{:>9}{:>9}{:>7.0f}MiB{:>7.0f}MiB{:>10}  {}\n",
+                       r["case"].get<std::string>(), x("sigprop_time"), x("pytorch_time"), x("ratio"),
+                       number(x("compiled_time"), "{:.2f}"), number(x("ratio_compiled"), "{:.2f}x"),
+                       r["unit"].get<std::string>(), number(x("sigprop_tokens_per_s"), "{:.0f}"),
+                       number(x("sigprop_gflops"), "{:.1f}"), number(100 * x("sgemm_fraction"), "{:.0f}%"),
+                       x("sigprop_rss_mib"), x("pytorch_rss_mib"), number(x("compiled_rss_mib"), "{:.0f}MiB"),
+                       r["description"].get<std::string>());
     if (!r["agreement"].get<std::string>().empty())
       out += fmt::format("{:<13}  agreement: {}\n", "", r["agreement"].get<std::string>());
   }
-  out += fmt::format("ratio = PyTorch time / sigprop time (> 1: sigprop faster); medians over {} "
-             "processes per side; SGEMM: 512^3, measured before and after each training case.\n",
-             result.repeats);
+  out += fmt::format("ratio = PyTorch time / sigprop time (> 1: sigprop faster); eager: SDPA attention and fused "
+                     "AdamW; compiled: the same under torch.compile (training cases); medians over {} "
+                     "processes per side; SGEMM: 512^3, measured before and after each training case.\n",
+                     result.repeats);
   return out;
 }
 

@@ -14,11 +14,12 @@ namespace sigprop {
 struct BenchOptions {
   std::string cases = "a,b,c,d,e,nn,py-probe";
   std::string out = "runs/bench";
-  std::string python = "/usr/bin/python3";  // the Python with torch
+  std::string python;                       // the Python with torch; "" = the build's (build_python)
   std::string peers;                        // folder of the peers; "" = the source tree's bench/
   int repeats = 5;                          // processes per side
   bool quick = false;                       // 2 timed steps: checks the harness, not for quoting
   bool force = false;
+  std::string device = "cpu";               // where the training cases (a-c) run, on both sides
   std::string sigprop = "/proc/self/exe";   // the executable whose bench-worker is timed
 };
 

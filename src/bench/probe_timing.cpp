@@ -48,7 +48,7 @@ void write_probe_bench_inputs(const std::string& dir, const BenchCase& c) {
     }
   }
   j["runs"] = runs;
-  save_tensor_dict(dir + "/probe_inputs.pt", batches);
+  save_tensor_dict(dir + "/probe_inputs.safetensors", batches);
   write_file_atomic(dir + "/probe.json", j.dump(2) + "\n");
 }
 

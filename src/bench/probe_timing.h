@@ -2,7 +2,7 @@
 // command's default seeds, batch and input). The harness writes the folder both sides read:
 //   probe.json        {"depth", "width", "seeds", "batch", "seq", "runs": [{"preset", "seed",
 //                      "model": the resolved spec}]} in sigprop's run order;
-//   probe_inputs.pt   "input.<seed>", "target.<seed>": the KJV batch of each seed.
+//   probe_inputs.safetensors   "input.<seed>", "target.<seed>": the KJV batch of each seed.
 #pragma once
 
 #include <string>

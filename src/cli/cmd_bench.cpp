@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "bench/harness.h"
+#include "core/version.h"
 #include "bench/probe_timing.h"
 #include "bench/sde_timing.h"
 #include "bench/train_timing.h"
@@ -36,28 +37,35 @@ void add_bench_command(CLI::App& app) {
                   "nn-softmax, nn-shaped, nn-espa, nn-uspa, nn-vskipinit, nn-gap (nn: all six; sigprop.nn fwd+bwd), "
                   "py-probe (sigprop.probe)")
       ->capture_default_str();
+  cmd->add_option("--device", args.device, "cpu | cuda | cuda:N: where both sides run the training cases a-c")
+      ->capture_default_str();
   cmd->add_option("--repeats", args.repeats, "processes per side (alternating)")->capture_default_str();
   cmd->add_flag("--quick", args.quick, "2 timed steps per process: checks the harness, not for quoting");
   cmd->add_option("--out", args.out, "output folder (replaced whole, if sigprop made it)")
       ->capture_default_str();
   cmd->add_flag("--force", args.force, "replace --out even if it is a non-empty folder of yours");
   cmd->parse_complete_callback([] { check_output_folder(args.out, args.force); });
-  cmd->add_option("--python", args.python, "the Python with torch")->capture_default_str();
+  args.python = build_python();
+  cmd->add_option("--python", args.python, "the Python whose torch runs the peers")->capture_default_str();
   cmd->add_option("--peers", args.peers,
                   "folder of the PyTorch peers peer.py, probe_peer.py, sde_peer.py (default bench/)");
   cmd->callback([] { run(args); });
 
-  static std::string worker_kind, worker_dir;
+  static std::string worker_kind, worker_dir, worker_device = "cpu";
   auto* worker = app.add_subcommand("bench-worker", "")->group("");  // hidden: sigprop's side of bench
   worker->add_option("kind", worker_kind, "train | probe | sde")
       ->required()
       ->check(CLI::IsMember({"train", "probe", "sde"}));
   worker->add_option("dir", worker_dir, "case folder")->required();
+  worker->add_option("--device", worker_device, "cpu | cuda | cuda:N (training steps)");
   worker->callback([] {
     Json result;
     if (worker_kind == "probe") result = time_probe(worker_dir);
     else if (worker_kind == "sde") result = time_sde(worker_dir);
-    else result = {{"seconds", time_train_steps(worker_dir, torch::kCPU)}};
+    else {
+      const TrainTiming t = time_train_steps(worker_dir, parse_device(worker_device));
+      result = {{"seconds", t.seconds}, {"first_loss", t.first_loss}, {"last_loss", t.last_loss}};
+    }
     result["peak_rss_mib"] = peak_rss_mib();
     fmt::print("{}\n", result.dump());
   });

@@ -1,6 +1,4 @@
 // `sigprop env`: what this process computes with, one `key: value` a line.
-#include <cstdlib>
-
 #include <fmt/format.h>
 
 #include "cli/commands.h"
@@ -13,17 +11,12 @@ void add_env_command(CLI::App& app) {
   auto* cmd = app.add_subcommand("env", "Print versions, BLAS, threads, devices and SGEMM speed");
   cmd->callback([] {
     const BlasInfo blas = blas_info();
-    const char* coretype = std::getenv("OPENBLAS_CORETYPE");
     fmt::print("sigprop: {} ({})\n", sigprop_version(), git_revision());
     fmt::print("libtorch: {}\n", libtorch_version());
-    fmt::print("blas_library: {}\n", blas.library.empty() ? "unknown" : blas.library);
-    fmt::print("blas_core: {}\n", blas.core.empty() ? "n/a" : blas.core);
-    fmt::print("openblas_coretype: {}{}\n", coretype ? coretype : "unset",
-               std::getenv("SIGPROP_BLAS_FIXED") ? " (set by sigprop for this CPU)" : "");
-    fmt::print("cpu_recommended_coretype: {}\n", recommended_openblas_coretype());
+    fmt::print("blas_library: {}{}\n", blas.library, blas.version.empty() ? "" : " (" + blas.version + ")");
+    fmt::print("cpu_capability: {}\n", blas.cpu_capability);
     fmt::print("allocator: {}\n", allocator_name());
     fmt::print("threads: {}\n", torch_threads());
-    fmt::print("blas_threads: {}\n", blas.threads);
     fmt::print("devices: {}\n", available_devices());
     fmt::print("sgemm_gflops: {:.1f}\n", measure_sgemm_gflops(512, 20));
   });

@@ -22,6 +22,7 @@ struct RaceArgs {
   int depth = 32;
   std::string device = "cpu";
   int nproc = 1;
+  std::string backend = "auto";
 };
 
 const std::vector<std::string> kDefaultRace = {"post-ln", "pre-ln", "post-ln-simremove",
@@ -34,8 +35,9 @@ void run(RaceArgs& a) {
   for (auto& s : a.race.specs) s.depth = a.depth;
   a.race.device = parse_device(a.device);
   validate(a.race);  // before any rank starts
+  parse_backend(a.backend, "--backend");  // refused before any rank starts
   if (launch_local_ranks(a.nproc, a.race.config.batch)) return;
-  a.race.comm = rank_communicator();
+  a.race.comm = rank_communicator(a.race.device, a.backend);
   const auto result = run_race(a.race, [](const std::string& line) { fmt::print(stderr, "[race] {}\n", line); },
                                install_interrupt_flag());
   const bool lead = !a.race.comm || a.race.comm->rank() == 0;
@@ -77,7 +79,7 @@ void add_race_command(CLI::App& app) {
       ->capture_default_str();
   cmd->add_option("--out", args.race.out, "race folder")->capture_default_str();
   cmd->add_option("--device", args.device, "cpu | cuda | cuda:N");
-  add_nproc_option(cmd, args.nproc);
+  add_nproc_option(cmd, args.nproc, args.backend);
   cmd->callback([] { run(args); });
 }
 

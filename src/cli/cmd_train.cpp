@@ -26,6 +26,7 @@ struct TrainArgs {
   std::string out = "runs/train", resume, device = "cpu";
   bool force = false;
   int nproc = 1;
+  std::string backend = "auto";
 };
 
 void print_progress(const StepReport& r) {
@@ -41,9 +42,10 @@ void print_progress(const StepReport& r) {
 }
 
 void run(TrainArgs& a, bool steps_given) {
-  const torch::Device device = parse_device(a.device);
+  torch::Device device = parse_device(a.device);
+  parse_backend(a.backend, "--backend");  // refused before any rank starts
   if (launch_local_ranks(a.nproc, a.resume.empty() ? a.config.batch : 0)) return;
-  const auto comm = rank_communicator();
+  const auto comm = rank_communicator(device, a.backend);
   const bool lead = !comm || comm->rank() == 0;
   std::unique_ptr<Trainer> trainer;
   if (!a.resume.empty()) {
@@ -95,7 +97,7 @@ void add_train_command(CLI::App& app) {
   cmd->add_flag("--force", args.force, "write into --out even if it is a non-empty folder of yours");
   cmd->add_option("--resume", args.resume, "continue the run in this folder from its checkpoint");
   cmd->add_option("--device", args.device, "cpu | cuda | cuda:N");
-  add_nproc_option(cmd, args.nproc);
+  add_nproc_option(cmd, args.nproc, args.backend);
   cmd->parse_complete_callback([] {
     if (args.resume.empty()) check_output_folder(args.out, args.force);
   });

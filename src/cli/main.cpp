@@ -82,7 +82,6 @@ void explain_conversion(const CLI::App& app, const std::string& message) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  sigprop::reexec_with_fast_blas(argv);
   sigprop::use_all_cores();
 
   CLI::App app{"sigprop: will this deep transformer train, and which fix should it use?"};

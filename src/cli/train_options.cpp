@@ -29,11 +29,14 @@ std::vector<std::string> rank_command_line() {
 
 }  // namespace
 
-void add_nproc_option(CLI::App* cmd, int& nproc) {
+void add_nproc_option(CLI::App* cmd, int& nproc, std::string& backend) {
   cmd->add_option("--nproc", nproc,
-                  "data-parallel processes on this machine (c10d Gloo; --batch is the global batch, "
+                  "data-parallel processes on this machine (c10d; --batch is the global batch, "
                   "split evenly); under torchrun or srun the ranks come from their variables")
       ->check(at_least(1));
+  cmd->add_option("--backend", backend,
+                  "c10d backend of a data-parallel run: auto (nccl on GPUs, gloo on the CPU) | gloo | nccl")
+      ->capture_default_str();
 }
 
 bool launch_local_ranks(int nproc, int64_t batch) {
@@ -42,9 +45,6 @@ bool launch_local_ranks(int nproc, int64_t batch) {
   if (env.world > 1)
     throw ConfigError("--nproc starts the ranks itself; under torchrun or srun (" + env.source +
                       " variables set) leave it out");
-  if (!distributed_available())
-    throw ConfigError("--nproc " + std::to_string(nproc) + " needs a build with Gloo (apt install "
-                      "libgloo-dev, then rebuild)");
   if (batch > 0 && batch % nproc != 0)
     throw ConfigError("--batch " + std::to_string(batch) + " is not a multiple of the " +
                       std::to_string(nproc) + " processes: each takes an equal share of a batch");
@@ -59,9 +59,13 @@ bool launch_local_ranks(int nproc, int64_t batch) {
   return true;
 }
 
-std::shared_ptr<Communicator> rank_communicator() {
+std::shared_ptr<Communicator> rank_communicator(torch::Device& device, const std::string& backend) {
+  const Backend chosen = parse_backend(backend, "--backend");
   const DistributedEnv env = distributed_env();
-  return env.world > 1 ? std::make_shared<Communicator>(env) : nullptr;
+  if (env.world <= 1) return nullptr;
+  // Each rank of a machine on its own GPU, as torchrun's LOCAL_RANK intends.
+  if (device.is_cuda() && !device.has_index()) device = torch::Device(torch::kCUDA, env.local_rank);
+  return std::make_shared<Communicator>(env, chosen, device);
 }
 
 void add_train_options(CLI::App* cmd, TrainConfig& c) {

@@ -14,8 +14,8 @@ namespace sigprop::cli {
 // --seed --log-every --eval-every --eval-batches --probe-every --checkpoint-every.
 void add_train_options(CLI::App* cmd, TrainConfig& config);
 
-// Adds --nproc: data-parallel processes on this machine.
-void add_nproc_option(CLI::App* cmd, int& nproc);
+// Adds --nproc (data-parallel processes on this machine) and --backend (auto | gloo | nccl).
+void add_nproc_option(CLI::App* cmd, int& nproc, std::string& backend);
 
 // With nproc > 1: runs this very command line, without --nproc, as `nproc` ranks on this machine
 // (threads split among them), waits for them, and exits with a failed rank's code, naming it.
@@ -23,7 +23,8 @@ void add_nproc_option(CLI::App* cmd, int& nproc);
 // `batch` (0: not checked, as on --resume) must split evenly among the ranks.
 bool launch_local_ranks(int nproc, int64_t batch);
 
-// This rank's process group under torchrun, srun or a launch above; null in a single process.
-std::shared_ptr<Communicator> rank_communicator();
+// This rank's process group under torchrun, srun or a launch above, on `backend`; null in a
+// single process. A bare "cuda" device becomes this rank's GPU, cuda:LOCAL_RANK.
+std::shared_ptr<Communicator> rank_communicator(torch::Device& device, const std::string& backend);
 
 }  // namespace sigprop::cli

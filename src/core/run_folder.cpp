@@ -103,7 +103,7 @@ nlohmann::json run_metadata(const std::string& command) {
           {"git", git_revision()},
           {"libtorch", libtorch_version()},
           {"time_utc", when},
-          {"blas", {{"library", blas.library}, {"core", blas.core}, {"threads", blas.threads}}},
+          {"blas", {{"library", blas.library}, {"version", blas.version}, {"cpu_capability", blas.cpu_capability}, {"threads", blas.threads}}},
           {"threads", torch_threads()}};
 }
 

@@ -1,51 +1,41 @@
 #include "core/runtime.h"
 
 #include <dlfcn.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
 #include <cstdlib>
 #include <fstream>
 #include <limits>
+#include <sstream>
 #include <thread>
 
+#include <ATen/Version.h>
 #include <torch/torch.h>
 
 #include "core/error.h"
 
 namespace sigprop {
 
-std::string recommended_openblas_coretype() {
-#if defined(__x86_64__) && defined(__GNUC__)
-  __builtin_cpu_init();
-  if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
-      __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512dq"))
-    return "SkylakeX";
-  if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return "Haswell";
-#endif
-  return "";
-}
-
 BlasInfo blas_info() {
   BlasInfo info;
-  std::ifstream maps("/proc/self/maps");
-  for (std::string line; std::getline(maps, line);) {
-    auto slash = line.find('/');
-    if (slash == std::string::npos) continue;
-    std::string path = line.substr(slash);
-    std::string base = path.substr(path.rfind('/') + 1);
-    if (base.find("blas") != std::string::npos || base.find("mkl") != std::string::npos) {
-      info.library = path;
+  // The build config names its BLAS as "BLAS_INFO=mkl," and gives the library's version on a line
+  // of its own (" - Intel(R) oneAPI Math Kernel Library Version 2024.2-Product Build ...").
+  const std::string config = at::show_config();
+  const auto key = config.find("BLAS_INFO=");
+  if (key != std::string::npos) {
+    const auto begin = key + std::string("BLAS_INFO=").size();
+    info.library = config.substr(begin, config.find_first_of(", \n", begin) - begin);
+  }
+  if (info.library.empty()) info.library = "unknown";
+  std::istringstream lines(config);
+  for (std::string line; std::getline(lines, line);)
+    if (line.find("Math Kernel Library") != std::string::npos || line.find("OpenBLAS") != std::string::npos) {
+      info.version = line.substr(line.find_first_not_of(" -"));
       break;
     }
-  }
-  using CoreName = char* (*)();
-  using NumThreads = int (*)();
-  if (auto f = reinterpret_cast<CoreName>(dlsym(RTLD_DEFAULT, "openblas_get_corename")))
-    info.core = f();
-  if (auto f = reinterpret_cast<NumThreads>(dlsym(RTLD_DEFAULT, "openblas_get_num_threads")))
-    info.threads = f();
+  info.cpu_capability = at::get_cpu_capability();
+  info.threads = at::get_num_threads();
   return info;
 }
 
@@ -109,20 +99,6 @@ std::string available_devices() {
     for (int64_t i = 0; i < static_cast<int64_t>(torch::cuda::device_count()); ++i)
       out += ", cuda:" + std::to_string(i);
   return out;
-}
-
-}  // namespace sigprop
-
-namespace sigprop {
-
-void reexec_with_fast_blas(char** argv) {
-  if (std::getenv("SIGPROP_NO_BLAS_FIX") || std::getenv("OPENBLAS_CORETYPE")) return;
-  const std::string core = recommended_openblas_coretype();
-  if (core.empty()) return;
-  ::setenv("OPENBLAS_CORETYPE", core.c_str(), 1);
-  ::setenv("TCMALLOC_LARGE_ALLOC_REPORT_THRESHOLD", "1099511627776", 0);
-  ::setenv("SIGPROP_BLAS_FIXED", "1", 1);  // lets `sigprop env` say who set it
-  ::execv("/proc/self/exe", argv);
 }
 
 }  // namespace sigprop

@@ -1,6 +1,6 @@
-// The process's compute setup: BLAS kernels, threads, device, and a measured SGEMM rate.
-// LibTorch on Debian calls OpenBLAS, which reads OPENBLAS_CORETYPE once when it loads; the CLI
-// therefore sets it (when the user has not) and re-executes itself (cli/main.cpp).
+// The process's compute setup: what LibTorch computes with, threads, device, and a measured SGEMM
+// rate. The BLAS is the one inside the torch wheel (MKL on x86-64, OpenBLAS on aarch64), reached
+// through ATen; sigprop loads no BLAS of its own.
 #pragma once
 
 #include <string>
@@ -9,14 +9,11 @@
 
 namespace sigprop {
 
-// The OpenBLAS core type whose kernels this CPU can run, from its instruction-set features:
-// "SkylakeX" with AVX-512 (F, BW, VL, DQ), "Haswell" with AVX2 + FMA, "" otherwise.
-std::string recommended_openblas_coretype();
-
 struct BlasInfo {
-  std::string library;  // shared object providing sgemm, from /proc/self/maps
-  std::string core;     // OpenBLAS core name, "" when not OpenBLAS
-  int threads = 0;      // OpenBLAS threads, 0 when unknown
+  std::string library;         // LibTorch's BLAS_INFO, e.g. "mkl"; "unknown" when it says none
+  std::string version;         // the BLAS's own version line from LibTorch's build config, or ""
+  std::string cpu_capability;  // the vector kernels ATen dispatches to here: "AVX512", "AVX2", ...
+  int threads = 0;             // LibTorch's intra-op threads, which the BLAS calls share
 };
 BlasInfo blas_info();
 
@@ -41,15 +38,5 @@ double measure_sgemm_gflops(int n = 512, int reps = 10);
 // "cpu" or "cuda"/"cuda:N"; throws ConfigError when the device is unknown or unavailable.
 torch::Device parse_device(const std::string& name);
 std::string available_devices();
-
-}  // namespace sigprop
-
-namespace sigprop {
-
-// When OPENBLAS_CORETYPE is unset and this CPU has a known-good core type, sets it and
-// re-executes the current program (OpenBLAS reads it only at load time); tcmalloc's report of
-// allocations over 1 GiB to stderr is switched off on the way. Returns normally
-// when nothing needs to change or exec fails. Set SIGPROP_NO_BLAS_FIX=1 to opt out.
-void reexec_with_fast_blas(char** argv);
 
 }  // namespace sigprop

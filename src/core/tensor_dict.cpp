@@ -1,24 +1,18 @@
 #include "core/tensor_dict.h"
 
-#include "core/atomic_file.h"
-#include "core/error.h"
+#include "core/safetensors.h"
 
 namespace sigprop {
 
 void save_tensor_dict(const std::string& path, const TensorDict& dict) {
-  const auto bytes = torch::pickle_save(dict);
-  write_file_atomic(path, std::string(bytes.begin(), bytes.end()));
+  SafeTensors st;
+  for (const auto& kv : dict) st.tensors.emplace_back(kv.key(), kv.value().detach().cpu().contiguous());
+  save_safetensors(path, st);
 }
 
 TensorDict load_tensor_dict(const std::string& path) {
-  const std::string text = read_file(path);
   TensorDict out;
-  try {
-    const auto generic = torch::pickle_load(std::vector<char>(text.begin(), text.end())).toGenericDict();
-    for (const auto& kv : generic) out.insert(kv.key().toStringRef(), kv.value().toTensor());
-  } catch (const c10::Error& e) {
-    throw DataError(path + " is not a dict of tensors saved by torch.save: " + e.what_without_backtrace());
-  }
+  for (auto& [name, tensor] : load_safetensors(path).tensors) out.insert(name, tensor);
   return out;
 }
 

@@ -1,5 +1,6 @@
-// Named tensors in PyTorch's pickle format (torch.save / torch.load on the Python side): how
-// sigprop hands weights and batches to its PyTorch references and peers.
+// Named tensors handed between sigprop and its PyTorch references and peers, as safetensors files
+// (core/safetensors.h): read on the Python side by safetensors.torch.load_file, which runs no
+// pickle, so no torch.load(weights_only=...) policy of any torch version can refuse or misread them.
 #pragma once
 
 #include <string>
@@ -10,8 +11,7 @@ namespace sigprop {
 
 using TensorDict = c10::Dict<std::string, torch::Tensor>;
 
-// Written atomically. A one-entry dict pickles with SETITEM, which LibTorch 1.13 cannot read
-// back; sigprop's dicts always hold several entries.
+// Written atomically; the tensors are copied to the CPU, contiguous.
 void save_tensor_dict(const std::string& path, const TensorDict& dict);
 TensorDict load_tensor_dict(const std::string& path);  // throws DataError naming the file
 

@@ -19,7 +19,8 @@ class Bf16Autocast {
   Bf16Autocast& operator=(const Bf16Autocast&) = delete;
 
  private:
-  bool enabled_ = false, cuda_ = false, was_on_ = false;
+  bool enabled_ = false, was_on_ = false;
+  at::DeviceType device_ = at::kCPU;
   at::ScalarType was_dtype_ = at::kBFloat16;
 };
 

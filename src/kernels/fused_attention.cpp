@@ -6,52 +6,22 @@
 
 #include <ATen/Dispatch.h>
 #include <ATen/Parallel.h>
+#include <ATen/native/CPUBlas.h>
 #include <torch/torch.h>
-
-#ifdef SIGPROP_HAVE_BLAS
-// The Fortran BLAS interface: every BLAS (reference, OpenBLAS, MKL) exports it, and LibTorch's own
-// CPU matmuls end in the same sgemm_/dgemm_, so both sides of a benchmark share one kernel.
-extern "C" {
-void sgemm_(const char* transa, const char* transb, const int* m, const int* n, const int* k,
-            const float* alpha, const float* a, const int* lda, const float* b, const int* ldb,
-            const float* beta, float* c, const int* ldc);
-void dgemm_(const char* transa, const char* transb, const int* m, const int* n, const int* k,
-            const double* alpha, const double* a, const int* lda, const double* b, const int* ldb,
-            const double* beta, double* c, const int* ldc);
-}
-#endif
 
 namespace sigprop {
 namespace {
 
-#ifdef SIGPROP_HAVE_BLAS
-void fortran_gemm(const char* ta, const char* tb, const int* m, const int* n, const int* k,
-                  const float* alpha, const float* a, const int* lda, const float* b,
-                  const int* ldb, const float* beta, float* c, const int* ldc) {
-  sgemm_(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
-}
-void fortran_gemm(const char* ta, const char* tb, const int* m, const int* n, const int* k,
-                  const double* alpha, const double* a, const int* lda, const double* b,
-                  const int* ldb, const double* beta, double* c, const int* ldc) {
-  dgemm_(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
-}
-#endif
-
 // Row-major C (M × N, row stride ldc) = alpha · op(A) · op(B), op(A) M × K. A row-major matrix is
-// the column-major transpose, so this is the column-major Cᵀ = op(B)ᵀ op(A)ᵀ.
+// the column-major transpose, so this is the column-major Cᵀ = op(B)ᵀ op(A)ᵀ, through ATen's CPU
+// BLAS entry (the wheel's MKL or OpenBLAS: the same GEMM torch.mm ends in).
 template <typename T>
 void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, T alpha, const T* A,
           int64_t lda, const T* B, int64_t ldb, T* C, int64_t ldc) {
-#ifdef SIGPROP_HAVE_BLAS
-  const char ta = trans_a ? 'T' : 'N', tb = trans_b ? 'T' : 'N';
-  const int m = int(M), n = int(N), k = int(K), la = int(lda), lb = int(ldb), lc = int(ldc);
-  const T beta = 0;
-  fortran_gemm(&tb, &ta, &n, &m, &k, &alpha, B, &lb, A, &la, &beta, C, &lc);
-#else
-  (void)trans_a, (void)trans_b, (void)M, (void)N, (void)K, (void)alpha, (void)A, (void)lda,
-      (void)B, (void)ldb, (void)C, (void)ldc;
-  TORCH_CHECK(false, "fused attention needs a BLAS build");
-#endif
+  using at::native::TransposeType;
+  const auto ta = trans_a ? TransposeType::Transpose : TransposeType::NoTranspose;
+  const auto tb = trans_b ? TransposeType::Transpose : TransposeType::NoTranspose;
+  at::native::cpublas::gemm(tb, ta, N, M, K, alpha, B, ldb, A, lda, T(0), C, ldc);
 }
 
 // Where head h of sequence b lives in the packed qkv (row stride ld) and in y (row stride ldy).
@@ -86,7 +56,7 @@ const T* optional_ptr(const torch::Tensor& t) {
 }
 
 // Runs body(item) for every (sequence, head), the items split across LibTorch's threads. The BLAS
-// calls inside then run single-threaded (OpenBLAS does inside an OpenMP region), one per core.
+// calls inside then run single-threaded (ATen's parallel regions do not nest), one per core.
 template <typename F>
 void for_each_head(const Layout& L, const F& body) {
   at::parallel_for(0, L.items(), 1, [&](int64_t begin, int64_t end) {
@@ -200,13 +170,8 @@ torch::Tensor causal_mask(int64_t T, const torch::Device& device) {
 }
 
 bool fused_attention_supported(const torch::Tensor& qkv) {
-#ifdef SIGPROP_HAVE_BLAS
   return !autocast_active() && qkv.device().is_cpu() &&
          (qkv.scalar_type() == torch::kFloat || qkv.scalar_type() == torch::kDouble);
-#else
-  (void)qkv;
-  return false;
-#endif
 }
 
 torch::Tensor fused_softmax_attention(const torch::Tensor& qkv, int64_t heads, int64_t d_k,

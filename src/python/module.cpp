@@ -45,7 +45,7 @@ LayerMetrics python::metrics_from_dict(const py::dict& d) {
 namespace {
 
 std::vector<py::dict> layer_metrics(const std::vector<torch::Tensor>& hidden,
-                                    const std::vector<c10::optional<torch::Tensor>>& attn,
+                                    const std::vector<std::optional<torch::Tensor>>& attn,
                                     const std::vector<py::dict>& grads, double loss) {
   std::vector<torch::Tensor> matrices;
   for (const auto& a : attn) matrices.push_back(a ? *a : torch::Tensor());
@@ -54,8 +54,8 @@ std::vector<py::dict> layer_metrics(const std::vector<torch::Tensor>& hidden,
     g.push_back({field(d, "q"), field(d, "k"), field(d, "v"), field(d, "o"), field(d, "mlp")});
   std::vector<LayerMetrics> rows;
   {
-    // The layers' metrics run on every core for this call (Debian's python3-torch starts with
-    // one thread); the user's setting is restored, on error too.
+    // The layers' metrics run on every core for this call (a user's torch may be set to fewer
+    // threads); the user's setting is restored, on error too.
     struct Threads {
       int before = at::get_num_threads();
       Threads() { at::set_num_threads(available_cores()); }

@@ -57,7 +57,7 @@ ModuleHandle transformer_handle(Transformer model) {
 
 namespace {
 
-ModuleHandle transformer(const std::string& spec_json, c10::optional<uint64_t> seed) {
+ModuleHandle transformer(const std::string& spec_json, std::optional<uint64_t> seed) {
   const ModelSpec spec = spec_from_json(nlohmann::json::parse(spec_json));
   check_buildable(spec);
   if (seed) torch::manual_seed(*seed);  // as `sigprop probe` and `train` seed a model's init

@@ -13,14 +13,14 @@
 namespace {
 
 torch::Tensor affine_op(const torch::Tensor& x, const torch::Tensor& weight,
-                        const c10::optional<torch::Tensor>& bias) {
+                        const std::optional<torch::Tensor>& bias) {
   return sigprop::affine(x, weight, bias.value_or(torch::Tensor()));
 }
 
 torch::Tensor softmax_attention_op(const torch::Tensor& qkv, int64_t heads, int64_t d_k, int64_t d_v,
-                                   double scale, bool causal, const c10::optional<torch::Tensor>& bias,
-                                   const c10::optional<torch::Tensor>& row_scale,
-                                   const c10::optional<torch::Tensor>& offset) {
+                                   double scale, bool causal, const std::optional<torch::Tensor>& bias,
+                                   const std::optional<torch::Tensor>& row_scale,
+                                   const std::optional<torch::Tensor>& offset) {
   TORCH_CHECK(qkv.dim() == 3 && qkv.size(2) == heads * (2 * d_k + d_v),
               "sigprop::softmax_attention: qkv must be (B, T, heads*(2*d_k + d_v)) = (B, T, ",
               heads * (2 * d_k + d_v), "), got ", qkv.sizes());

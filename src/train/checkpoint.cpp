@@ -6,8 +6,9 @@
 #include <filesystem>
 #include <sstream>
 
-#include "core/atomic_file.h"
+#include <fmt/format.h>
 
+#include "core/atomic_file.h"
 #include "core/error.h"
 
 namespace sigprop {
@@ -20,7 +21,8 @@ void save_checkpoint(const std::string& path, torch::nn::Module& model,
   archive.write("model", model_archive);
   archive.write("optimizer", optim_archive);
   archive.write("step", torch::tensor(step, torch::kLong));
-  archive.write("format", torch::tensor(int64_t{1}, torch::kLong));
+  archive.write("format", torch::tensor(kCheckpointFormat, torch::kLong));
+  archive.write("libtorch", c10::IValue(std::string(TORCH_VERSION)));
   // Serialised in memory, then written whole by write_file_atomic: a full disk or any write error
   // is seen (with its reason) before the rename, so the previous checkpoint stays.
   std::ostringstream bytes;
@@ -34,6 +36,11 @@ void save_checkpoint(const std::string& path, torch::nn::Module& model,
 
 namespace {
 
+int64_t format_of(torch::serialize::InputArchive& archive) {
+  torch::Tensor format;
+  return archive.try_read("format", format) ? format.item<int64_t>() : 0;
+}
+
 // Reads the archive at `path` into `model` (and `optimizer` when given); returns the step.
 int64_t load(const std::string& path, torch::nn::Module& model, torch::optim::Optimizer* optimizer) {
   if (!std::filesystem::exists(path))
@@ -41,6 +48,15 @@ int64_t load(const std::string& path, torch::nn::Module& model, torch::optim::Op
   try {
     torch::serialize::InputArchive archive, model_archive;
     archive.load_from(path);
+    const int64_t format = format_of(archive);
+    if (format > kCheckpointFormat)
+      throw DataError(fmt::format("{} has checkpoint format {}, newer than this sigprop reads ({}): "
+                                  "update sigprop", path, format, kCheckpointFormat));
+    if (optimizer && format < kCheckpointFormat)
+      throw DataError(fmt::format(
+          "{} has checkpoint format {} (sigprop on LibTorch 1.13), whose optimiser state LibTorch "
+          "2.x cannot read back reliably: training cannot resume from it. Its weights still load "
+          "(probe, evaluate, export); start the run again to train on", path, format));
     archive.read("model", model_archive);
     torch::Tensor step;
     archive.read("step", step);

@@ -18,9 +18,10 @@
 #include "core/child_process.h"
 #include "core/error.h"
 
-#ifdef SIGPROP_HAVE_GLOO
 #include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
 #include <torch/csrc/distributed/c10d/TCPStore.hpp>
+#ifdef USE_C10D_NCCL
+#include <torch/csrc/distributed/c10d/ProcessGroupNCCL.hpp>
 #endif
 
 namespace sigprop {
@@ -142,17 +143,66 @@ int run_local_ranks(const std::vector<std::string>& argv, int n, int threads, st
   return first;
 }
 
-#ifdef SIGPROP_HAVE_GLOO
+Backend parse_backend(const std::string& name, const std::string& what) {
+  if (name == "auto") return Backend::kAuto;
+  if (name == "gloo") return Backend::kGloo;
+  if (name == "nccl") return Backend::kNccl;
+  throw ConfigError(what + " '" + name + "' is not allowed: expected auto, gloo or nccl");
+}
 
-bool distributed_available() { return true; }
+bool nccl_available() {
+#ifdef USE_C10D_NCCL
+  return true;
+#else
+  return false;
+#endif
+}
 
 struct Communicator::Impl {
   c10::intrusive_ptr<c10d::TCPStore> store;
-  c10::intrusive_ptr<c10d::ProcessGroupGloo> group;
+  c10::intrusive_ptr<c10d::Backend> group;
 };
 
-Communicator::Communicator(const DistributedEnv& env, std::chrono::milliseconds timeout)
-    : impl_(std::make_unique<Impl>()), env_(env) {
+namespace {
+
+c10::intrusive_ptr<c10d::Backend> gloo_group(const c10::intrusive_ptr<c10d::Store>& store,
+                                             const DistributedEnv& env, std::chrono::milliseconds timeout) {
+  auto opts = c10d::ProcessGroupGloo::Options::create();
+  opts->timeout = timeout;
+  // One machine: loopback. Several: this host's own interface (Gloo resolves the hostname).
+  const bool local = env.master_addr == "127.0.0.1" || env.master_addr == "localhost";
+  opts->devices.push_back(local ? c10d::ProcessGroupGloo::createDeviceForHostname("127.0.0.1")
+                                : c10d::ProcessGroupGloo::createDefaultDevice());
+  return c10::make_intrusive<c10d::ProcessGroupGloo>(store, env.rank, env.world, opts);
+}
+
+c10::intrusive_ptr<c10d::Backend> nccl_group(const c10::intrusive_ptr<c10d::Store>& store,
+                                             const DistributedEnv& env, std::chrono::milliseconds timeout) {
+#ifdef USE_C10D_NCCL
+  auto opts = c10d::ProcessGroupNCCL::Options::create();
+  opts->timeout = timeout;
+  return c10::make_intrusive<c10d::ProcessGroupNCCL>(store, env.rank, env.world, opts);
+#else
+  (void)store, (void)env, (void)timeout;
+  throw ConfigError("--backend nccl needs a build against a CUDA torch with NCCL's headers "
+                    "(docs/install.md); this one has Gloo only");
+#endif
+}
+
+}  // namespace
+
+Communicator::Communicator(const DistributedEnv& env, Backend backend, torch::Device device,
+                           std::chrono::milliseconds timeout)
+    : impl_(std::make_unique<Impl>()),
+      env_(env),
+      backend_(backend == Backend::kAuto ? (device.is_cuda() ? Backend::kNccl : Backend::kGloo) : backend),
+      device_(device) {
+  if (backend_ == Backend::kNccl && !device.is_cuda())
+    throw ConfigError("--backend nccl sums tensors on GPUs; this run is on the " + device.str() +
+                      ": use --backend gloo (or auto)");
+  if (backend_ == Backend::kNccl && !nccl_available())
+    throw ConfigError("--backend nccl needs a build against a CUDA torch with NCCL's headers "
+                      "(docs/install.md); this one has Gloo only");
   try {
     c10d::TCPStoreOptions so;
     so.port = uint16_t(env.master_port);
@@ -160,16 +210,14 @@ Communicator::Communicator(const DistributedEnv& env, std::chrono::milliseconds 
     so.numWorkers = env.world;
     so.timeout = timeout;
     impl_->store = c10::make_intrusive<c10d::TCPStore>(env.master_addr, so);
-    auto opts = c10d::ProcessGroupGloo::Options::create();
-    opts->timeout = timeout;
-    // One machine: loopback. Several: this host's own interface (Gloo resolves the hostname).
-    const bool local = env.master_addr == "127.0.0.1" || env.master_addr == "localhost";
-    opts->devices.push_back(local ? c10d::ProcessGroupGloo::createDeviceForHostname("127.0.0.1")
-                                  : c10d::ProcessGroupGloo::createDefaultDevice());
-    impl_->group = c10::make_intrusive<c10d::ProcessGroupGloo>(impl_->store, env.rank, env.world, opts);
+    impl_->group = backend_ == Backend::kNccl ? nccl_group(impl_->store, env, timeout)
+                                              : gloo_group(impl_->store, env, timeout);
+  } catch (const ConfigError&) {
+    throw;
   } catch (const std::exception& e) {
-    throw DataError(fmt::format("rank {} of {} cannot join the process group at {}:{}: {}", env.rank,
-                                env.world, env.master_addr, env.master_port, e.what()));
+    throw DataError(fmt::format("rank {} of {} cannot join the {} process group at {}:{}: {}", env.rank,
+                                env.world, backend_ == Backend::kNccl ? "NCCL" : "Gloo", env.master_addr,
+                                env.master_port, e.what()));
   }
 }
 
@@ -209,19 +257,6 @@ std::string Communicator::broadcast(const std::string& key, const std::string& v
   }
 }
 
-#else
-
-bool distributed_available() { return false; }
-struct Communicator::Impl {};
-Communicator::Communicator(const DistributedEnv& env, std::chrono::milliseconds) : env_(env) {
-  throw ConfigError(fmt::format("a world of {} processes needs a build with Gloo (apt install "
-                                "libgloo-dev, then rebuild); this one trains in one process", env.world));
-}
-Communicator::~Communicator() = default;
-std::function<void()> Communicator::start_sum(torch::Tensor) { return [] {}; }
-std::string Communicator::broadcast(const std::string&, const std::string& value) { return value; }
-
-#endif
 
 struct GradientAverager::State {
   Communicator* comm = nullptr;
@@ -322,13 +357,13 @@ void GradientAverager::finish() {
 }
 
 double Communicator::mean(double value) {
-  const auto t = torch::tensor({value}, torch::kDouble);
+  const auto t = torch::tensor({value}, torch::TensorOptions(torch::kDouble).device(device_));
   start_sum(t)();
   return t.item<double>() / env_.world;
 }
 
 bool Communicator::any(bool value) {
-  const auto t = torch::tensor({value ? 1.0 : 0.0}, torch::kDouble);
+  const auto t = torch::tensor({value ? 1.0 : 0.0}, torch::TensorOptions(torch::kDouble).device(device_));
   start_sum(t)();
   return t.item<double>() > 0;
 }

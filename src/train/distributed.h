@@ -1,4 +1,5 @@
-// Data-parallel training on LibTorch's own c10d engine (Gloo over TCP on the CPU): one process
+// Data-parallel training on LibTorch's own c10d engine (Gloo over TCP on the CPU, NCCL between
+// GPUs): one process
 // per rank, set up the way torchrun and Slurm set up their processes. Every rank holds the whole
 // model (the same seed gives the same weights), trains on its own rows of each global batch, and
 // the gradients are averaged across ranks before the step, so N ranks take the step one process
@@ -40,18 +41,26 @@ int free_local_port();
 // exit code (128 + signal when killed) with `*failure` naming the rank and how it ended.
 int run_local_ranks(const std::vector<std::string>& argv, int n, int threads, std::string* failure);
 
-// Whether this build links Gloo (libgloo-dev); without it a world of more than one is refused.
-bool distributed_available();
+// The c10d backend of a process group. kAuto: NCCL when the tensors live on a GPU, else Gloo.
+enum class Backend { kAuto, kGloo, kNccl };
+// "auto" | "gloo" | "nccl"; throws ConfigError naming `what` (e.g. "--backend") otherwise.
+Backend parse_backend(const std::string& name, const std::string& what);
+// Whether this build compiled the NCCL backend in (a CUDA torch with NCCL's headers).
+bool nccl_available();
 
 // One process group. Collectives throw DataError naming the rank that failed when a peer is
 // gone (a dead rank closes its sockets, so the others learn of it at their next collective).
 class Communicator {
  public:
-  explicit Communicator(const DistributedEnv& env,
+  // `device` is where the collectives' tensors live: the CPU for Gloo, this rank's GPU for NCCL.
+  // Throws ConfigError when NCCL is asked for on the CPU or in a build without it.
+  explicit Communicator(const DistributedEnv& env, Backend backend = Backend::kAuto,
+                        torch::Device device = torch::kCPU,
                         std::chrono::milliseconds timeout = std::chrono::minutes(10));
   ~Communicator();
   int rank() const { return env_.rank; }
   int world() const { return env_.world; }
+  Backend backend() const { return backend_; }
   // Starts summing `t` over the ranks, in place; the returned function waits for the sum (and
   // throws DataError naming this rank when a peer is gone).
   std::function<void()> start_sum(torch::Tensor t);
@@ -65,6 +74,8 @@ class Communicator {
   struct Impl;
   std::unique_ptr<Impl> impl_;
   DistributedEnv env_;
+  Backend backend_;
+  torch::Device device_;
 };
 
 // The mean over ranks of every parameter's gradient, computed while the backward runs. The

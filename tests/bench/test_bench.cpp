@@ -2,6 +2,8 @@
 // produce its table; tests never time anything).
 #include <gtest/gtest.h>
 
+#include <cstdio>
+
 #include <nlohmann/json.hpp>
 
 #include <filesystem>
@@ -54,6 +56,20 @@ TEST(Bench, QuickModeRunsBothSidesAndWritesTheTable) {
       EXPECT_TRUE(mib > 10 && mib < 24 * 1024) << row.at("case") << " " << side << " " << mib;
     }
   EXPECT_GT(run.at("rows").at(0).at("sgemm_gflops").get<double>(), 0.0);
+  // A training case races sigprop against both PyTorch 2.x peers (eager with SDPA and fused AdamW,
+  // and torch.compile), all from the same weights and batch: their losses agree, first step and
+  // last (rounding apart), so the SDPA path computes the model the parity tests hold sigprop to.
+  const auto& a = run.at("rows").at(0);
+  EXPECT_GT(a.at("ratio_compiled").get<double>(), 0.0);
+  EXPECT_GT(a.at("compiled_rss_mib").get<double>(), 10.0);
+  double l[6];
+  ASSERT_EQ(std::sscanf(a.at("agreement").get<std::string>().c_str(),
+                        "loss first/last: sigprop %lf/%lf, eager %lf/%lf, compiled %lf/%lf", &l[0], &l[1],
+                        &l[2], &l[3], &l[4], &l[5]), 6) << a.at("agreement");
+  for (int side : {2, 4}) {
+    EXPECT_NEAR(l[side], l[0], 1e-4 * std::abs(l[0])) << a.at("agreement");
+    EXPECT_NEAR(l[side + 1], l[1], 1e-3 * std::abs(l[1])) << a.at("agreement");
+  }
 }
 
 TEST(Bench, PythonFrontCasesRunBothSides) {

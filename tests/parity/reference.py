@@ -1,9 +1,9 @@
 """PyTorch reference of sigprop's transformer, for parity tests (llm.c style).
 
-Usage: /usr/bin/python3 reference.py DIR
-Reads DIR/spec.json (sigprop's resolved config) and DIR/inputs.pt (parameters by sigprop's names,
+Usage: .venv/bin/python reference.py DIR
+Reads DIR/spec.json (sigprop's resolved config) and DIR/inputs.safetensors (parameters by sigprop's names,
 plus "input" and "target"), runs one forward and backward of the training loss, and writes
-DIR/reference.pt: "output", "loss" and "grad.<name>" for every parameter.
+DIR/reference.safetensors: "output", "loss" and "grad.<name>" for every parameter.
 The model is written from the equations (model/block.h), not translated from the C++.
 bench/peer.py and bench/probe_peer.py import it: `initialise` draws sigprop's init from the spec,
 and `Transformer.forward(idx, trace)` records what sigprop's probe measures.
@@ -13,6 +13,7 @@ import math
 import sys
 
 import torch
+from safetensors.torch import load_file, save_file
 import torch.nn as nn
 import torch.nn.functional as F
 
@@ -113,7 +114,7 @@ class Attention(nn.Module):
         if self.variant == "value_skipinit":
             self.matrix = ValueSkipInit()  # parameters "attn.matrix.alpha", "attn.matrix.beta"
         # random_markov's logits G (H, max_seq, max_seq) are a buffer, drawn once (paper 003);
-        # inputs.pt carries sigprop's, at sigprop's name: matrix.logits, or matrix.base.logits
+        # inputs.safetensors carries sigprop's, at sigprop's name: matrix.logits, or matrix.base.logits
         # under gap_removed and value_skipinit.
         if self.base == "random_markov":
             G = torch.zeros(h, m["max_seq"], m["max_seq"])
@@ -126,12 +127,18 @@ class Attention(nn.Module):
                 self.matrix.base = nn.Module()
                 self.matrix.base.register_buffer("logits", G)
 
+    # The benchmark's peers set this: A v then goes through F.scaled_dot_product_attention, as a
+    # PyTorch user would write it, where A is softmax or shaped attention (bench/peer.py).
+    sdpa = False
+
     def forward(self, x, trace=None):
         """trace: a dict whose "attn" list receives this block's A, detached: (B, H, T, T)."""
         B, T, d = x.shape
         q = self.w_q(x).view(B, T, self.h, self.dk).transpose(1, 2)
         k = self.w_k(x).view(B, T, self.h, self.dk).transpose(1, 2)
         v = self.w_v(x).view(B, T, self.h, d // self.h).transpose(1, 2)
+        if self.sdpa and trace is None and self.variant in ("softmax", "shaped"):
+            return self.w_o(self.sdpa_values(q, k, v).transpose(1, 2).reshape(B, T, d))
         if self.variant == "shaped":  # paper 004: tau = tau0 sqrt(n n_k)
             logits = q @ k.transpose(-2, -1) / (self.m["shaped_tau0"] * math.sqrt(d * self.dk))
         else:
@@ -160,6 +167,17 @@ class Attention(nn.Module):
         if trace is not None:
             trace["attn"].append(a.detach())
         return self.w_o((a @ v).transpose(1, 2).reshape(B, T, d))
+
+
+    def sdpa_values(self, q, k, v):
+        """A v with the fused kernel: softmax(q kᵀ/√d_k) v, or for shaped attention (paper 004)
+        (I + softmax(q kᵀ/τ) − C) v = v + softmax(q kᵀ/τ) v − C v."""
+        T = q.shape[-2]
+        if self.variant == "softmax":
+            return F.scaled_dot_product_attention(q, k, v, is_causal=self.causal, scale=1 / math.sqrt(self.dk))
+        tau = self.m["shaped_tau0"] * math.sqrt(self.m["width"] * self.dk)
+        y = F.scaled_dot_product_attention(q, k, v, is_causal=self.causal, scale=1 / tau)
+        return y + v - uniform_matrix(T, self.causal).to(v) @ v
 
 
 class MLP(nn.Module):
@@ -215,7 +233,7 @@ class Block(nn.Module):
     def remove(self, y, where):  # paper 000: Y <- (I - tau Pi) Y; causal: Y <- (I - tau C) Y
         if self.sim not in (where, "both"):
             return y
-        M = uniform_matrix(y.shape[1], self.causal).to(y.dtype)
+        M = uniform_matrix(y.shape[1], self.causal).to(y)
         return y - self.tau * M @ y
 
     def forward(self, x, trace=None):
@@ -263,7 +281,7 @@ class Transformer(nn.Module):
         output (L+1 tensors (B, T, d), in the graph) and each block's A (L, detached)."""
         x = self.embed(idx)
         if self.m["positional"] == "learned":
-            x = x + self.wpe(torch.arange(x.shape[1]))
+            x = x + self.wpe(torch.arange(x.shape[1], device=x.device))
         if self.m["positional"] == "sinusoidal":
             x = x + self.sinusoid[: x.shape[1]]
         if trace is not None:
@@ -317,7 +335,7 @@ def initialise(model):
 
 def main(folder):
     spec = json.load(open(f"{folder}/spec.json"))["model"]
-    inputs = torch.load(f"{folder}/inputs.pt")
+    inputs = load_file(f"{folder}/inputs.safetensors")
     model = Transformer(spec)
     params = {k: v for k, v in inputs.items() if k not in ("input", "target")}  # and buffers
     model.load_state_dict(params, strict=True)
@@ -325,12 +343,12 @@ def main(folder):
     out = model(inputs["input"], trace)
     loss = F.cross_entropy(out.reshape(-1, out.shape[-1]), inputs["target"].reshape(-1))
     loss.backward()
-    result = {"output": out.detach(), "loss": loss.detach()}
+    result = {"output": out.detach().contiguous(), "loss": loss.detach()}
     for l, h in enumerate(trace["hidden"]):  # the input to block 1, then each block's output
-        result[f"hidden.{l}"] = h.detach()
+        result[f"hidden.{l}"] = h.detach().contiguous()
     for name, p in model.named_parameters():  # W_Q, W_K of input-independent A: no gradient, 0
-        result["grad." + name] = p.grad if p.grad is not None else torch.zeros_like(p)
-    torch.save(result, f"{folder}/reference.pt")
+        result["grad." + name] = p.grad.contiguous() if p.grad is not None else torch.zeros_like(p)
+    save_file(result, f"{folder}/reference.safetensors")
 
 
 if __name__ == "__main__":

@@ -1,4 +1,4 @@
-// Parity with PyTorch (Debian's python3-torch): the same weights, buffers, input and target give
+// Parity with PyTorch (the torch sigprop is built against): the same weights, buffers, input and target give
 // the same output, per-layer hidden states, loss and every parameter gradient as
 // tests/parity/reference.py, for all 8 attention variants, token and patch input. Tolerance:
 // max |sigprop - reference| <= 1e-5 * (1 + max |reference|), float32.
@@ -48,7 +48,7 @@ void check_parity(const std::string& name, const std::vector<std::string>& overr
   const std::string cmd = std::string(SIGPROP_PYTHON) + " " + SIGPROP_TEST_DIR +
                           "/parity/reference.py " + dir.string();
   ASSERT_EQ(std::system(cmd.c_str()), 0) << "reference failed: " << cmd;
-  const auto ref = load_tensor_dict(dir / "reference.pt");
+  const auto ref = load_tensor_dict(dir / "reference.safetensors");
 
   ForwardTrace trace;
   auto out = model->forward(input, &trace);

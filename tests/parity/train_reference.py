@@ -1,15 +1,16 @@
 """PyTorch reference of `sigprop train`: the same model, initial weights, batches and
 hyper-parameters, trained with torch.optim; writes the loss of every step.
 
-Usage: /usr/bin/python3 train_reference.py DIR
-Reads DIR/spec.json ({"model": ..., "train": ...}), DIR/inputs.pt (initial parameters by
-sigprop's names, "inputs" (S, B, T), "targets" (S, B, T)); writes DIR/losses.pt (S,) float64.
+Usage: .venv/bin/python train_reference.py DIR
+Reads DIR/spec.json ({"model": ..., "train": ...}), DIR/inputs.safetensors (initial parameters by
+sigprop's names, "inputs" (S, B, T), "targets" (S, B, T)); writes DIR/losses.safetensors (S,) float64.
 """
 import json
 import math
 import sys
 
 import torch
+from safetensors.torch import load_file, save_file
 import torch.nn.functional as F
 
 from reference import Transformer
@@ -30,7 +31,7 @@ def lr_at(t, step):
 def main(folder):
     spec = json.load(open(f"{folder}/spec.json"))
     m, t = spec["model"], spec["train"]
-    data = torch.load(f"{folder}/inputs.pt")
+    data = load_file(f"{folder}/inputs.safetensors")
     model = Transformer(m)
     model.load_state_dict({k: v for k, v in data.items() if k not in ("inputs", "targets")})
     params = list(model.parameters())
@@ -52,9 +53,8 @@ def main(folder):
             torch.nn.utils.clip_grad_norm_(params, t["clip"])
         opt.step()
         losses.append(loss.item())
-    # Two entries: a one-entry dict pickles with SETITEM, which LibTorch 1.13 cannot read.
-    torch.save({"losses": torch.tensor(losses, dtype=torch.float64),
-                "steps": torch.arange(1, len(losses) + 1)}, f"{folder}/losses.pt")
+    save_file({"losses": torch.tensor(losses, dtype=torch.float64),
+               "steps": torch.arange(1, len(losses) + 1)}, f"{folder}/losses.safetensors")
 
 
 if __name__ == "__main__":

@@ -67,7 +67,7 @@ def test_own_model_is_advised_as_the_cli_advises_it(tmp_path):
     pre = [c for c in advice.ranking if c["name"] == "pre-ln"][0]
     assert pre["sets"] == ["norm=pre"]
     out = tmp_path / "cli"
-    subprocess.run([os.environ["SIGPROP_CLI"], "advise", "--preset", "post-ln", "--depth", "8", "--width", "32",
+    subprocess.run([os.environ.get("SIGPROP_CLI", "sigprop"), "advise", "--preset", "post-ln", "--depth", "8", "--width", "32",
                     "--heads", "2", "--set", "mlp_width=64", "--seeds", "1", "--seq", "16", "--batch", "2",
                     "--fixes", "pre-ln,post-ln-scaled", "--no-plot", "--out", str(out)],
                    check=True, capture_output=True)

@@ -76,7 +76,6 @@ TEST(Distributed, EnvironmentOfTorchrunAndSlurm) {
 }
 
 TEST(Distributed, TwoProcessesReproduceOneProcess) {
-  if (!distributed_available()) GTEST_FAIL() << "this build has no Gloo: install libgloo-dev and rebuild";
   const fs::path dir = temp_dir("dp_same");
   const std::string args = std::string(kTrain) + "--batch 8 --steps 50 --eval-every 25 --checkpoint-every 25 ";
   const auto one = run_cli(args + "--out " + (dir / "one").string());
@@ -105,7 +104,6 @@ TEST(Distributed, TwoProcessesReproduceOneProcess) {
 }
 
 TEST(Distributed, AKilledRankStopsTheOthersAndTheRunResumes) {
-  if (!distributed_available()) GTEST_FAIL() << "this build has no Gloo: install libgloo-dev and rebuild";
   const fs::path dir = temp_dir("dp_kill");
   const fs::path run = dir / "run";
   const std::string args = std::string(kTrain) + "--batch 8 --steps 100000 --eval-every 0 --checkpoint-every 20 ";
@@ -149,7 +147,6 @@ TEST(Distributed, AKilledRankStopsTheOthersAndTheRunResumes) {
 // A race on two ranks: every run data parallel, rank 0 writing the race; the same table as one
 // process (the printed digits; the runs' losses agree to 1e-5 as above).
 TEST(Distributed, ARaceOnTwoProcessesMatchesOneProcess) {
-  if (!distributed_available()) GTEST_FAIL() << "this build has no Gloo: install libgloo-dev and rebuild";
   const fs::path dir = temp_dir("dp_race");
   const std::string args = "race --preset pre-ln,post-ln --depth 2 --width 32 --heads 2 --data synthetic "
                            "--seq 16 --batch 4 --steps 30 --lr-grid 1e-3,3e-3 --eval-batches 2 ";
@@ -166,17 +163,18 @@ TEST(Distributed, ARaceOnTwoProcessesMatchesOneProcess) {
   fs::remove_all(dir);
 }
 
-// One rank (a world of one is a real Gloo group): the hooks send every bucket whose gradients
+// One rank (a world of one is a real process group): the hooks send every bucket whose gradients
 // are all in before the backward ends, a backward outside arm()/finish() sends none, an unused
 // parameter averages as zeros, and the mean of one rank is the gradient itself.
-TEST(Distributed, GradientsAreSentWhileTheBackwardRuns) {
+static void check_gradients_sent_while_the_backward_runs(Backend backend, torch::Device device) {
   DistributedEnv env;
   env.master_port = free_local_port();
-  Communicator comm(env, std::chrono::seconds(30));
+  Communicator comm(env, backend, device, std::chrono::seconds(30));
   torch::manual_seed(0);
-  auto w1 = torch::randn({8, 8}, torch::requires_grad()), w2 = torch::randn({8, 8}, torch::requires_grad());
-  auto unused = torch::randn({3}, torch::requires_grad());
-  const auto x = torch::randn({4, 8});
+  const auto on = torch::TensorOptions().device(device);
+  auto w1 = torch::randn({8, 8}, on).requires_grad_(), w2 = torch::randn({8, 8}, on).requires_grad_();
+  auto unused = torch::randn({3}, on).requires_grad_();
+  const auto x = torch::randn({4, 8}, on);
   GradientAverager avg(comm, {w1, w2, unused}, /*bucket_bytes=*/1);  // one bucket per parameter
   ASSERT_EQ(avg.buckets(), 3u);
   const auto backward = [&] {
@@ -191,10 +189,44 @@ TEST(Distributed, GradientsAreSentWhileTheBackwardRuns) {
   EXPECT_EQ(avg.sent_during_backward(), 2u) << "w1 and w2 were sent by their hooks";
   EXPECT_TRUE(torch::equal(w1.grad(), g1));
   EXPECT_TRUE(torch::equal(w2.grad(), g2));
-  EXPECT_TRUE(torch::equal(unused.grad(), torch::zeros({3})));
+  EXPECT_TRUE(torch::equal(unused.grad(), torch::zeros({3}, on)));
   backward();  // not armed: a probe's backward on rank 0 alone must not start a collective
   avg.arm();
   avg.finish();
   EXPECT_EQ(avg.sent_during_backward(), 0u);
   EXPECT_TRUE(torch::equal(w2.grad(), g2)) << "finish() takes .grad as it is";
+  EXPECT_DOUBLE_EQ(comm.mean(3.0), 3.0);
+  EXPECT_TRUE(comm.any(true));
+}
+
+TEST(Distributed, GradientsAreSentWhileTheBackwardRuns) {
+  check_gradients_sent_while_the_backward_runs(Backend::kGloo, torch::kCPU);
+}
+
+// The same on a GPU through NCCL (scripts/gpu-check.sh runs it on a GPU machine).
+TEST(Distributed, NcclOnOneGpuSendsGradientsWhileTheBackwardRuns) {
+  if (!torch::cuda::is_available()) GTEST_SKIP() << "no CUDA device";
+  ASSERT_TRUE(nccl_available()) << "a CUDA torch but no NCCL backend compiled in";
+  check_gradients_sent_while_the_backward_runs(Backend::kAuto, torch::Device(torch::kCUDA, 0));
+}
+
+TEST(Distributed, BackendsAreNamedAndNcclIsRefusedOnTheCpu) {
+  EXPECT_EQ(parse_backend("gloo", "--backend"), Backend::kGloo);
+  EXPECT_EQ(parse_backend("auto", "--backend"), Backend::kAuto);
+  try {
+    parse_backend("mpi", "--backend");
+    FAIL();
+  } catch (const ConfigError& e) {
+    EXPECT_NE(std::string(e.what()).find("--backend 'mpi' is not allowed: expected auto, gloo or nccl"),
+              std::string::npos) << e.what();
+  }
+  DistributedEnv env;
+  env.master_port = free_local_port();
+  try {
+    Communicator comm(env, Backend::kNccl, torch::kCPU, std::chrono::seconds(5));
+    FAIL() << "NCCL on the CPU";
+  } catch (const ConfigError& e) {
+    EXPECT_NE(std::string(e.what()).find("nccl"), std::string::npos) << e.what();
+  }
+  EXPECT_EQ(Communicator(env, Backend::kAuto, torch::kCPU, std::chrono::seconds(30)).backend(), Backend::kGloo);
 }

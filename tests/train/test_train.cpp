@@ -20,6 +20,7 @@
 #include "data/dataset.h"
 #include "data/fashion_mnist.h"
 #include "train/checkpoint.h"
+#include "train/optimizer.h"
 #include "studies/race/race_report.h"
 #include "train/loss_curve.h"
 #include "train/trainer.h"
@@ -202,6 +203,38 @@ TEST(Train, CheckpointSurvivesAKilledWriteAndRejectsGarbage) {
   fs::remove_all(dir);
 }
 
+// A checkpoint of format 1 (sigprop on LibTorch 1.13: no "libtorch" key, its optimiser state keyed
+// the old way) is never resumed from: LibTorch 2.x would hand the moments to the wrong parameters.
+// Its weights still load. Rewritten here as format 1 from a real run's model and optimiser.
+TEST(Train, OldFormatCheckpointIsRefusedForResumeButItsWeightsLoad) {
+  const auto dir = fresh_dir("format1");
+  Trainer(small_spec(), small_config(3), dir.string(), torch::kCPU).run();
+  Transformer model(small_spec());
+  auto optimizer = make_optimizer(small_config(3), model->parameters());
+  ASSERT_EQ(load_checkpoint((dir / "checkpoint.pt").string(), *model, *optimizer), 3);
+  torch::serialize::OutputArchive archive, model_archive, optim_archive;
+  model->save(model_archive);
+  optimizer->save(optim_archive);
+  archive.write("model", model_archive);
+  archive.write("optimizer", optim_archive);
+  archive.write("step", torch::tensor(int64_t{3}));
+  archive.write("format", torch::tensor(int64_t{1}));
+  archive.save_to((dir / "checkpoint.pt").string());
+  try {
+    Trainer::resume(dir.string(), 5, torch::kCPU);
+    FAIL() << "resumed from a format-1 checkpoint";
+  } catch (const DataError& e) {
+    const std::string msg = e.what();
+    EXPECT_NE(msg.find("checkpoint format 1"), std::string::npos) << msg;
+    EXPECT_NE(msg.find("cannot resume"), std::string::npos) << msg;
+  }
+  Transformer fresh(small_spec());
+  EXPECT_EQ(load_checkpoint_model((dir / "checkpoint.pt").string(), *fresh), 3);
+  for (const auto& p : model->named_parameters())
+    EXPECT_TRUE(torch::equal(p.value(), fresh->named_parameters()[p.key()])) << p.key();
+  fs::remove_all(dir);
+}
+
 TEST(Train, MissingDataSaysWhichFileAndHowToInstall) {
   ::setenv("SIGPROP_FASHION_MNIST_DIR", "/nonexistent/fmnist", 1);
   try {
@@ -322,13 +355,13 @@ TEST(Parity, TrainingMatchesPyTorchFor200Steps) {
   }
   inputs.insert("inputs", torch::stack(xs));
   inputs.insert("targets", torch::stack(ys));
-  save_tensor_dict((dir / "inputs.pt").string(), inputs);
+  save_tensor_dict((dir / "inputs.safetensors").string(), inputs);
   write_file_atomic((dir / "spec.json").string(),
                     Json{{"model", spec_to_json(spec)["model"]}, {"train", train_config_to_json(c)}}.dump());
   const std::string cmd = std::string(SIGPROP_PYTHON) + " " + SIGPROP_TEST_DIR +
                           "/parity/train_reference.py " + dir.string();
   ASSERT_EQ(std::system(cmd.c_str()), 0) << cmd;
-  const auto ref = load_tensor_dict((dir / "losses.pt").string()).at("losses");
+  const auto ref = load_tensor_dict((dir / "losses.safetensors").string()).at("losses");
 
   const auto run_dir = dir / "run";
   Trainer(spec, c, run_dir.string(), torch::kCPU).run();
