@@ -15,6 +15,8 @@ void add_env_command(CLI::App& app) {
     fmt::print("libtorch: {}\n", libtorch_version());
     fmt::print("blas_library: {}{}\n", blas.library, blas.version.empty() ? "" : " (" + blas.version + ")");
     fmt::print("cpu_capability: {}\n", blas.cpu_capability);
+    fmt::print("fused_kernels_gemm: {}\n", blas.gemm_library.empty() ? "none (attention runs as tensor ops)"
+                                                                      : "sgemm_ of " + blas.gemm_library);
     fmt::print("allocator: {}\n", allocator_name());
     fmt::print("threads: {}\n", torch_threads());
     fmt::print("devices: {}\n", available_devices());

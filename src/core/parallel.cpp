@@ -1,5 +1,7 @@
 #include "core/parallel.h"
 
+#include <dlfcn.h>
+
 #include <algorithm>
 #include <exception>
 #include <mutex>
@@ -12,6 +14,36 @@
 #endif
 
 namespace sigprop {
+namespace {
+
+// MKL (the x86-64 wheels' BLAS and LAPACK) on one thread for the calling thread while alive, through
+// its exported mkl_set_num_threads_local (the wheels export the Fortran-convention entry, which
+// takes its argument by pointer, under every alias); nothing where the wheel has no MKL. Without it, QRs run
+// concurrently by the chunks' threads each start MKL's threaded geqrf, whose task scheduler then
+// spins forever on a nested team of one (seen with torch 2.11: TheoryMarkov hung in dgeqrf).
+class SerialMkl {
+ public:
+  SerialMkl() : set_(setter()) {
+    int one = 1;
+    if (set_) before_ = set_(&one);
+  }
+  ~SerialMkl() {
+    if (set_) set_(&before_);
+  }
+  SerialMkl(const SerialMkl&) = delete;
+  SerialMkl& operator=(const SerialMkl&) = delete;
+
+ private:
+  using Set = int (*)(const int*);
+  static Set setter() {
+    static const Set set = reinterpret_cast<Set>(::dlsym(RTLD_DEFAULT, "mkl_set_num_threads_local"));
+    return set;
+  }
+  Set set_;
+  int before_ = 0;
+};
+
+}  // namespace
 
 // Compiled with OpenMP (CMakeLists.txt): the chunks are the only parallel level. Each worker sets
 // its own OpenMP thread count to 1, so LibTorch's kernels called from it run serially even in a
@@ -31,6 +63,7 @@ void for_each_chunk(int64_t total, int64_t chunk,
     omp_set_num_threads(1);  // this implicit task only; the caller's setting is untouched
 #endif
     torch::NoGradGuard no_grad;
+    SerialMkl serial_mkl;
     try {
       body(c, c * chunk, std::min(total, (c + 1) * chunk));
     } catch (...) {

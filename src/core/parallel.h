@@ -11,7 +11,8 @@
 namespace sigprop {
 
 // Calls body(index, begin, end) for the chunks [begin, end) of [0, total), in parallel. Torch
-// ops inside the body run single-threaded (nested parallelism is serialised); grad mode is off.
+// ops inside the body run single-threaded (nested parallelism is serialised, MKL included); grad
+// mode is off.
 // The first exception thrown by a body is rethrown here.
 void for_each_chunk(int64_t total, int64_t chunk,
                     const std::function<void(int64_t index, int64_t begin, int64_t end)>& body);

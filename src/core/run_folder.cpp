@@ -103,7 +103,7 @@ nlohmann::json run_metadata(const std::string& command) {
           {"git", git_revision()},
           {"libtorch", libtorch_version()},
           {"time_utc", when},
-          {"blas", {{"library", blas.library}, {"version", blas.version}, {"cpu_capability", blas.cpu_capability}, {"threads", blas.threads}}},
+          {"blas", {{"library", blas.library}, {"version", blas.version}, {"cpu_capability", blas.cpu_capability}, {"threads", blas.threads}, {"gemm", blas.gemm_library}}},
           {"threads", torch_threads()}};
 }
 

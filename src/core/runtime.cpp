@@ -36,6 +36,9 @@ BlasInfo blas_info() {
     }
   info.cpu_capability = at::get_cpu_capability();
   info.threads = at::get_num_threads();
+  Dl_info where;
+  if (void* sgemm = ::dlsym(RTLD_DEFAULT, "sgemm_"); sgemm && ::dladdr(sgemm, &where) && where.dli_fname)
+    info.gemm_library = where.dli_fname;
   return info;
 }
 

@@ -14,6 +14,7 @@ struct BlasInfo {
   std::string version;         // the BLAS's own version line from LibTorch's build config, or ""
   std::string cpu_capability;  // the vector kernels ATen dispatches to here: "AVX512", "AVX2", ...
   int threads = 0;             // LibTorch's intra-op threads, which the BLAS calls share
+  std::string gemm_library;    // the shared object whose sgemm_ the fused kernels call, "" = none
 };
 BlasInfo blas_info();
 

@@ -1,27 +1,42 @@
 #include "kernels/fused_attention.h"
 #include "kernels/autocast.h"
 
+#include <dlfcn.h>
+
 #include <cmath>
+#include <type_traits>
 #include <vector>
 
 #include <ATen/Dispatch.h>
 #include <ATen/Parallel.h>
-#include <ATen/native/CPUBlas.h>
 #include <torch/torch.h>
 
 namespace sigprop {
 namespace {
 
+// The wheel's own BLAS through its Fortran interface (sgemm_/dgemm_), found in the process
+// (libtorch_cpu exports MKL's on x86-64): the GEMM torch.mm ends in. ATen's C++ BLAS entry
+// (at::native::cpublas::gemm) is not exported by the wheels. Without these symbols the fused
+// kernel is not used (fused_attention_supported) and attention runs as plain tensor ops.
+using FortranGemm = void (*)(const char*, const char*, const int*, const int*, const int*,
+                             const void*, const void*, const int*, const void*, const int*,
+                             const void*, void*, const int*);
+
+FortranGemm fortran_gemm(bool dbl) {
+  static const FortranGemm s = reinterpret_cast<FortranGemm>(::dlsym(RTLD_DEFAULT, "sgemm_"));
+  static const FortranGemm d = reinterpret_cast<FortranGemm>(::dlsym(RTLD_DEFAULT, "dgemm_"));
+  return dbl ? d : s;
+}
+
 // Row-major C (M × N, row stride ldc) = alpha · op(A) · op(B), op(A) M × K. A row-major matrix is
-// the column-major transpose, so this is the column-major Cᵀ = op(B)ᵀ op(A)ᵀ, through ATen's CPU
-// BLAS entry (the wheel's MKL or OpenBLAS: the same GEMM torch.mm ends in).
+// the column-major transpose, so this is the column-major Cᵀ = op(B)ᵀ op(A)ᵀ.
 template <typename T>
 void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, T alpha, const T* A,
           int64_t lda, const T* B, int64_t ldb, T* C, int64_t ldc) {
-  using at::native::TransposeType;
-  const auto ta = trans_a ? TransposeType::Transpose : TransposeType::NoTranspose;
-  const auto tb = trans_b ? TransposeType::Transpose : TransposeType::NoTranspose;
-  at::native::cpublas::gemm(tb, ta, N, M, K, alpha, B, ldb, A, lda, T(0), C, ldc);
+  const char ta = trans_a ? 'T' : 'N', tb = trans_b ? 'T' : 'N';
+  const int m = int(M), n = int(N), k = int(K), la = int(lda), lb = int(ldb), lc = int(ldc);
+  const T beta = 0;
+  fortran_gemm(std::is_same_v<T, double>)(&tb, &ta, &n, &m, &k, &alpha, B, &lb, A, &la, &beta, C, &lc);
 }
 
 // Where head h of sequence b lives in the packed qkv (row stride ld) and in y (row stride ldy).
@@ -171,7 +186,8 @@ torch::Tensor causal_mask(int64_t T, const torch::Device& device) {
 
 bool fused_attention_supported(const torch::Tensor& qkv) {
   return !autocast_active() && qkv.device().is_cpu() &&
-         (qkv.scalar_type() == torch::kFloat || qkv.scalar_type() == torch::kDouble);
+         (qkv.scalar_type() == torch::kFloat || qkv.scalar_type() == torch::kDouble) &&
+         fortran_gemm(qkv.scalar_type() == torch::kDouble) != nullptr;
 }
 
 torch::Tensor fused_softmax_attention(const torch::Tensor& qkv, int64_t heads, int64_t d_k,

@@ -94,9 +94,9 @@ PYBIND11_MODULE(_sigprop, m) {
     try {
       if (p) std::rethrow_exception(p);
     } catch (const ConfigError& e) {
-      config_error(e.what());
+      py::set_error(config_error, e.what());
     } catch (const DataError& e) {
-      data_error(e.what());
+      py::set_error(data_error, e.what());
     }
   });
   m.def("version", [] { return std::string(sigprop_version()) + " (" + git_revision() + ")"; });

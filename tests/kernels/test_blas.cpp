@@ -35,4 +35,6 @@ TEST(Blas, InfoNamesTheWheelsBlasAndCpuKernels) {
   EXPECT_FALSE(info.cpu_capability.empty());
   EXPECT_EQ(info.threads, torch_threads());
   EXPECT_EQ(torch_threads(), available_cores());
+  // The fused attention kernels' GEMM is the wheel's own, inside libtorch_cpu.
+  EXPECT_NE(info.gemm_library.find("libtorch_cpu"), std::string::npos) << info.gemm_library;
 }
