@@ -7,10 +7,13 @@
 #   on the GPU:       scripts/gpu-check.sh       (device tool: carry third_party/gpu-prefix)
 #   rehearsal here:   scripts/gpu-check.sh --rehearse
 #
-# --rehearse runs the same steps on this CPU machine with .venv's torch: the build from the
-# unpacked prefix, and every check with --device cpu where the GPU run uses cuda; the GPU-only
-# tests skip themselves. Each step has its own time limit so the whole fits in 10 minutes on a
-# 16-core GPU machine; a failed step is recorded and the next one runs. Exit 1 if any failed.
+# --rehearse runs the same steps on this CPU machine with .venv's torch: the configuration from the
+# unpacked prefix (every package must come from it), the build, and every check with --device cpu
+# where the GPU run uses cuda; the GPU-only tests skip themselves. SIGPROP_REHEARSE_BUILD=build
+# runs the checks with an existing build instead of building build-gpu (2 cores take ~20 minutes
+# for that build; a 16-core GPU machine a few). Each step has its own time limit so the whole fits
+# in 10 minutes on the GPU machine; a failed step is recorded and the next one runs. Exit 1 if
+# any failed.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 rehearse=0
@@ -49,7 +52,14 @@ step() {
 [[ -d $prefix ]] || { echo "no third_party/gpu-prefix: run scripts/gpu-prefix.sh first (on a Debian machine)" | tee -a "$results"; exit 1; }
 step configure 120 cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DBUILD_TESTING=ON \
   -DPython3_EXECUTABLE="$py" -DCMAKE_PREFIX_PATH="$prefix" -DSIGPROP_TCMALLOC=OFF || exit 1
-step build 420 cmake --build "$build" -j "$(nproc)" --target sigprop sigprop_tests _sigprop || exit 1
+# Every C++ dependency the machine lacks must have come from the prefix.
+grep -E '^(CLI11|tomlplusplus|nlohmann_json|GTest)_DIR' "$build/CMakeCache.txt" | sed 's/^/    /' | tee -a "$results"
+if [[ $rehearse == 1 && -n ${SIGPROP_REHEARSE_BUILD:-} ]]; then
+  build=$SIGPROP_REHEARSE_BUILD
+  echo "build                  skipped        (rehearsal with the existing $build)" | tee -a "$results"
+else
+  step build 420 cmake --build "$build" -j "$(nproc)" --target sigprop sigprop_tests _sigprop || exit 1
+fi
 cli=$PWD/$build/sigprop
 step env 60 "$cli" env
 [[ $rehearse == 1 ]] || grep -q 'cuda:0' "$out/env.log" || { echo "    env lists no cuda:0" | tee -a "$results"; failed=1; }
@@ -58,9 +68,9 @@ step probe 120 "$cli" probe --preset pre-ln,post-ln,shaped --depth 16 --seeds 2 
   --out "$out/probe" --force --no-plot
 step train-bf16 120 "$cli" train --preset pre-ln --depth 4 --data kjv --steps 40 --device "$dev" \
   --dtype bf16 --out "$out/train" --force
-step race 150 "$cli" race --preset pre-ln,post-ln --depth 8 --steps 30 --device "$dev" \
-  --out "$out/race" --force
-step gtest-cuda 120 "$build/sigprop_tests" \
+rm -rf "$out/race"
+step race 150 "$cli" race --preset pre-ln,post-ln --depth 8 --steps 30 --device "$dev" --out "$out/race"
+step gtest-cuda 120 "$build/tests/sigprop_tests" \
   --gtest_filter='Distributed.NcclOnOneGpu*:Distributed.GradientsAreSent*:Distributed.Backends*:*Cuda*:Autocast.*'
 step python-probe 120 env PYTHONPATH="$PWD/$build/python" "$py" - "$dev" <<'PY'
 # sigprop.probe of a PyTorch encoder on the device, against the same model probed on the CPU.
@@ -70,14 +80,16 @@ torch.manual_seed(0)
 layer = torch.nn.TransformerEncoderLayer(128, 4, 256, dropout=0.0, batch_first=True)
 model = torch.nn.TransformerEncoder(layer, 8, enable_nested_tensor=False)
 x = torch.randn(4, 32, 128)
-cpu = sigprop.probe(model, x).to_pandas()
-on = sigprop.probe(model.to(dev), x.to(dev)).to_pandas()
-gap = (cpu["cosine"] - on["cosine"]).abs().max()
-print(on[["layer", "cosine", "t_sim"]].tail(3).to_string(index=False))
+cpu = sigprop.probe(model, x).rows
+on = sigprop.probe(model.to(dev), x.to(dev)).rows
+gap = max(abs(a["cosine"] - b["cosine"]) for a, b in zip(cpu, on))
+for r in on[-3:]:
+    print(r["layer"], r["cosine"], r["t_sim"])
 print(f"max |cosine cpu - {dev}| = {gap:.2e}")
 assert gap < 1e-3, gap
 PY
-step bench 240 "$cli" bench --quick --repeats 1 --cases a,b --device "$dev" --out "$out/bench" --force
+cases=a,b; [[ $rehearse == 1 ]] && cases=a
+step bench 300 "$cli" bench --quick --repeats 1 --cases "$cases" --device "$dev" --out "$out/bench" --force
 cat "$out/bench.log" 2>/dev/null | grep -A8 '^case' >> "$results"
 echo "done: $([[ $failed == 0 ]] && echo all passed || echo some FAILED); logs in $out" | tee -a "$results"
 exit $failed
