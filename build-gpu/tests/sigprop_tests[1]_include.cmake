@@ -1,5 +1,0 @@
-if(EXISTS "/work/main/build-gpu/tests/sigprop_tests[1]_tests.cmake")
-  include("/work/main/build-gpu/tests/sigprop_tests[1]_tests.cmake")
-else()
-  add_test(sigprop_tests_NOT_BUILT sigprop_tests_NOT_BUILT)
-endif()

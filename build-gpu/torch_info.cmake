@@ -1,7 +1,0 @@
-set(SIGPROP_TORCH_VERSION "2.11.0")
-set(SIGPROP_TORCH_VERSION_FULL "2.11.0+cu130")
-set(SIGPROP_TORCH_DIR "/work/main/.venv/lib/python3.11/site-packages/torch")
-set(SIGPROP_TORCH_CXX11_ABI "1")
-set(SIGPROP_TORCH_CUDA "13.0")
-set(SIGPROP_NVIDIA_INCLUDE_DIRS "/work/main/.venv/lib/python3.11/site-packages/nvidia/cu13/include;/work/main/.venv/lib/python3.11/site-packages/nvidia/cudnn/include;/work/main/.venv/lib/python3.11/site-packages/nvidia/cusparselt/include;/work/main/.venv/lib/python3.11/site-packages/nvidia/nccl/include;/work/main/.venv/lib/python3.11/site-packages/nvidia/nvshmem/include")
-set(SIGPROP_NVIDIA_LIB_DIRS "/work/main/.venv/lib/python3.11/site-packages/nvidia/cu13/lib;/work/main/.venv/lib/python3.11/site-packages/nvidia/cudnn/lib;/work/main/.venv/lib/python3.11/site-packages/nvidia/cusparselt/lib;/work/main/.venv/lib/python3.11/site-packages/nvidia/nccl/lib;/work/main/.venv/lib/python3.11/site-packages/nvidia/nvshmem/lib")
