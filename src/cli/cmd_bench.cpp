@@ -45,8 +45,9 @@ void add_bench_command(CLI::App& app) {
       ->capture_default_str();
   cmd->add_flag("--force", args.force, "replace --out even if it is a non-empty folder of yours");
   cmd->parse_complete_callback([] { check_output_folder(args.out, args.force); });
-  args.python = build_python();
-  cmd->add_option("--python", args.python, "the Python whose torch runs the peers")->capture_default_str();
+  cmd->add_option("--python", args.python,
+                  "the Python whose torch runs the peers (default: the one this build was made with, " +
+                      build_python() + ")");
   cmd->add_option("--peers", args.peers,
                   "folder of the PyTorch peers peer.py, probe_peer.py, sde_peer.py (default bench/)");
   cmd->callback([] { run(args); });

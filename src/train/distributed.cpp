@@ -184,8 +184,7 @@ c10::intrusive_ptr<c10d::Backend> nccl_group(const c10::intrusive_ptr<c10d::Stor
   return c10::make_intrusive<c10d::ProcessGroupNCCL>(store, env.rank, env.world, opts);
 #else
   (void)store, (void)env, (void)timeout;
-  throw ConfigError("--backend nccl needs a build against a CUDA torch with NCCL's headers "
-                    "(docs/install.md); this one has Gloo only");
+  TORCH_INTERNAL_ASSERT(false, "unreachable: the Communicator refuses NCCL in a build without it");
 #endif
 }
 
