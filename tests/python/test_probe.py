@@ -180,8 +180,14 @@ def test_bad_input_names_the_object_and_what_was_expected():
                 x = l(x)
             return x
 
-    with pytest.raises(ValueError, match="query/key/value weights.*Linear modules: 0.*attention="):
-        sigprop.probe(NoAttention(), torch.randn(2, 4, 8))
+    # No attention anywhere: token metrics stand, attention columns are NaN and say why.
+    result = sigprop.probe(NoAttention(), torch.randn(2, 4, 8))
+    assert all(math.isnan(r[c]) for r in result.rows[1:]
+               for c in ("attn_sigma1", "attn_entropy", "grad_q", "grad_o"))
+    assert all(math.isfinite(r["cosine"]) for r in result.rows)
+    assert [a["source"] for a in result.attention] == ["none"] * 3
+    assert "no scaled_dot_product_attention" in result.attention[0]["detail"]
+    assert "attention of blocks [1, 2, 3] not the model's own" in repr(result)
 
 
 def test_named_blocks_and_attention_mapping():
@@ -211,7 +217,7 @@ def test_named_blocks_and_attention_mapping():
     check_rows(result, 4, mlp=False)
     assert math.isnan(result.rows[1]["grad_mlp"])  # nothing but attention in these blocks
     assert abs(result.rows[1]["attn_sigma1"] - 1.0) < 0.5
-    with pytest.raises(ValueError, match=r"attention\['q'\] = 'nope' is not a Linear.*wq"):
+    with pytest.raises(ValueError, match=r"attention\['q'\] = 'nope' is not a module with a 2-D weight.*wq"):
         sigprop.probe(net, torch.randn(2, 10, 16), attention={"q": "nope", "k": "wk", "v": "wv"})
 
 

@@ -1,0 +1,235 @@
+"""Attention taken where the model computes it: the probe's view of each block's A, q, k, v and W_O.
+
+A `TorchFunctionMode` watches every torch call a block makes during the probe's forward pass:
+
+- ``F.scaled_dot_product_attention(q, k, v, attn_mask, dropout_p, is_causal, scale, enable_gqa)``:
+  A = softmax(q kᵀ·scale + mask) by its documented definition, from the q and k the model passed
+  (after RoPE, QK-norm, head repetition), with its real mask, causality and scale;
+- a softmax over the last axis of a (…, T, S) tensor, in code that computes A itself (eager
+  implementations, GPT-2's, the LLaMA reference's): A is the softmax's own output, with whatever
+  mask, bias, soft-cap or window the model applied before it; q and kᵀ are the operands of the
+  matmul that made the logits, v the operand A is then multiplied with;
+- ``F.multi_head_attention_forward`` (nn.MultiheadAttention, its fast path included: a probe
+  needs gradients, which turns the fast path off): A is PyTorch's own per-head weights,
+  recomputed with ``need_weights=True``; W_Q, W_K, W_V, W_O are the weights it was called with.
+
+Weights are found by what they do, not by their names: W_O is the first matrix of the block the
+attention output reaches (through reshapes, dropout, gates); W_Q, W_K, W_V are the block's
+matrices the q, k and v tensors were computed from, and their gradients are the loss's gradient
+flowing through q, k and v alone (``torch.autograd.grad(q, W, dL/dq)``): the rows of a fused or
+interleaved projection that make q, a grouped-query W_K smaller than W_Q, a Conv1D's columns.
+"""
+import inspect
+import math
+
+import torch
+import torch.nn.functional as F
+from torch.overrides import TorchFunctionMode
+
+_SDPA = F.scaled_dot_product_attention
+_MHA = F.multi_head_attention_forward
+_SOFTMAX = (F.softmax, torch.softmax, torch.Tensor.softmax, torch.special.softmax)
+_MATMUL = (torch.matmul, torch.Tensor.matmul, torch.Tensor.__matmul__, torch.bmm, torch.Tensor.bmm)
+_MHA_SIGNATURE = inspect.signature(_MHA)
+
+
+class Attention:
+    """One attention computation of a block: A (B, H, T, S) in float64, detached, and the tensors
+    (part of the autograd graph) whose gradients name W_Q, W_K and W_V; or the weights directly."""
+
+    def __init__(self, source, matrix, q=None, k=None, v=None, weights=None):
+        self.source, self.matrix = source, matrix
+        self.paths = {"q": q, "k": k, "v": v}
+        self.grads = {}            # dL/dq, dL/dk, dL/dv, filled by tensor hooks in the backward
+        self.weights = weights     # {'q': (param, rows), ...} where the weights are known outright
+        self.w_o = None if weights is None else weights.get("o", (None, None))[0]
+        self.out = None            # the attention output (A·v), whose first consumer is W_O
+        for name, t in self.paths.items():
+            self.watch(name, t)
+
+    def watch(self, name, t):
+        """Keeps dL/dt from the probe's backward (the first gradient only: the same hook sees the
+        later autograd.grad calls through a shared node, with nothing for t)."""
+        def keep(g):
+            if g is not None and name not in self.grads:
+                self.grads[name] = g
+        if isinstance(t, torch.Tensor) and t.requires_grad:
+            t.register_hook(keep)
+
+
+def _as_bhts(a, batch):
+    """A as (B, H, T, S): 4-D as it is, (B·H, T, S) split batch-major (bmm layouts), (T, S) one."""
+    if a.dim() == 4:
+        return a
+    if a.dim() == 3 and batch and a.shape[0] % batch == 0:
+        return a.reshape(batch, a.shape[0] // batch, *a.shape[1:])
+    if a.dim() == 2:
+        return a.reshape(1, 1, *a.shape)
+    return a.reshape(-1, 1, *a.shape[-2:]) if a.dim() == 3 else a.flatten(0, a.dim() - 4)
+
+
+def sdpa_matrix(q, k, attn_mask=None, dropout_p=0.0, is_causal=False, scale=None,
+                enable_gqa=False):
+    """softmax(q kᵀ·scale + mask) as torch.nn.functional.scaled_dot_product_attention defines
+    it (its reference implementation), in float64; dropout is left out (the probe runs in eval)."""
+    with torch.no_grad():
+        q, k = q.detach().double(), k.detach().double()
+        if q.dim() >= 3 and k.shape[-3] != q.shape[-3] and q.shape[-3] % k.shape[-3] == 0:
+            k = k.repeat_interleave(q.shape[-3] // k.shape[-3], dim=-3)  # grouped-query heads
+        L, S = q.shape[-2], k.shape[-2]
+        logits = q @ k.transpose(-2, -1) * (1.0 / math.sqrt(q.shape[-1]) if scale is None else scale)
+        if is_causal:
+            causal = torch.ones(L, S, dtype=torch.bool, device=q.device).tril()
+            logits = logits.masked_fill(~causal, float("-inf"))
+        if attn_mask is not None:
+            if attn_mask.dtype == torch.bool:
+                logits = logits.masked_fill(~attn_mask, float("-inf"))
+            else:
+                logits = logits + attn_mask.detach().double()
+        return torch.softmax(logits, -1)
+
+
+def _tensors(args, kwargs):
+    for a in list(args) + list(kwargs.values()):
+        if isinstance(a, torch.Tensor):
+            yield a
+        elif isinstance(a, (tuple, list)):
+            yield from (t for t in a if isinstance(t, torch.Tensor))
+
+
+class Capture(TorchFunctionMode):
+    """Records the attention computations of the block running (set by the probe's block hooks).
+
+    found[l] lists block l's computations in order; the first is the one probed (a decoder's
+    self-attention comes before its cross-attention)."""
+
+    def __init__(self, matrices_of, spectra=True):
+        super().__init__()
+        self.matrices_of = matrices_of  # l -> ids of block l's parameters of 2 or more dims
+        self.spectra = spectra          # False: A itself is not kept (nor recomputed)
+        self.found = {}
+        self.block, self.batch, self.tokens = None, 0, 0
+        self._logits = []               # (q, kᵀ, logits) of the block's recent 4-D matmuls
+        self._follow, self._event = [], None   # tensors derived from A or from A·v
+        self._want = None               # 'values' (A·v next) or 'output' (W_O next)
+
+    def enter_block(self, l, batch, tokens):
+        self.block, self.batch, self.tokens = l, batch, tokens
+        self._logits, self._follow, self._event, self._want = [], [], None, None
+
+    def leave_block(self):
+        self.block, self._logits, self._follow, self._event, self._want = None, [], [], None, None
+
+    def _record(self, event):
+        self.found.setdefault(self.block, []).append(event)
+        self._event, self._logits = event, []
+
+    def __torch_function__(self, func, types, args=(), kwargs=None):
+        kwargs = kwargs or {}
+        out = func(*args, **kwargs)
+        if self.block is None:
+            return out
+        if func is _SDPA:
+            self._sdpa(args, kwargs, out)
+        elif func is _MHA:
+            self._mha(args, kwargs, out)
+        elif func in _SOFTMAX:
+            self._softmax(args, kwargs, out)
+        elif self._want is not None:
+            self._derive(func, args, kwargs, out)
+        elif func in _MATMUL and isinstance(out, torch.Tensor) and out.dim() >= 3:
+            self._logits = (self._logits + [(args[0], args[1], out)])[-4:]
+        return out
+
+    def _sdpa(self, args, kwargs, out):
+        bound = inspect.signature(_sdpa_reference).bind(*args, **kwargs).arguments
+        q, k, v = bound["query"], bound["key"], bound["value"]
+        a = None
+        if self.spectra:
+            a = _as_bhts(sdpa_matrix(q, k, bound.get("attn_mask"), 0.0,
+                                     bound.get("is_causal", False), bound.get("scale"),
+                                     bound.get("enable_gqa", False)), self.batch)
+        self._record(Attention("scaled_dot_product_attention", a, q, k, v))
+        self._want, self._follow = "output", [out]
+
+    def _softmax(self, args, kwargs, out):
+        x = args[0]
+        dim = kwargs.get("dim", args[1] if len(args) > 1 else None)
+        if (not isinstance(out, torch.Tensor) or out.dim() < 2 or dim is None
+                or dim % out.dim() != out.dim() - 1):
+            return
+        q = kt = None
+        for a, b, logits in reversed(self._logits):  # the matmul that made these logits
+            if logits.shape[-2:] == x.shape[-2:]:
+                q, kt = a, b
+                break
+        if q is None and not (out.shape[-2] == out.shape[-1] == self.tokens):
+            return  # no logits matmul before it and not T x T (a router, a gate): not attention
+        a = _as_bhts(out.detach().double(), self.batch) if self.spectra else None
+        self._record(Attention("softmax", a, q, kt))
+        self._want, self._follow = "values", [out]
+
+    def _mha(self, args, kwargs, out):
+        bound = _MHA_SIGNATURE.bind(*args, **kwargs)
+        bound.apply_defaults()
+        b = dict(bound.arguments)
+        b.update(need_weights=True, average_attn_weights=False, training=False)
+        weights = None
+        if self.spectra:
+            with torch.no_grad():
+                weights = _MHA(**b)[1].detach().double()
+        d = b["embed_dim_to_check"]
+        if b["use_separate_proj_weight"]:
+            qkv = {n: (b[f"{n}_proj_weight"], None) for n in "qkv"}
+        else:
+            qkv = {n: (b["in_proj_weight"], slice(i * d, (i + 1) * d)) for i, n in enumerate("qkv")}
+        event = Attention("nn.MultiheadAttention", weights, weights={**qkv, "o": (b["out_proj_weight"], None)})
+        self._record(event)
+
+    def _derive(self, func, args, kwargs, out):
+        """Follows A to its product with v, then the output to the first matrix it meets."""
+        inputs = list(_tensors(args, kwargs))
+        if not any(any(t is f for f in self._follow) for t in inputs):
+            return
+        event = self._event
+        if self._want == "values" and func in _MATMUL and any(args[0] is f for f in self._follow):
+            event.paths["v"] = args[1]
+            event.watch("v", args[1])
+            self._want, self._follow = "output", [out]
+            return
+        if self._want == "output":
+            own = self.matrices_of(self.block)
+            w = next((t for t in inputs if id(t) in own), None)
+            if w is not None:
+                event.w_o, self._want, self._follow = w, None, []
+                return
+        if isinstance(out, torch.Tensor) and out.numel() == inputs[0].numel():
+            self._follow.append(out)
+
+
+def _sdpa_reference(query, key, value, attn_mask=None, dropout_p=0.0, is_causal=False,
+                    scale=None, enable_gqa=False):
+    """F.scaled_dot_product_attention's signature (the builtin has none to inspect)."""
+
+
+def path_gradients(event, matrices):
+    """|dL/dW| through q, k and v alone, for the block's `matrices`, and the ids of the matrices
+    each path reaches: the gradient of the rows (or columns) of W that compute that path."""
+    norms, used = {}, set()
+    for name in ("q", "k", "v"):
+        if event.weights is not None:
+            p, rows = event.weights[name]
+            g = p.grad if rows is None or p.grad is None else p.grad[rows]
+            norms[name] = float("nan") if g is None else g.double().norm().item()
+            used.add(id(p))
+            continue
+        t, g = event.paths.get(name), event.grads.get(name)
+        if t is None or g is None or t.grad_fn is None:
+            norms[name] = float("nan")
+            continue
+        gs = torch.autograd.grad(t, matrices, g, retain_graph=True, allow_unused=True)
+        reached = [(p, x) for p, x in zip(matrices, gs) if x is not None]
+        used.update(id(p) for p, _ in reached)
+        norms[name] = (math.sqrt(sum(x.double().pow(2).sum().item() for _, x in reached))
+                       if reached else float("nan"))
+    return norms, used
