@@ -7,11 +7,14 @@ eager, nothing of sigprop's). CASE_DIR/case.json says the work:
       forward + backward of one self-attention module on a (batch, seq, width) input, causal.
       The peer is the same module written in eager PyTorch with its constant matrices made
       once (E-SPA's A_l, the uniform matrices), not per call: the strongest plain version.
-  {"kind": "probe", "depth", "width", "heads", "seq", "batch", "repeats"}:
-      the per-layer probe of a post-norm nn.TransformerEncoder (dropout 0.1, probed in eval
-      mode). sigprop: sigprop.probe, with and without attention spectra, and one forward +
-      backward of the same loss for scale. pytorch: the same metrics by their textbook
-      definitions (bench/probe_peer.py's functions: float64, SVDs, a general eigensolver).
+  {"kind": "probe", "model", "depth", "width", "heads", "seq", "batch", "repeats"}:
+      the per-layer probe of `model`: "encoder", a post-norm nn.TransformerEncoder (dropout
+      0.1, probed in eval mode), or "gpt2", transformers' GPT2LMHeadModel from its config
+      (random weights, default attention implementation) on random token ids. sigprop:
+      sigprop.probe, with and without attention spectra, and one forward + backward of the same
+      loss for scale. pytorch: for the encoder, the same metrics by their textbook definitions
+      (bench/probe_peer.py's functions: float64, SVDs, a general eigensolver); for GPT-2, one
+      forward + backward and the last block's token cosine by its definition.
 Prints one JSON line: {"seconds": [...], "peak_rss_mib": ..., ...}.
 """
 import json
@@ -166,28 +169,57 @@ def textbook_probe(model, x, target):
     return rows
 
 
+def gpt2(c):
+    import transformers
+    transformers.logging.set_verbosity_error()
+    config = transformers.GPT2Config(n_layer=c["depth"], n_embd=c["width"], n_head=c["heads"],
+                                     n_positions=c["seq"])
+    return transformers.GPT2LMHeadModel(config)
+
+
+def gpt2_peer(model, ids, target):
+    """One forward + backward of the probe's loss, and the last block's mean token cosine."""
+    import probe_peer as P
+    last = []
+    handle = model.transformer.h[-1].register_forward_hook(lambda m, i, o: last.append(
+        (o[0] if isinstance(o, tuple) else o).detach()))
+    model.eval()
+    (0.5 * (model(input_ids=ids).logits - target).pow(2).mean()).backward()
+    handle.remove()
+    model.zero_grad()
+    return [{"cosine": P.mean_token_cosine(last[0])}]
+
+
 def time_probe(side, c, sigprop):
     torch.manual_seed(0)
-    model = encoder(c)
-    x = torch.randn(c["batch"], c["seq"], c["width"])
-    target = torch.randn(x.shape, generator=torch.Generator().manual_seed(0))  # sigprop.probe's
+    if c.get("model", "encoder") == "gpt2":
+        model = gpt2(c)
+        x = torch.randint(0, model.config.vocab_size, (c["batch"], c["seq"]))
+        shape, inputs = (c["batch"], c["seq"], model.config.vocab_size), {"input_ids": x}
+        peer = gpt2_peer
+    else:
+        model = encoder(c)
+        x = torch.randn(c["batch"], c["seq"], c["width"])
+        shape, inputs, peer = x.shape, x, textbook_probe
+    target = torch.randn(shape, generator=torch.Generator().manual_seed(0))  # sigprop.probe's
     out = {"seconds": []}
     if side == "sigprop":
         out["fwd_bwd_seconds"], out["no_spectra_seconds"] = [], []
     for _ in range(c["repeats"]):
         t0 = time.perf_counter()
         if side == "sigprop":
-            rows = sigprop.probe(model, x).rows
+            rows = sigprop.probe(model, inputs).rows
         else:
-            rows = textbook_probe(model, x, target)
+            rows = peer(model, x, target)
         out["seconds"].append(time.perf_counter() - t0)
         if side == "sigprop":
             t0 = time.perf_counter()
-            sigprop.probe(model, x, spectra=False)
+            sigprop.probe(model, inputs, spectra=False)
             out["no_spectra_seconds"].append(time.perf_counter() - t0)
             model.eval()
             t0 = time.perf_counter()
-            (0.5 * (model(x) - target).pow(2).mean()).backward()
+            y = model(**inputs).logits if isinstance(inputs, dict) else model(x)
+            (0.5 * (y - target).pow(2).mean()).backward()
             out["fwd_bwd_seconds"].append(time.perf_counter() - t0)
             model.zero_grad()
     out["final_cosine"] = rows[-1]["cosine"]

@@ -75,8 +75,26 @@ BenchCase python_probe_case(bool quick) {
   c.spec.heads = quick ? 4 : 8;
   c.batch = quick ? 2 : 8, c.seq = quick ? 16 : 128;
   c.steps = quick ? 1 : 3;  // probes per process
+  c.variant = "encoder";
   c.description = quick ? "sigprop.probe, nn.TransformerEncoder depth 4, width 32 (quick)"
                         : "sigprop.probe, nn.TransformerEncoder depth 48, width 256, T=128, batch 8";
+  return c;
+}
+
+// sigprop.probe of transformers' GPT-2 small (random weights, its default sdpa attention), the
+// size of issue 29's speed goal: 12 layers, width 768, 12 heads, T 256, batch 4.
+BenchCase python_probe_gpt2_case(bool quick) {
+  BenchCase c;
+  c.id = "py-probe-gpt2";
+  c.kind = BenchKind::PythonProbe;
+  c.variant = "gpt2";
+  c.spec.depth = quick ? 2 : 12;
+  c.spec.width = quick ? 64 : 768;
+  c.spec.heads = quick ? 4 : 12;
+  c.batch = quick ? 2 : 4, c.seq = quick ? 16 : 256;
+  c.steps = quick ? 1 : 3;
+  c.description = quick ? "sigprop.probe, transformers GPT-2 depth 2, width 64 (quick)"
+                        : "sigprop.probe, transformers GPT-2 small: 12 layers, width 768, T=256, batch 4";
   return c;
 }
 
@@ -97,7 +115,7 @@ std::vector<BenchCase> bench_cases(bool quick) {
       python_attention_case("nn-uspa", "uspa", quick),
       python_attention_case("nn-vskipinit", "value_skipinit", quick),
       python_attention_case("nn-gap", "gap_removed", quick),
-      python_probe_case(quick),
+      python_probe_case(quick), python_probe_gpt2_case(quick),
   };
 }
 

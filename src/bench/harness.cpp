@@ -83,7 +83,7 @@ void write_case_inputs(const std::string& dir, const BenchCase& c) {
                                     {"batch", c.batch}, {"warmup", c.warmup}, {"steps", c.steps}}.dump());
     case BenchKind::PythonProbe:
       return write_file_atomic(dir + "/case.json",
-                               Json{{"kind", "probe"}, {"depth", c.spec.depth}, {"width", c.spec.width},
+                               Json{{"kind", "probe"}, {"model", c.variant}, {"depth", c.spec.depth}, {"width", c.spec.width},
                                     {"heads", c.spec.heads}, {"seq", c.seq}, {"batch", c.batch},
                                     {"repeats", c.steps}}.dump());
   }

@@ -35,7 +35,8 @@ void add_bench_command(CLI::App& app) {
   auto* cmd = app.add_subcommand("bench", "Time sigprop against its PyTorch peer on the same work");
   cmd->add_option("--cases", args.cases, "comma-separated cases: a, b, c (training steps), d (probe), e (SDE networks), "
                   "nn-softmax, nn-shaped, nn-espa, nn-uspa, nn-vskipinit, nn-gap (nn: all six; sigprop.nn fwd+bwd), "
-                  "py-probe (sigprop.probe)")
+                  "py-probe (sigprop.probe of nn.TransformerEncoder), py-probe-gpt2 (of transformers' GPT-2 "
+                  "small; needs transformers)")
       ->capture_default_str();
   cmd->add_option("--device", args.device, "cpu | cuda | cuda:N: where both sides run the training cases a-c")
       ->capture_default_str();

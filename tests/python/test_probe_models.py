@@ -478,3 +478,72 @@ def test_keyword_inputs_and_blocks_called_with_keywords():
     assert all(math.isfinite(r["grad_q"]) for r in result.rows[1:])
     with pytest.raises(TypeError, match="inputs must be a tensor, a tuple.*or a dict"):
         sigprop.probe(KwModel(), [x])
+
+
+def test_decoder_probes_self_attention_not_cross_attention():
+    torch.manual_seed(0)
+    layer = nn.TransformerDecoderLayer(32, 4, 64, dropout=0.0, batch_first=True)
+    model = nn.TransformerDecoder(layer, 3)
+    tgt, memory = torch.randn(B, T, 32), torch.randn(B, 10, 32)  # cross-attention is T x 10
+    result = sigprop.probe(model, (tgt, memory), keep_attention=True)
+    for a in result.attention:
+        assert a["source"] == "nn.MultiheadAttention" and "first of 2" in a["detail"]
+        assert a["matrix"].shape == (B, 4, T, T)
+    inputs = []
+    hs = [l.register_forward_pre_hook(lambda m, a: inputs.append(a[0])) for l in model.layers]
+    model.eval()
+    with torch.enable_grad():
+        model(tgt, memory)
+    for h in hs:
+        h.remove()
+    grads = reference_gradients(model, (tgt, memory))
+    with torch.no_grad():
+        for l, (x, a) in enumerate(zip(inputs, result.attention)):
+            own = model.layers[l].self_attn(x, x, x, need_weights=True, average_attn_weights=False)[1]
+            assert (a["matrix"] - own.double()).abs().max().item() < 1e-5
+            w = model.layers[l].self_attn.in_proj_weight
+            assert close(result.rows[l + 1]["grad_q"], norm_of(grads, w, slice(0, 32)))
+
+
+class HiddenKernelAttention(nn.Module):
+    """Attention inside one opaque ATen kernel the probe cannot look into."""
+
+    def __init__(self, d, heads, names):
+        super().__init__()
+        self.heads = heads
+        for n in names:
+            setattr(self, n, nn.Linear(d, d))
+        self.names = names
+
+    def forward(self, x):
+        b, t, d = x.shape
+        q, k, v = (getattr(self, n)(x).view(b, t, self.heads, -1).transpose(1, 2)
+                   for n in self.names[:3])
+        y = torch.ops.aten._scaled_dot_product_flash_attention_for_cpu(q, k, v)[0]
+        return getattr(self, self.names[3])(y.transpose(1, 2).reshape(b, t, d))
+
+
+@pytest.mark.parametrize("names,source", [(("a", "b", "c", "e"), "none"),
+                                          (("q_proj", "k_proj", "v_proj", "o_proj"), "rebuilt")])
+def test_a_kernel_that_hides_A_is_said_never_guessed_silently(names, source):
+    class Net(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.layers = nn.ModuleList([HiddenKernelAttention(32, 4, names) for _ in range(3)])
+
+        def forward(self, x):
+            for layer in self.layers:
+                x = x + layer(x)
+            return x
+
+    torch.manual_seed(0)
+    result = sigprop.probe(Net(), torch.randn(B, T, 32))
+    assert [a["source"] for a in result.attention] == [source] * 3
+    assert "not the model's own" in repr(result)
+    if source == "none":
+        assert all(math.isnan(r["attn_entropy"]) and math.isnan(r["grad_q"]) for r in result.rows[1:])
+    else:
+        assert "not necessarily the model's" in result.attention[0]["detail"]
+        assert all(math.isfinite(r["attn_entropy"]) and math.isfinite(r["grad_q"])
+                   for r in result.rows[1:])
+    assert all(math.isfinite(r["cosine"]) for r in result.rows)
