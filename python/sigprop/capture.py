@@ -30,6 +30,25 @@ _SDPA = F.scaled_dot_product_attention
 _MHA = F.multi_head_attention_forward
 _SOFTMAX = (F.softmax, torch.softmax, torch.Tensor.softmax, torch.special.softmax)
 _MATMUL = (torch.matmul, torch.Tensor.matmul, torch.Tensor.__matmul__, torch.bmm, torch.Tensor.bmm)
+_BADDBMM = (torch.baddbmm, torch.Tensor.baddbmm)  # bias + α·(batch1 @ batch2): ALiBi (BLOOM)
+
+
+def _product(func, args, kwargs):
+    """The two operands of a batched matrix product call, (left, right), or None."""
+    if func in _MATMUL and len(args) >= 2:
+        return args[0], args[1]
+    if func in _BADDBMM:
+        b = inspect.signature(_baddbmm_reference).bind(*args, **kwargs).arguments
+        return b["batch1"], b["batch2"]
+    if func is torch.einsum and args and isinstance(args[0], str):
+        ops = args[1] if len(args) == 2 and isinstance(args[1], (list, tuple)) else args[1:]
+        if len(ops) == 2 and all(isinstance(t, torch.Tensor) for t in ops):
+            return ops[0], ops[1]
+    return None
+
+
+def _baddbmm_reference(input, batch1, batch2, *, beta=1, alpha=1, out=None):
+    """torch.baddbmm's signature (the builtin has none to inspect)."""
 _MHA_SIGNATURE = inspect.signature(_MHA)
 
 
@@ -137,8 +156,10 @@ class Capture(TorchFunctionMode):
             self._softmax(args, kwargs, out)
         elif self._want is not None:
             self._derive(func, args, kwargs, out)
-        elif func in _MATMUL and isinstance(out, torch.Tensor) and out.dim() >= 3:
-            self._logits = (self._logits + [(args[0], args[1], out)])[-4:]
+        elif isinstance(out, torch.Tensor) and out.dim() >= 3:
+            pair = _product(func, args, kwargs)
+            if pair is not None:
+                self._logits = (self._logits + [(pair[0], pair[1], out)])[-4:]
         return out
 
     def _sdpa(self, args, kwargs, out):
@@ -192,9 +213,10 @@ class Capture(TorchFunctionMode):
         if not any(any(t is f for f in self._follow) for t in inputs):
             return
         event = self._event
-        if self._want == "values" and func in _MATMUL and any(args[0] is f for f in self._follow):
-            event.paths["v"] = args[1]
-            event.watch("v", args[1])
+        pair = _product(func, args, kwargs) if self._want == "values" else None
+        if pair is not None and any(pair[0] is f for f in self._follow):
+            event.paths["v"] = pair[1]
+            event.watch("v", pair[1])
             self._want, self._follow = "output", [out]
             return
         if self._want == "output":

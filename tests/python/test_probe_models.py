@@ -547,3 +547,56 @@ def test_a_kernel_that_hides_A_is_said_never_guessed_silently(names, source):
         assert all(math.isfinite(r["attn_entropy"]) and math.isfinite(r["grad_q"])
                    for r in result.rows[1:])
     assert all(math.isfinite(r["cosine"]) for r in result.rows)
+
+
+class EinsumAlibiAttention(nn.Module):
+    """BLOOM's way: logits = ALiBi bias + α·q kᵀ by baddbmm on (B·H, T, d_h), softmax in a
+    separate call, A·v by einsum; the probe must find q, k and v through both."""
+
+    def __init__(self, d, heads):
+        super().__init__()
+        self.h = heads
+        self.query_key_value, self.dense = nn.Linear(d, 3 * d), nn.Linear(d, d)
+        slopes = 2.0 ** (-8.0 * torch.arange(1, heads + 1) / heads)
+        self.register_buffer("slopes", slopes)
+
+    def forward(self, x):
+        b, t, d = x.shape
+        q, k, v = self.query_key_value(x).view(b, t, 3, self.h, d // self.h).permute(2, 0, 3, 1, 4)
+        alibi = (self.slopes.view(1, self.h, 1, 1) * torch.arange(t).view(1, 1, 1, t)).expand(b, -1, t, -1)
+        causal = torch.ones(t, t, dtype=torch.bool).triu(1)
+        logits = torch.baddbmm(alibi.reshape(b * self.h, t, t), q.reshape(b * self.h, t, -1),
+                               k.reshape(b * self.h, t, -1).transpose(1, 2), beta=1.0,
+                               alpha=(d // self.h) ** -0.5)
+        a = F.softmax(logits.view(b, self.h, t, t).masked_fill(causal, float("-inf")), dim=-1)
+        self.last = a.detach()
+        y = torch.einsum("bhij,bhjd->bhid", a, v)
+        return self.dense(y.transpose(1, 2).reshape(b, t, d))
+
+
+def test_baddbmm_logits_with_alibi_and_einsum_values():
+    class Net(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.h = nn.ModuleList([EinsumAlibiAttention(32, 4) for _ in range(3)])
+
+        def forward(self, x):
+            for blk in self.h:
+                x = x + blk(x)
+            return x
+
+    torch.manual_seed(0)
+    net, x = Net(), torch.randn(B, T, 32)
+    result = sigprop.probe(net, x, keep_attention=True)
+    net.eval()
+    with torch.no_grad():
+        net(x)
+    grads = reference_gradients(net, (x,))
+    rows = torch.arange(96)
+    for l, blk in enumerate(net.h):
+        assert result.attention[l]["source"] == "softmax"
+        assert (result.attention[l]["matrix"] - blk.last.double()).abs().max().item() < 1e-5
+        for i, n in enumerate("qkv"):  # view(b, t, 3, h, d_h): q, k, v are the row thirds
+            assert close(result.rows[l + 1][f"grad_{n}"],
+                         norm_of(grads, blk.query_key_value.weight, rows[32 * i:32 * (i + 1)]))
+        assert close(result.rows[l + 1]["grad_o"], norm_of(grads, blk.dense.weight, None))
