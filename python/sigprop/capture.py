@@ -108,6 +108,14 @@ def sdpa_matrix(q, k, attn_mask=None, dropout_p=0.0, is_causal=False, scale=None
         return torch.softmax(logits, -1)
 
 
+def attention_matrix(a, q=None, k=None, *, source="sigprop.apply"):
+    """`a` itself: the attention matrix a fix computed (sigprop.apply), announced to the probe's
+    capture as the block's A, with the q and k it came from."""
+    if torch.overrides.has_torch_function((a,)):
+        return torch.overrides.handle_torch_function(attention_matrix, (a,), a, q, k, source=source)
+    return a
+
+
 def _tensors(args, kwargs):
     for a in list(args) + list(kwargs.values()):
         if isinstance(a, torch.Tensor):
@@ -154,6 +162,8 @@ class Capture(TorchFunctionMode):
             self._mha(args, kwargs, out)
         elif func in _SOFTMAX:
             self._softmax(args, kwargs, out)
+        elif func is attention_matrix:
+            self._announced(args, kwargs, out)
         elif self._want is not None:
             self._derive(func, args, kwargs, out)
         elif isinstance(out, torch.Tensor) and out.dim() >= 3:
@@ -188,6 +198,16 @@ class Capture(TorchFunctionMode):
             return  # no logits matmul before it and not T x T (a router, a gate): not attention
         a = _as_bhts(out.detach().double(), self.batch) if self.spectra else None
         self._record(Attention("softmax", a, q, kt))
+        self._want, self._follow = "values", [out]
+
+    def _announced(self, args, kwargs, out):
+        q = args[1] if len(args) > 1 else None
+        k = args[2] if len(args) > 2 else None
+        if q is None:
+            q, k = next(((a, b) for a, b, logits in reversed(self._logits)
+                         if logits.shape[-2:] == out.shape[-2:]), (None, None))
+        a = _as_bhts(out.detach().double(), self.batch) if self.spectra else None
+        self._record(Attention(kwargs.get("source", "sigprop.apply"), a, q, k))
         self._want, self._follow = "values", [out]
 
     def _mha(self, args, kwargs, out):

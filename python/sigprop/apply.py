@@ -1,0 +1,536 @@
+"""sigprop.apply: a fix put into a user's own model, where it acts, without editing its source.
+
+Every fix attaches at one of three points of each residual block, found while the block runs
+(the same watch of torch calls as the probe's capture, sigprop/capture.py):
+
+- the attention matrix, where the model computes it (F.scaled_dot_product_attention, or the
+  softmax of eager attention code): shaped attention, spectral-gap removal, Value-SkipInit;
+- q and k before the logits: QK-norm;
+- each branch output before it joins the residual stream (the operand of the residual add that
+  is not the stream): LayerScale, ReZero, a constant 1/√L or 1/L, similarity removal.
+
+The fixed block's class is a subclass of the user's, named ``Fixed<Class>``, whose forward runs
+the class's own forward under that watch; the fix's parameters are registered on the block
+(``sigprop_<fix>_…``), so ``torch.optim`` trains them and ``state_dict`` saves and loads them.
+"""
+import copy
+import math
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+from torch.overrides import TorchFunctionMode
+
+from .capture import _MATMUL, _MHA, _MHA_SIGNATURE, _SDPA, _SOFTMAX, _sdpa_reference, attention_matrix
+from .probe import _block_input, _heads_of, _seq_first, find_blocks
+
+_ADD = (torch.add, torch.Tensor.add, torch.Tensor.__add__, torch.Tensor.__radd__,
+        torch.Tensor.__iadd__)
+_STREAM = (F.layer_norm, F.rms_norm, F.group_norm, F.dropout, torch.Tensor.contiguous,
+           torch.Tensor.to)  # a post-norm's stream goes on through its norm
+_MASKED = -1e4  # logits at or below this are a mask's, not the model's (finfo.min, −inf)
+
+
+class Fix:
+    """One fix: its options, the parameters it adds to a block, and what it does at its points."""
+
+    name = ""
+    points = ()      # of "matrix", "qk", "branch"
+    paper = ""
+
+    def __init__(self, **options):
+        unknown = set(options) - set(self.defaults)
+        if unknown:
+            raise ValueError(f"sigprop.apply: fix '{self.name}' has no option "
+                             f"{', '.join(sorted(unknown))}; its options: "
+                             f"{', '.join(f'{k}={v!r}' for k, v in self.defaults.items()) or 'none'}")
+        self.options = {**self.defaults, **options}
+
+    defaults = {}
+
+    def install(self, block, site):
+        """Registers the fix's parameters on `block` (site: layer, depth, width, head_dim)."""
+
+    def logits(self, block, logits, site):
+        return logits
+
+    def matrix(self, block, a, uniform):
+        return a
+
+    def qk(self, block, q, k):
+        return q, k
+
+    def branch(self, block, y, index, causal):
+        return y
+
+
+def _full(site, shape, value):
+    """A new tensor of the block's own dtype and device (a float64 model gets float64 gains)."""
+    return torch.full(shape, float(value), dtype=site["dtype"], device=site["device"])
+
+
+def _uniform_like(logits):
+    """C: the attention at zero logits under the model's own mask (uniform over allowed keys)."""
+    return torch.softmax(torch.where(logits <= _MASKED, logits, torch.zeros_like(logits)), -1)
+
+
+class Shaped(Fix):
+    name, points, paper = "shaped", ("matrix",), "paper 004 (docs/methods.md#shaped-attention)"
+    defaults = {"tau0": 1.0}
+
+    def logits(self, block, logits, site):
+        # The model's logits are q·k/√d_k; shaped attention's are q·k/(τ₀√(n·d_k)).
+        return logits / (self.options["tau0"] * math.sqrt(site["width"]))
+
+    def matrix(self, block, a, uniform):
+        eye = torch.eye(a.shape[-2], a.shape[-1], dtype=a.dtype, device=a.device)
+        return eye + a - uniform
+
+
+class GapRemoval(Fix):
+    name, points, paper = "gap_removal", ("matrix",), "paper 003 (docs/methods.md#spectral-gap-removal)"
+
+    def matrix(self, block, a, uniform):
+        return a - uniform
+
+
+class ValueSkipInit(Fix):
+    name, points, paper = "value_skipinit", ("matrix",), "paper 001 (docs/methods.md#e-spa-u-spa-and-value-skipinit)"
+
+    def install(self, block, site):
+        block.register_parameter("sigprop_value_skipinit_alpha", nn.Parameter(_full(site, (), 1.0)))
+        block.register_parameter("sigprop_value_skipinit_beta", nn.Parameter(_full(site, (), 0.0)))
+
+    def matrix(self, block, a, uniform):
+        eye = torch.eye(a.shape[-2], a.shape[-1], dtype=a.dtype, device=a.device)
+        return block.sigprop_value_skipinit_alpha * eye + block.sigprop_value_skipinit_beta * a
+
+
+class QKNorm(Fix):
+    name, points, paper = "qk_norm", ("qk",), "QK-norm (Dehghani et al. 2023; Qwen3, OLMo 2, Gemma 3)"
+    defaults = {"eps": 1e-6}
+
+    def install(self, block, site):
+        for n in ("q", "k"):
+            block.register_parameter(f"sigprop_qk_norm_{n}",
+                                     nn.Parameter(_full(site, (site["head_dim"],), 1.0)))
+
+    def qk(self, block, q, k):
+        # RMSNorm over each head's channels; q and k reach this point after any RoPE, which is a
+        # rotation per head, so at unit gains this equals QK-norm before RoPE.
+        eps = self.options["eps"]
+
+        def rms(x, g):
+            if x.shape[-1] != g.shape[0]:
+                raise ValueError(f"sigprop.apply: qk_norm was set up for heads of {g.shape[0]} "
+                                 f"channels, the model's q has {x.shape[-1]}; pass head_dim=")
+            return x * torch.rsqrt(x.pow(2).mean(-1, keepdim=True) + eps) * g
+        return rms(q, block.sigprop_qk_norm_q), rms(k, block.sigprop_qk_norm_k)
+
+
+class _Gain(Fix):
+    """y ← g·y on every branch, g one of the block's parameters or buffers per branch."""
+    points = ("branch",)
+
+    def gain(self, site):
+        raise NotImplementedError
+
+    def install(self, block, site):
+        for i in range(2):
+            g = self.gain(site)
+            if isinstance(g, nn.Parameter):
+                block.register_parameter(f"sigprop_{self.slug}_{i}", g)
+            else:
+                block.register_buffer(f"sigprop_{self.slug}_{i}", g)
+
+    def branch(self, block, y, index, causal):
+        g = getattr(block, f"sigprop_{self.slug}_{min(index, 1)}")
+        return y * g
+
+
+class LayerScale(_Gain):
+    name, slug, paper = "layerscale", "layerscale", "LayerScale (Touvron et al. 2021, CaiT)"
+    defaults = {"init": None}
+
+    def gain(self, site):
+        init = self.options["init"]
+        if init is None:  # CaiT's: 0.1 up to depth 18, 1e-5 up to 24, 1e-6 deeper
+            init = 0.1 if site["depth"] <= 18 else 1e-5 if site["depth"] <= 24 else 1e-6
+        return nn.Parameter(_full(site, (site["width"],), init))
+
+
+class ReZero(_Gain):
+    name, slug, paper = "rezero", "rezero", "ReZero (Bachlechner et al. 2021) / SkipInit (De & Smith 2020)"
+    defaults = {"init": 0.0}
+
+    def gain(self, site):
+        return nn.Parameter(_full(site, (), self.options["init"]))
+
+
+class DepthScale(_Gain):
+    """A constant branch gain L^−power: 1/√L (paper 002) or 1/L (CompleteP)."""
+    slug = "depth_scale"
+
+    def gain(self, site):
+        return _full(site, (), site["depth"] ** -self.power)
+
+
+class InvSqrtDepth(DepthScale):
+    name, power, paper = "scale_1/sqrt(L)", 0.5, "paper 002 (docs/methods.md#the-block)"
+
+
+class InvDepth(DepthScale):
+    name, power, paper = "scale_1/L", 1.0, "CompleteP (Dey et al. 2025)"
+
+
+class SimilarityRemoval(Fix):
+    name, points, paper = "similarity_removal", ("branch",), "paper 000 (docs/methods.md#similarity-removal)"
+    defaults = {"tau": 1.0, "where": "both"}
+
+    def branch(self, block, y, index, causal):
+        axis = block._sigprop_site["token_axis"]
+        where = self.options["where"]
+        if where not in ("both", "attention", "mlp"):
+            raise ValueError(f"sigprop.apply: similarity_removal where='{where}': allowed "
+                             f"'both', 'attention', 'mlp'")
+        if (where == "attention" and index != 0) or (where == "mlp" and index != 1):
+            return y
+        tau = self.options["tau"]
+        if causal:  # y_t − τ·mean_{s≤t} y_s: position t reads only 0..t
+            shape = [1] * y.dim()
+            shape[axis] = y.shape[axis]
+            counts = torch.arange(1, y.shape[axis] + 1, dtype=y.dtype, device=y.device)
+            return y - tau * y.cumsum(axis) / counts.view(shape)
+        return y - tau * y.mean(axis, keepdim=True)
+
+
+class _Refused(Fix):
+    def __init__(self, **options):
+        raise ValueError(f"sigprop.apply: '{self.name}' cannot be applied to a foreign model: "
+                         f"{self.reason}")
+
+
+class ESPA(_Refused):
+    name = "espa"
+    reason = ("E-SPA replaces each softmax by D_l·softmax(q kᵀ/√d_k + B_l) with A_l solved for "
+              "a skipless, normless stack (paper 001); a model with skips and norms keeps its "
+              "kernel by them instead. Use sigprop.nn.ESPAAttention in a model built without "
+              "skips, or the preset vanilla-espa-tat")
+
+
+class USPA(ESPA):
+    name = "uspa"
+
+
+FIXES = {f.name: f for f in (Shaped, GapRemoval, ValueSkipInit, QKNorm, LayerScale, ReZero,
+                             InvSqrtDepth, InvDepth, SimilarityRemoval, ESPA, USPA)}
+
+
+class _Watch(TorchFunctionMode):
+    """The fixes of one block, at their points, for one call of its forward."""
+
+    def __init__(self, block, stream):
+        super().__init__()
+        self.block, self.fixes, self.site = block, block._sigprop_fixes, block._sigprop_site
+        self.stream, self.branches, self.causal, self.attended = [stream], 0, False, 0
+        self.attend = any("matrix" in f.points for f in self.fixes)
+        self._probs = []   # attention matrices of this call and their casts (A·v is no logits product)
+        self.norm_qk = any("qk" in f.points for f in self.fixes)
+
+    def __torch_function__(self, func, types, args=(), kwargs=None):
+        kwargs = kwargs or {}
+        if func is _SDPA:
+            return self._sdpa(func, args, kwargs)
+        if func is _MHA:
+            if self.attend or self.norm_qk:
+                return self._mha(args, kwargs)
+            b = _MHA_SIGNATURE.bind(*args, **kwargs).arguments
+            mask = b.get("attn_mask")  # True or −inf: masked, the opposite of SDPA's booleans
+            self.causal = self.causal or bool(b.get("is_causal")) or _causal_mask(
+                None if mask is None else (~mask if mask.dtype == torch.bool else mask))
+            self.attended += 1
+        if func in _SOFTMAX and self.attend:
+            return self._softmax(func, args, kwargs)
+        if func in _MATMUL and self.norm_qk and len(args) == 2:
+            return self._logits_product(func, args, kwargs)
+        if func in _ADD and len(args) == 2:
+            return self._add(func, args, kwargs)
+        out = func(*args, **kwargs)
+        first = args[0] if args else None
+        if func in _STREAM and any(first is s for s in self.stream):
+            self.stream.append(out)
+        if func in _SOFTMAX and isinstance(out, torch.Tensor) and out.dim() >= 3 \
+                and out.shape[-1] == out.shape[-2] == self._tokens():
+            self.attended += 1  # the model's own attention softmax, passed through
+            self.causal = self.causal or bool((out.detach().triu(1) == 0).all())
+        if isinstance(out, torch.Tensor) and (func in _SOFTMAX or (
+                any(first is p for p in self._probs) and out.shape == first.shape)):
+            self._probs.append(out)  # a softmax's output, cast or dropped out: an A
+        return out
+
+    def _sdpa(self, func, args, kwargs):
+        b = _bind_sdpa(args, kwargs)
+        q, k, v = b["query"], b["key"], b["value"]
+        if self.norm_qk:
+            for f in self.fixes:
+                q, k = f.qk(self.block, q, k)
+        mask, is_causal = b.get("attn_mask"), b.get("is_causal", False)
+        self.causal = self.causal or is_causal or _causal_mask(mask)
+        self.attended += 1
+        if not self.attend:
+            return func(q, k, v, **{n: b[n] for n in b if n not in ("query", "key", "value")})
+        with torch._C.DisableTorchFunction():  # the probe sees the fixed A, not its parts
+            kk, vv = k, v
+            if b.get("enable_gqa") or k.shape[-3] != q.shape[-3]:
+                rep = q.shape[-3] // k.shape[-3]
+                kk, vv = k.repeat_interleave(rep, -3), v.repeat_interleave(rep, -3)
+            scale = b.get("scale") or 1.0 / math.sqrt(q.shape[-1])
+            logits = q @ kk.transpose(-2, -1) * scale
+            L, S = logits.shape[-2:]
+            if is_causal:
+                future = ~torch.ones(L, S, dtype=torch.bool, device=q.device).tril()
+                logits = logits.masked_fill(future, float("-inf"))
+            if mask is not None:
+                logits = (logits.masked_fill(~mask, float("-inf")) if mask.dtype == torch.bool
+                          else logits + mask)
+            a = self._fixed_matrix(logits)
+        if b.get("dropout_p", 0.0) > 0:
+            a = F.dropout(a, b["dropout_p"])
+        return attention_matrix(a, q, k, source=self._source()) @ vv
+
+    def _mha(self, args, kwargs):
+        """F.multi_head_attention_forward written out (seq-first, as nn.MultiheadAttention calls
+        it), so that the fixes reach its q, k and A."""
+        b = _MHA_SIGNATURE.bind(*args, **kwargs)
+        b.apply_defaults()
+        b = b.arguments
+        if b["bias_k"] is not None or b["add_zero_attn"] or b["static_k"] is not None:
+            raise ValueError("sigprop.apply: nn.MultiheadAttention with add_bias_kv, "
+                             "add_zero_attn or static keys is not supported by attention fixes")
+        query, key, value = b["query"], b["key"], b["value"]
+        E, H = b["embed_dim_to_check"], b["num_heads"]
+        if query.dim() == 2:
+            raise ValueError("sigprop.apply: unbatched nn.MultiheadAttention input is not "
+                             "supported by attention fixes")
+        L, N, _ = query.shape
+        S = key.shape[0]
+        if b["use_separate_proj_weight"]:
+            w = (b["q_proj_weight"], b["k_proj_weight"], b["v_proj_weight"])
+        else:
+            w = b["in_proj_weight"].chunk(3)
+        bias = (None,) * 3 if b["in_proj_bias"] is None else b["in_proj_bias"].chunk(3)
+        hd = E // H
+        self.attended += 1
+
+        def heads(x, W, c, T):
+            return F.linear(x, W, c).view(T, N, H, hd).permute(1, 2, 0, 3)  # (N, H, T, hd)
+        q, k, v = heads(query, w[0], bias[0], L), heads(key, w[1], bias[1], S), heads(value, w[2], bias[2], S)
+        for f in self.fixes:
+            q, k = f.qk(self.block, q, k)
+        with torch._C.DisableTorchFunction():
+            logits = q @ k.transpose(-2, -1) / math.sqrt(hd)
+            mask, padding = b["attn_mask"], b["key_padding_mask"]
+            if b["is_causal"] and mask is None:
+                mask = ~torch.ones(L, S, dtype=torch.bool, device=q.device).tril()
+            for m, shape in ((mask, (-1, H, L, S) if mask is not None and mask.dim() == 3 else (L, S)),
+                             (padding, (N, 1, 1, S))):
+                if m is not None:
+                    m = m.reshape(shape)
+                    logits = logits.masked_fill(m, float("-inf")) if m.dtype == torch.bool else logits + m
+            self.causal = self.causal or _causal_mask(
+                None if mask is None else (~mask if mask.dtype == torch.bool else mask))
+            a = self._fixed_matrix(logits) if self.attend else torch.softmax(logits, -1)
+        if b["training"] and b["dropout_p"] > 0:
+            a = F.dropout(a, b["dropout_p"])
+        out = (attention_matrix(a, q, k, source=self._source()) @ v).permute(2, 0, 1, 3).reshape(L, N, E)
+        out = F.linear(out, b["out_proj_weight"], b["out_proj_bias"])
+        weights = None
+        if b["need_weights"]:
+            weights = a.mean(1) if b["average_attn_weights"] else a
+        return out, weights
+
+    def _softmax(self, func, args, kwargs):
+        x = args[0]
+        dim = kwargs.get("dim", args[1] if len(args) > 1 else None)
+        if x.dim() < 3 or dim is None or dim % x.dim() != x.dim() - 1:
+            return func(*args, **kwargs)
+        self.attended += 1
+        with torch._C.DisableTorchFunction():
+            a = self._fixed_matrix(x.float() if kwargs.get("dtype") is not None else x)
+            self.causal = self.causal or bool((a.detach().triu(1) == 0).all())
+            a = a.to(kwargs["dtype"]) if kwargs.get("dtype") is not None else a
+        out = attention_matrix(a, source=self._source())
+        self._probs.append(out)
+        return out
+
+    def _fixed_matrix(self, logits):
+        for f in self.fixes:
+            logits = f.logits(self.block, logits, self.site)
+        a, uniform = torch.softmax(logits, -1), _uniform_like(logits)
+        for f in self.fixes:
+            a = f.matrix(self.block, a, uniform)
+        return a
+
+    def _logits_product(self, func, args, kwargs):
+        """q·kᵀ of eager attention code (a 4-D product with a T×T result): q and k normalised."""
+        q, kt = args
+        if (not any(q is p for p in self._probs) and q.dim() == 4 and kt.dim() == 4
+                and q.shape[-2] == kt.shape[-1] == self._tokens()):
+            k = kt.transpose(-2, -1)
+            self.attended += 1
+            for f in self.fixes:
+                q, k = f.qk(self.block, q, k)
+            return func(q, k.transpose(-2, -1), **kwargs)
+        return func(*args, **kwargs)
+
+    def _tokens(self):
+        s = self.stream[0]
+        return s.shape[-2] if s.dim() >= 2 else -1
+
+    def _add(self, func, args, kwargs):
+        a, b = args
+        on = [any(t is s for s in self.stream) for t in (a, b)]
+        if (on[0] == on[1] or not isinstance(a, torch.Tensor) or not isinstance(b, torch.Tensor)
+                or a.shape != b.shape or any(n in kwargs for n in ("alpha", "out"))):
+            out = func(*args, **kwargs)
+            if any(on) and isinstance(out, torch.Tensor):
+                self.stream.append(out)
+            return out
+        branch = b if on[0] else a
+        for f in self.fixes:
+            branch = f.branch(self.block, branch, self.branches, self.causal)
+        self.branches += 1
+        out = func(a, branch) if on[0] else func(branch, b)
+        self.stream.append(out)
+        return out
+
+    def check(self):
+        """A fix that found no place to act in this call is an error, not a silent no-op."""
+        missing = []
+        if (self.attend or self.norm_qk) and not self.attended:
+            missing.append("no attention computation it could reach (F.scaled_dot_product_"
+                           "attention, an attention softmax or nn.MultiheadAttention)")
+        if any("branch" in f.points for f in self.fixes) and not self.branches:
+            missing.append("no branch joining the residual stream (x + f(x) with x the block's "
+                           "input, or what a post-norm made of it)")
+        if missing:
+            names = "+".join(f.name for f in self.fixes)
+            raise ValueError(f"sigprop.apply: {names} in block {self.site['layer']} "
+                             f"({type(self.block).__name__}) found {'; and '.join(missing)}")
+
+    def _source(self):
+        return "sigprop.apply: " + "+".join(f.name for f in self.fixes)
+
+
+def _bind_sdpa(args, kwargs):
+    import inspect
+    return dict(inspect.signature(_sdpa_reference).bind(*args, **kwargs).arguments)
+
+
+def _causal_mask(mask):
+    if mask is None or mask.dim() < 2 or mask.shape[-1] != mask.shape[-2]:
+        return False
+    future = torch.ones(mask.shape[-2:], dtype=torch.bool, device=mask.device).triu(1)
+    blocked = ~mask if mask.dtype == torch.bool else mask <= _MASKED
+    return bool(blocked[..., future].all())
+
+
+class _FixedBlock:
+    """The forward of a fixed block: the class's own, under the watch of its fixes."""
+
+    def forward(self, *args, **kwargs):
+        watch = _Watch(self, _block_input(args, kwargs))
+        with watch:
+            out = super().forward(*args, **kwargs)
+        watch.check()
+        return out
+
+
+_CLASSES = {}
+
+
+def _fixed_class(cls):
+    if issubclass(cls, _FixedBlock):
+        return cls
+    if cls not in _CLASSES:
+        name = f"Fixed{cls.__name__}"
+        fixed = type(name, (_FixedBlock, cls), {"__module__": __name__, "__qualname__": name})
+        globals()[name] = fixed  # so that pickling the model finds the class
+        _CLASSES[cls] = fixed
+    return _CLASSES[cls]
+
+
+def _width(model, block):
+    """The residual stream's width: the size of the block's norms' weights, else the most common
+    side of its matrices (every projection reads or writes the stream)."""
+    norms = [p.shape[0] for m in block.modules() if "norm" in type(m).__name__.lower()
+             for p in m.parameters(recurse=False) if p.dim() == 1]
+    if norms:
+        return max(set(norms), key=norms.count)
+    sides = [n for p in block.parameters() if p.dim() == 2 for n in p.shape]
+    return max(set(sides), key=sides.count) if sides else None
+
+
+def _head_dim(model, block, width):
+    config = getattr(model, "config", None)
+    hd = getattr(config, "head_dim", None)
+    if isinstance(hd, int) and hd > 0:
+        return hd
+    for m in (config, *block.modules()):
+        if m is None:
+            continue
+        hd = getattr(m, "head_dim", None)
+        if isinstance(hd, int) and hd > 0:
+            return hd
+        h = _heads_of(m) if isinstance(m, nn.Module) else None
+        if h is None and m is config:
+            h = getattr(config, "num_attention_heads", None) or getattr(config, "n_head", None)
+        if isinstance(h, int) and h > 0 and width and width % h == 0:
+            return width // h
+    return None
+
+
+def apply(model, fix, *, inplace=False, blocks=None, width=None, head_dim=None, **options):
+    """`model` with `fix` in every residual block: a copy, or `model` itself with inplace=True.
+
+    fix       one of sigprop.apply.FIXES: shaped (tau0), gap_removal, value_skipinit, qk_norm
+              (eps), layerscale (init; CaiT's by depth when None), rezero (init), scale_1/sqrt(L),
+              scale_1/L, similarity_removal (tau, where='both'|'attention'|'mlp'); espa and uspa
+              are refused with the reason
+    blocks    the blocks, as sigprop.probe finds or is told them
+    width, head_dim   the residual width and the heads' width, where they cannot be found
+    Returns the fixed model. Its blocks are instances of Fixed<Class> (subclasses of the user's
+    class); new parameters are named sigprop_<fix>_…; probe it with sigprop.probe.
+    """
+    if not isinstance(model, nn.Module):
+        raise TypeError(f"sigprop.apply: model must be a torch.nn.Module, not {type(model).__name__}")
+    if fix not in FIXES:
+        raise ValueError(f"sigprop.apply: unknown fix '{fix}'; the fixes: {', '.join(FIXES)}")
+    chosen = FIXES[fix](**options)
+    if not inplace:
+        if isinstance(blocks, (list, tuple)):
+            raise ValueError("sigprop.apply: blocks=[modules] names modules of the original; "
+                             "with a copy pass blocks='dotted.name', or inplace=True")
+        model = copy.deepcopy(model)
+    block_list, _ = find_blocks(model, blocks)
+    depth = len(block_list)
+    for layer, block in enumerate(block_list):
+        if getattr(block, "_sigprop_fixes", None) and any(f.name == fix for f in block._sigprop_fixes):
+            raise ValueError(f"sigprop.apply: block {layer + 1} already has '{fix}'")
+        w = width or _width(model, block)
+        ref = next((p for p in block.parameters() if p.is_floating_point()), None)
+        site = {"layer": layer + 1, "depth": depth, "width": w,
+                "dtype": torch.get_default_dtype() if ref is None else ref.dtype,
+                "device": torch.device("cpu") if ref is None else ref.device,
+                "head_dim": head_dim or _head_dim(model, block, w),
+                "token_axis": -3 if _seq_first(block) else -2}
+        for key, needed in (("width", ("branch", "matrix")), ("head_dim", ("qk",))):
+            if site[key] is None and any(p in chosen.points for p in needed) and \
+                    (key == "head_dim" or fix in ("layerscale", "shaped")):
+                raise ValueError(f"sigprop.apply: cannot tell the {key.replace('_', ' ')} of "
+                                 f"{type(block).__name__}, which '{fix}' needs; pass {key}=")
+        chosen.install(block, site)
+        block._sigprop_fixes = getattr(block, "_sigprop_fixes", []) + [chosen]
+        block._sigprop_site = site
+        block.__class__ = _fixed_class(type(block))
+    return model

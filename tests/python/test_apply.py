@@ -1,0 +1,289 @@
+"""sigprop.apply on models nobody here wrote: transformers' GPT-2 (sdpa and eager attention) and
+LLaMA (grouped-query, RoPE), PyTorch's nn.TransformerEncoder (batch-first and sequence-first).
+Each fix keeps its defining property, measured through the attention the probe captures or the
+block's own output against the unfixed model's (same weights): shaped A = I at zero logits; gap
+removal's rows sum to 0; Value-SkipInit's A = I at init; QK-norm's unit-RMS q and k; LayerScale,
+ReZero and 1/√L, 1/L as their gains; similarity removal (I − τC)Y. Fixed causal models stay
+causal; the changed pieces pass gradcheck in float64; a fixed model trains with torch.optim and
+round-trips through state_dict; what cannot apply is refused with the reason."""
+import copy
+import math
+
+import pytest
+import torch
+import torch.nn.functional as F
+from torch import nn
+from torch.overrides import TorchFunctionMode
+
+import sigprop
+
+transformers = pytest.importorskip("transformers")
+transformers.logging.set_verbosity_error()
+
+B, T, V, D = 2, 12, 50, 32
+
+
+def gpt2(implementation="sdpa"):
+    torch.manual_seed(0)
+    cfg = transformers.GPT2Config(n_embd=D, n_layer=3, n_head=4, vocab_size=V, n_positions=T)
+    return transformers.GPT2LMHeadModel._from_config(cfg, attn_implementation=implementation).eval()
+
+
+def llama():
+    torch.manual_seed(0)
+    cfg = transformers.LlamaConfig(hidden_size=D, intermediate_size=64, num_hidden_layers=3,
+                                   num_attention_heads=4, num_key_value_heads=2, vocab_size=V,
+                                   max_position_embeddings=T)
+    return transformers.LlamaForCausalLM._from_config(cfg, attn_implementation="sdpa").eval()
+
+
+def encoder(batch_first=True):
+    torch.manual_seed(0)
+    layer = nn.TransformerEncoderLayer(D, 4, 64, dropout=0.0, batch_first=batch_first)
+    return nn.TransformerEncoder(layer, 3, enable_nested_tensor=False).eval()
+
+
+IDS = torch.randint(0, V, (B, T), generator=torch.Generator().manual_seed(1))
+X = torch.randn(B, T, D, generator=torch.Generator().manual_seed(1))
+MODELS = {
+    "gpt2-sdpa": (lambda: gpt2("sdpa"), {"input_ids": IDS}, True),
+    "gpt2-eager": (lambda: gpt2("eager"), {"input_ids": IDS}, True),
+    "llama": (llama, {"input_ids": IDS}, True),
+    "encoder": (encoder, X, False),
+    "encoder-seq-first": (lambda: encoder(False), X.transpose(0, 1), False),
+}
+
+
+def zero_queries(model):
+    """W_Q (and its bias) = 0: every logit is 0."""
+    with torch.no_grad():
+        for name, p in model.named_parameters():
+            if name.endswith(("q_proj.weight", "q_proj.bias")):
+                p.zero_()
+            elif "c_attn" in name:  # GPT-2's Conv1D: q is the first third of the columns
+                p[..., :D].zero_()
+            elif "in_proj" in name:  # nn.MultiheadAttention: q is the first third of the rows
+                p[:D].zero_()
+    return model
+
+
+def matrices(model, inputs):
+    return [a["matrix"] for a in sigprop.probe(model, inputs, keep_attention=True).attention]
+
+
+@pytest.mark.parametrize("name", list(MODELS))
+def test_attention_fixes_keep_their_defining_property(name):
+    make, inputs, causal = MODELS[name]
+    base = make()
+    for fix in ("shaped", "gap_removal", "value_skipinit"):
+        fixed = sigprop.apply(zero_queries(make()) if fix == "shaped" else base, fix)
+        result = sigprop.probe(fixed, inputs, keep_attention=True)
+        for a in result.attention:
+            assert a["source"] == f"sigprop.apply: {fix}"
+            A = a["matrix"]
+            eye = torch.eye(T, dtype=A.dtype)
+            if fix in ("shaped", "value_skipinit"):  # I + softmax(0) − C = I; αI + 0·A = I
+                assert (A - eye).abs().max().item() < 1e-6, fix
+            else:
+                assert A.sum(-1).abs().max().item() < 1e-6  # rows of A − C sum to 0
+                assert A.abs().max().item() > 1e-3
+            if causal:
+                assert A.triu(1).abs().max().item() == 0.0
+    for p, q in zip(base.parameters(), make().parameters()):  # apply copied: base untouched
+        assert torch.equal(p, q)
+
+
+class Capture(TorchFunctionMode):
+    """The q handed to the attention: SDPA's first argument, or the left operand of a T×T
+    logits product in eager code."""
+
+    def __init__(self):
+        super().__init__()
+        self.q = []
+
+    def __torch_function__(self, func, types, args=(), kwargs=None):
+        kwargs = kwargs or {}
+        if func is F.scaled_dot_product_attention:
+            self.q.append((args[0], args[1]))
+        elif func is torch.matmul and args[0].dim() == 4 and args[1].shape[-1] == T \
+                and args[0].shape[-1] != T:
+            self.q.append((args[0], args[1].transpose(-2, -1)))
+        return func(*args, **kwargs)
+
+
+@pytest.mark.parametrize("name", ["gpt2-sdpa", "gpt2-eager", "llama"])
+def test_qk_norm_gives_unit_rms_queries_and_keys(name):
+    make, inputs, _ = MODELS[name]
+    fixed = sigprop.apply(make(), "qk_norm")
+    with torch.no_grad(), Capture() as seen:
+        fixed(**inputs)
+    assert len(seen.q) == 3
+    for q, k in seen.q:
+        for t in (q, k):  # 1 up to eps = 1e-6 against GPT-2's small q (mean square ~1e-3)
+            assert (t.pow(2).mean(-1) - 1).abs().max().item() < 2e-3
+    names = [n for n, _ in fixed.named_parameters() if "sigprop" in n]
+    assert len(names) == 6 and names[0].endswith("sigprop_qk_norm_q")
+
+
+class AttentionOnly(nn.Module):
+    """x + Attn(x) blocks and nothing else: block output − input is the attention branch."""
+
+    def __init__(self, causal):
+        super().__init__()
+        torch.manual_seed(0)
+        self.causal = causal
+        self.blocks = nn.ModuleList([nn.MultiheadAttention(D, 4, batch_first=True)
+                                     for _ in range(3)])
+
+    def forward(self, x):
+        mask = torch.ones(T, T, dtype=torch.bool).triu(1) if self.causal else None
+        for blk in self.blocks:
+            x = x + blk(x, x, x, attn_mask=mask, need_weights=False)[0]
+        return x
+
+
+class Residual(nn.Module):
+    """One block of AttentionOnly as a module of its own (the unit sigprop.apply fixes)."""
+
+    def __init__(self, attn, causal):
+        super().__init__()
+        self.attn, self.causal = attn, causal
+
+    def forward(self, x):
+        mask = torch.ones(T, T, dtype=torch.bool).triu(1) if self.causal else None
+        return x + self.attn(x, x, x, attn_mask=mask, need_weights=False)[0]
+
+
+def branch_pairs(model_fixed, model):
+    """(branch of the fixed block, branch of the original block) for block 1 on X."""
+    with torch.no_grad():
+        return model_fixed(X) - X, model(X) - X
+
+
+@pytest.mark.parametrize("causal", [False, True])
+def test_branch_fixes_against_the_unfixed_branch(causal):
+    model = nn.Sequential(*[Residual(nn.MultiheadAttention(D, 4, batch_first=True), causal)
+                            for _ in range(3)]).eval()
+    first = nn.Sequential(model[0])
+    counts = torch.arange(1, T + 1, dtype=torch.float32).view(T, 1)
+    for fix, options, expect in [
+        ("scale_1/sqrt(L)", {}, lambda y: y / math.sqrt(3)),
+        ("scale_1/L", {}, lambda y: y / 3),
+        ("rezero", {}, lambda y: 0 * y),
+        ("layerscale", {"init": 0.25}, lambda y: 0.25 * y),
+        ("similarity_removal", {"tau": 0.5},
+         lambda y: y - 0.5 * (y.cumsum(-2) / counts if causal else y.mean(-2, keepdim=True))),
+    ]:
+        fixed = sigprop.apply(model, fix, **options)
+        got, plain = branch_pairs(nn.Sequential(fixed[0]), first)
+        assert (got - expect(plain)).abs().max().item() < 1e-5, fix
+    fixed = sigprop.apply(model, "similarity_removal", tau=1.0)
+    got, _ = branch_pairs(nn.Sequential(fixed[0]), first)
+    if not causal:  # (I − Π)Y: the branch's mean token is 0
+        assert got.mean(-2).abs().max().item() < 1e-6
+    else:  # (I − C)Y: the first position's branch is 0, and no position reads a later one
+        assert got[:, 0].abs().max().item() < 1e-6
+
+
+@pytest.mark.parametrize("name", ["gpt2-sdpa", "gpt2-eager", "llama"])
+def test_fixed_causal_models_stay_causal(name):
+    make, inputs, _ = MODELS[name]
+    other = inputs["input_ids"].clone()
+    other[:, 8] = (other[:, 8] + 1) % V  # a change at position 8 must not reach positions < 8
+    for fix in [f for f in sigprop.FIXES if f not in ("espa", "uspa")]:
+        fixed = sigprop.apply(make(), fix)
+        with torch.no_grad():
+            for p in fixed.parameters():  # gains off their zero init, so every path is live
+                if p.dim() == 0:
+                    p.fill_(0.5)
+            a, b = fixed(input_ids=inputs["input_ids"]).logits, fixed(input_ids=other).logits
+        assert (a[:, :8] - b[:, :8]).abs().max().item() < 1e-5, fix
+        assert (a[:, 8:] - b[:, 8:]).abs().max().item() > 1e-6, fix
+
+
+@pytest.mark.parametrize("fix", ["shaped", "gap_removal", "value_skipinit", "qk_norm",
+                                 "layerscale", "similarity_removal"])
+def test_gradcheck_of_the_fixed_blocks_in_float64(fix):
+    torch.manual_seed(0)  # GELU: finite differences across a ReLU's kink are not a gradient
+    layer = nn.TransformerEncoderLayer(8, 2, 16, dropout=0.0, activation="gelu", batch_first=True)
+    model = nn.TransformerEncoder(layer, 2, enable_nested_tensor=False).double().eval()
+    fixed = sigprop.apply(model, fix)
+    x = torch.randn(2, 5, 8, dtype=torch.float64, requires_grad=True)
+    assert torch.autograd.gradcheck(lambda t: fixed(t), (x,))
+    names = [n for n, _ in fixed.named_parameters() if "sigprop" in n]
+    if names:  # and the fix's own parameters, through torch.func.functional_call
+        values = tuple(fixed.get_parameter(n).detach().clone().requires_grad_(True) for n in names)
+        fn = lambda *vs: torch.func.functional_call(fixed, dict(zip(names, vs)), (x.detach(),))
+        assert torch.autograd.gradcheck(fn, values)
+
+
+def test_a_fixed_model_trains_saves_and_loads():
+    torch.manual_seed(0)
+    model = sigprop.apply(gpt2(), "layerscale")
+    model.train()
+    opt = torch.optim.AdamW(model.parameters(), lr=3e-3)
+    ids = torch.randint(0, V, (4, T))
+    losses = []
+    for _ in range(30):
+        loss = model(input_ids=ids, labels=ids).loss
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        losses.append(loss.item())
+    assert losses[-1] < 0.8 * losses[0]
+    gain = model.transformer.h[0].sigprop_layerscale_0
+    assert not torch.allclose(gain, torch.full_like(gain, 0.1))  # the gains trained
+    state = model.state_dict()
+    assert "transformer.h.0.sigprop_layerscale_0" in state
+    again = sigprop.apply(gpt2(), "layerscale")
+    again.load_state_dict(state)
+    model.eval(), again.eval()
+    with torch.no_grad():
+        assert torch.equal(model(input_ids=ids).logits, again(input_ids=ids).logits)
+    plain = gpt2()  # the original's checkpoint loads into the fixed model, gains at their init
+    fresh = sigprop.apply(gpt2(), "layerscale")
+    missing = fresh.load_state_dict(plain.state_dict(), strict=False).missing_keys
+    assert sorted(missing) == sorted(n for n in fresh.state_dict() if "sigprop" in n)
+
+
+def test_what_cannot_apply_is_refused_with_the_reason():
+    with pytest.raises(ValueError, match="unknown fix 'nope'.*shaped.*layerscale"):
+        sigprop.apply(gpt2(), "nope")
+    with pytest.raises(ValueError, match="'espa' cannot be applied.*skipless"):
+        sigprop.apply(gpt2(), "espa")
+    with pytest.raises(ValueError, match="has no option tau.*init"):
+        sigprop.apply(gpt2(), "layerscale", tau=1)
+    once = sigprop.apply(gpt2(), "rezero")
+    with pytest.raises(ValueError, match="already has 'rezero'"):
+        sigprop.apply(once, "rezero")
+
+    class MLPOnly(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.layers = nn.ModuleList([nn.Sequential(nn.Linear(D, D), nn.ReLU()) for _ in range(3)])
+
+        def forward(self, x):
+            for l in self.layers:
+                x = l(x)
+            return x
+
+    fixed = sigprop.apply(MLPOnly(), "shaped", width=D)
+    with pytest.raises(ValueError, match="shaped in block 1 .*no attention computation"):
+        fixed(X)
+    fixed = sigprop.apply(MLPOnly(), "rezero")
+    with pytest.raises(ValueError, match="rezero in block 1 .*no branch joining the residual"):
+        fixed(X)
+
+
+def test_fixes_compose_and_pickle():
+    model = sigprop.apply(sigprop.apply(gpt2(), "qk_norm"), "layerscale")
+    block = model.transformer.h[0]
+    assert type(block).__name__ == "FixedGPT2Block" and isinstance(block, transformers.models.gpt2.modeling_gpt2.GPT2Block)
+    assert [f.name for f in block._sigprop_fixes] == ["qk_norm", "layerscale"]
+    import io
+    buf = io.BytesIO()
+    torch.save(model, buf)
+    buf.seek(0)
+    loaded = torch.load(buf, weights_only=False)
+    with torch.no_grad():
+        assert torch.equal(loaded(input_ids=IDS).logits, model(input_ids=IDS).logits)
