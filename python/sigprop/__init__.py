@@ -47,7 +47,8 @@ from . import _sigprop  # noqa: E402
 from ._sigprop import ConfigError, DataError, METRIC_COLUMNS, tat
 from . import nn, theory
 from .probe import ProbeResult, find_blocks, probe
-from .apply import FIXES, apply
+from .apply import apply
+from .fixes import FIXES
 from .advise import Advice, advise, fix_recipes
 from .runs import evaluate, export, load_run, load_safetensors, save, save_safetensors
 

@@ -21,6 +21,8 @@ import torch.nn.functional as F
 from torch import nn
 from torch.overrides import TorchFunctionMode
 
+from .fixes import FIXES
+from .fixes.base import _MASKED, _uniform_like
 from .capture import _MATMUL, _MHA, _MHA_SIGNATURE, _SDPA, _SOFTMAX, _sdpa_reference, attention_matrix
 from .probe import _block_input, _heads_of, _seq_first, find_blocks
 
@@ -28,202 +30,6 @@ _ADD = (torch.add, torch.Tensor.add, torch.Tensor.__add__, torch.Tensor.__radd__
         torch.Tensor.__iadd__)
 _STREAM = (F.layer_norm, F.rms_norm, F.group_norm, F.dropout, torch.Tensor.contiguous,
            torch.Tensor.to)  # a post-norm's stream goes on through its norm
-_MASKED = -1e4  # logits at or below this are a mask's, not the model's (finfo.min, −inf)
-
-
-class Fix:
-    """One fix: its options, the parameters it adds to a block, and what it does at its points."""
-
-    name = ""
-    points = ()      # of "matrix", "qk", "branch"
-    paper = ""
-
-    def __init__(self, **options):
-        unknown = set(options) - set(self.defaults)
-        if unknown:
-            raise ValueError(f"sigprop.apply: fix '{self.name}' has no option "
-                             f"{', '.join(sorted(unknown))}; its options: "
-                             f"{', '.join(f'{k}={v!r}' for k, v in self.defaults.items()) or 'none'}")
-        self.options = {**self.defaults, **options}
-
-    defaults = {}
-
-    def install(self, block, site):
-        """Registers the fix's parameters on `block` (site: layer, depth, width, head_dim)."""
-
-    def logits(self, block, logits, site):
-        return logits
-
-    def matrix(self, block, a, uniform):
-        return a
-
-    def qk(self, block, q, k):
-        return q, k
-
-    def branch(self, block, y, index, causal):
-        return y
-
-
-def _full(site, shape, value):
-    """A new tensor of the block's own dtype and device (a float64 model gets float64 gains)."""
-    return torch.full(shape, float(value), dtype=site["dtype"], device=site["device"])
-
-
-def _uniform_like(logits):
-    """C: the attention at zero logits under the model's own mask (uniform over allowed keys)."""
-    return torch.softmax(torch.where(logits <= _MASKED, logits, torch.zeros_like(logits)), -1)
-
-
-class Shaped(Fix):
-    name, points, paper = "shaped", ("matrix",), "paper 004 (docs/methods.md#shaped-attention)"
-    defaults = {"tau0": 1.0}
-
-    def logits(self, block, logits, site):
-        # The model's logits are q·k/√d_k; shaped attention's are q·k/(τ₀√(n·d_k)).
-        return logits / (self.options["tau0"] * math.sqrt(site["width"]))
-
-    def matrix(self, block, a, uniform):
-        eye = torch.eye(a.shape[-2], a.shape[-1], dtype=a.dtype, device=a.device)
-        return eye + a - uniform
-
-
-class GapRemoval(Fix):
-    name, points, paper = "gap_removal", ("matrix",), "paper 003 (docs/methods.md#spectral-gap-removal)"
-
-    def matrix(self, block, a, uniform):
-        return a - uniform
-
-
-class ValueSkipInit(Fix):
-    name, points, paper = "value_skipinit", ("matrix",), "paper 001 (docs/methods.md#e-spa-u-spa-and-value-skipinit)"
-
-    def install(self, block, site):
-        block.register_parameter("sigprop_value_skipinit_alpha", nn.Parameter(_full(site, (), 1.0)))
-        block.register_parameter("sigprop_value_skipinit_beta", nn.Parameter(_full(site, (), 0.0)))
-
-    def matrix(self, block, a, uniform):
-        eye = torch.eye(a.shape[-2], a.shape[-1], dtype=a.dtype, device=a.device)
-        return block.sigprop_value_skipinit_alpha * eye + block.sigprop_value_skipinit_beta * a
-
-
-class QKNorm(Fix):
-    name, points, paper = "qk_norm", ("qk",), "QK-norm (Dehghani et al. 2023; Qwen3, OLMo 2, Gemma 3)"
-    defaults = {"eps": 1e-6}
-
-    def install(self, block, site):
-        for n in ("q", "k"):
-            block.register_parameter(f"sigprop_qk_norm_{n}",
-                                     nn.Parameter(_full(site, (site["head_dim"],), 1.0)))
-
-    def qk(self, block, q, k):
-        # RMSNorm over each head's channels; q and k reach this point after any RoPE, which is a
-        # rotation per head, so at unit gains this equals QK-norm before RoPE.
-        eps = self.options["eps"]
-
-        def rms(x, g):
-            if x.shape[-1] != g.shape[0]:
-                raise ValueError(f"sigprop.apply: qk_norm was set up for heads of {g.shape[0]} "
-                                 f"channels, the model's q has {x.shape[-1]}; pass head_dim=")
-            return x * torch.rsqrt(x.pow(2).mean(-1, keepdim=True) + eps) * g
-        return rms(q, block.sigprop_qk_norm_q), rms(k, block.sigprop_qk_norm_k)
-
-
-class _Gain(Fix):
-    """y ← g·y on every branch, g one of the block's parameters or buffers per branch."""
-    points = ("branch",)
-
-    def gain(self, site):
-        raise NotImplementedError
-
-    def install(self, block, site):
-        for i in range(2):
-            g = self.gain(site)
-            if isinstance(g, nn.Parameter):
-                block.register_parameter(f"sigprop_{self.slug}_{i}", g)
-            else:
-                block.register_buffer(f"sigprop_{self.slug}_{i}", g)
-
-    def branch(self, block, y, index, causal):
-        g = getattr(block, f"sigprop_{self.slug}_{min(index, 1)}")
-        return y * g
-
-
-class LayerScale(_Gain):
-    name, slug, paper = "layerscale", "layerscale", "LayerScale (Touvron et al. 2021, CaiT)"
-    defaults = {"init": None}
-
-    def gain(self, site):
-        init = self.options["init"]
-        if init is None:  # CaiT's: 0.1 up to depth 18, 1e-5 up to 24, 1e-6 deeper
-            init = 0.1 if site["depth"] <= 18 else 1e-5 if site["depth"] <= 24 else 1e-6
-        return nn.Parameter(_full(site, (site["width"],), init))
-
-
-class ReZero(_Gain):
-    name, slug, paper = "rezero", "rezero", "ReZero (Bachlechner et al. 2021) / SkipInit (De & Smith 2020)"
-    defaults = {"init": 0.0}
-
-    def gain(self, site):
-        return nn.Parameter(_full(site, (), self.options["init"]))
-
-
-class DepthScale(_Gain):
-    """A constant branch gain L^−power: 1/√L (paper 002) or 1/L (CompleteP)."""
-    slug = "depth_scale"
-
-    def gain(self, site):
-        return _full(site, (), site["depth"] ** -self.power)
-
-
-class InvSqrtDepth(DepthScale):
-    name, power, paper = "scale_1/sqrt(L)", 0.5, "paper 002 (docs/methods.md#the-block)"
-
-
-class InvDepth(DepthScale):
-    name, power, paper = "scale_1/L", 1.0, "CompleteP (Dey et al. 2025)"
-
-
-class SimilarityRemoval(Fix):
-    name, points, paper = "similarity_removal", ("branch",), "paper 000 (docs/methods.md#similarity-removal)"
-    defaults = {"tau": 1.0, "where": "both"}
-
-    def branch(self, block, y, index, causal):
-        axis = block._sigprop_site["token_axis"]
-        where = self.options["where"]
-        if where not in ("both", "attention", "mlp"):
-            raise ValueError(f"sigprop.apply: similarity_removal where='{where}': allowed "
-                             f"'both', 'attention', 'mlp'")
-        if (where == "attention" and index != 0) or (where == "mlp" and index != 1):
-            return y
-        tau = self.options["tau"]
-        if causal:  # y_t − τ·mean_{s≤t} y_s: position t reads only 0..t
-            shape = [1] * y.dim()
-            shape[axis] = y.shape[axis]
-            counts = torch.arange(1, y.shape[axis] + 1, dtype=y.dtype, device=y.device)
-            return y - tau * y.cumsum(axis) / counts.view(shape)
-        return y - tau * y.mean(axis, keepdim=True)
-
-
-class _Refused(Fix):
-    def __init__(self, **options):
-        raise ValueError(f"sigprop.apply: '{self.name}' cannot be applied to a foreign model: "
-                         f"{self.reason}")
-
-
-class ESPA(_Refused):
-    name = "espa"
-    reason = ("E-SPA replaces each softmax by D_l·softmax(q kᵀ/√d_k + B_l) with A_l solved for "
-              "a skipless, normless stack (paper 001); a model with skips and norms keeps its "
-              "kernel by them instead. Use sigprop.nn.ESPAAttention in a model built without "
-              "skips, or the preset vanilla-espa-tat")
-
-
-class USPA(ESPA):
-    name = "uspa"
-
-
-FIXES = {f.name: f for f in (Shaped, GapRemoval, ValueSkipInit, QKNorm, LayerScale, ReZero,
-                             InvSqrtDepth, InvDepth, SimilarityRemoval, ESPA, USPA)}
 
 
 class _Watch(TorchFunctionMode):
@@ -493,10 +299,10 @@ def _head_dim(model, block, width):
 def apply(model, fix, *, inplace=False, blocks=None, width=None, head_dim=None, **options):
     """`model` with `fix` in every residual block: a copy, or `model` itself with inplace=True.
 
-    fix       one of sigprop.apply.FIXES: shaped (tau0), gap_removal, value_skipinit, qk_norm
-              (eps), layerscale (init; CaiT's by depth when None), rezero (init), scale_1/sqrt(L),
-              scale_1/L, similarity_removal (tau, where='both'|'attention'|'mlp'); espa and uspa
-              are refused with the reason
+    fix       one of sigprop.FIXES: shaped (tau0), gap_removal, value_skipinit, qk_norm (eps),
+              layerscale (init; CaiT's by depth when None), rezero (init), scale_1/sqrt(L),
+              scale_1/L, similarity_removal (tau, where='both'|'attention'|'mlp'), sandwich
+              (kind='layer'|'rms', eps); espa and uspa are refused with the reason
     blocks    the blocks, as sigprop.probe finds or is told them
     width, head_dim   the residual width and the heads' width, where they cannot be found
     Returns the fixed model. Its blocks are instances of Fixed<Class> (subclasses of the user's
@@ -526,7 +332,7 @@ def apply(model, fix, *, inplace=False, blocks=None, width=None, head_dim=None, 
                 "token_axis": -3 if _seq_first(block) else -2}
         for key, needed in (("width", ("branch", "matrix")), ("head_dim", ("qk",))):
             if site[key] is None and any(p in chosen.points for p in needed) and \
-                    (key == "head_dim" or fix in ("layerscale", "shaped")):
+                    (key == "head_dim" or fix in ("layerscale", "shaped", "sandwich")):
                 raise ValueError(f"sigprop.apply: cannot tell the {key.replace('_', ' ')} of "
                                  f"{type(block).__name__}, which '{fix}' needs; pass {key}=")
         chosen.install(block, site)

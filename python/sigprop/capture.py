@@ -63,6 +63,7 @@ class Attention:
         self.weights = weights     # {'q': (param, rows), ...} where the weights are known outright
         self.w_o = None if weights is None else weights.get("o", (None, None))[0]
         self.out = None            # the attention output (A·v), whose first consumer is W_O
+        self._hooks = []
         for name, t in self.paths.items():
             self.watch(name, t)
 
@@ -73,7 +74,15 @@ class Attention:
             if g is not None and name not in self.grads:
                 self.grads[name] = g
         if isinstance(t, torch.Tensor) and t.requires_grad:
-            t.register_hook(keep)
+            self._hooks.append(t.register_hook(keep))
+
+    def release(self):
+        """Takes the hooks off and lets go of the tensors: a hook's closure refers to this
+        object, which refers to the tensor, a cycle through autograd that Python's collector
+        cannot see, which would keep the model's whole graph alive after the probe."""
+        for h in self._hooks:
+            h.remove()
+        self._hooks, self.paths, self.grads, self.w_o = [], {}, {}, None
 
 
 def _as_bhts(a, batch):

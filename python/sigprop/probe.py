@@ -377,6 +377,13 @@ class _Trace:
             h.remove()
         self.handles = []
 
+    def release(self):
+        """Every captured attention lets go of its tensors and hooks (see Attention.release)."""
+        for events in self.capture.found.values():
+            for ev in events:
+                ev.release()
+        self.capture.found = {}
+
     def attention(self, l):
         """(A or None, source, detail) of block l: what the model computed, else a rebuild, said."""
         pr, seen = self.proj[l], self.capture.found.get(l, [])
@@ -548,6 +555,8 @@ def probe(model, inputs, *, loss=None, blocks=None, attention=None, spectra=True
         del output, value
         metrics = _sigprop.layer_metrics(hidden, matrices, grads, loss_value)
     finally:
+        if trace is not None:
+            trace.release()
         for p, g in zip(params, saved_grads):
             p.grad = g
         for m, mode in saved_modes:

@@ -21,7 +21,7 @@ def encoder(depth, norm_first, d=32, heads=2):
 
 def test_foreign_post_norm_collapses_and_norm_first_is_recommended():
     x = torch.randn(2, 16, 32, generator=torch.Generator().manual_seed(0))
-    advice = sigprop.advise(lambda: encoder(24, False), x, seeds=2,
+    advice = sigprop.advise(lambda: encoder(24, False), x, seeds=2, fixes=[],
                             variants={"norm_first": lambda: encoder(24, True)})
     collapse = advice.finding("rank_collapse")
     assert collapse["present"], collapse["text"]
@@ -36,9 +36,11 @@ def test_foreign_post_norm_collapses_and_norm_first_is_recommended():
     text = str(advice)
     assert "recommended: norm_first" in text and "tokens collapse" in text
     # Weights and thresholds reach the C++ judgement.
-    lenient = sigprop.advise(lambda: encoder(24, False), x, seeds=2, thresholds={"collapse_cosine": 0.99999})
+    lenient = sigprop.advise(lambda: encoder(24, False), x, seeds=2, fixes=[],
+                             thresholds={"collapse_cosine": 0.99999})
     assert not lenient.finding("rank_collapse")["present"]
-    unweighted = sigprop.advise(lambda: encoder(24, False), x, seeds=2, weights={"collapse": 0})
+    unweighted = sigprop.advise(lambda: encoder(24, False), x, seeds=2, fixes=[],
+                                weights={"collapse": 0})
     assert unweighted.score > advice.score
 
 
@@ -48,7 +50,8 @@ def test_foreign_variants_follow_the_cpp_ordering():
     variants = {f"norm_first_{n}": (lambda n=n: encoder(n, True)) for n in (2, 6, 12)}
     variants["post_norm_12"] = lambda: encoder(12, False)
     for tie in ("balance", "cosine"):
-        advice = sigprop.advise(lambda: encoder(12, False), x, seeds=2, variants=variants, tie_break=tie)
+        advice = sigprop.advise(lambda: encoder(12, False), x, seeds=2, variants=variants,
+                                tie_break=tie, fixes=[])
         assert advice.data["tie_break"] == tie
         ds = [c["diagnosis"] for c in advice.ranking]
         assert len(ds) == 4
@@ -58,6 +61,69 @@ def test_foreign_variants_follow_the_cpp_ordering():
             assert all(math.isfinite(d["balance"]) for d in ds)
             tied = [d["balance"] for d in ds if d["score"] == ds[0]["score"]]
             assert tied == sorted(tied)
+
+
+def test_foreign_model_ranks_every_fix_that_applies_and_races_the_top():
+    """sigprop.apply's fixes ranked for nn.TransformerEncoder post-norm at depth 12, then the
+    top two raced against the model as it is on the caller's own batches and loss."""
+    g = torch.Generator().manual_seed(2)
+    x = torch.randn(2, 16, 32, generator=g)
+    inputs = [torch.randn(4, 16, 32, generator=g) for _ in range(4)]
+    target = torch.nn.Linear(32, 32)  # a fixed map of the tokens to learn
+
+    def batches(step):
+        xb = inputs[step % 4]
+        with torch.no_grad():
+            return xb, target(xb).tanh()
+
+    def train_loss(model, batch):
+        xb, yb = batch
+        return (model(xb) - yb).pow(2).mean()
+
+    advice = sigprop.advise(lambda: encoder(12, False), x, seeds=2, train_steps=20,
+                            batches=batches, train_loss=train_loss, confirm_top=2)
+    names = [c["name"] for c in advice.ranking]
+    expected = [f"apply:{f}" for f in sigprop.FIXES if f not in ("espa", "uspa")]
+    assert sorted(names) == sorted(expected) and advice.data["skipped"] == []
+    assert advice.recommendation in names
+    raced = [advice.data["model"]] + advice.ranking[:2]
+    for entry in raced:
+        r = entry["race"]
+        assert len(r["losses"]) == 20 and r["status"] == "ok"
+        assert abs(r["val_loss"] - sum(r["losses"][-2:]) / 2) < 1e-12  # the last tenth
+    assert all("race" not in c for c in advice.ranking[2:])
+    best = min(raced, key=lambda e: e["race"]["val_loss"])
+    assert advice.data["race"]["best"] == best.get("name", "as-is")
+    text = str(advice)
+    assert "final training loss" in text and "tr. loss" in text and "the race's best" in text
+
+    class MLPBlock(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.fc = nn.Linear(32, 32)
+
+        def forward(self, h):
+            return h + torch.tanh(self.fc(h))
+
+    class MLPOnly(nn.Module):  # residual blocks with no attention: the attention fixes left out
+        def __init__(self):
+            super().__init__()
+            self.layers = nn.ModuleList([MLPBlock() for _ in range(4)])
+
+        def forward(self, h):
+            for layer in self.layers:
+                h = layer(h)
+            return h
+
+    advice = sigprop.advise(MLPOnly(), x, fixes=["shaped", "layerscale", "qk_norm"])
+    assert [c["name"] for c in advice.ranking] == ["apply:layerscale"]
+    assert [s.split(":")[1] for s in advice.data["skipped"]] == ["shaped", "qk_norm"]
+    assert "no attention computation" in advice.data["skipped"][0]
+    assert "cannot tell the head dim" in advice.data["skipped"][1]
+    with pytest.raises(ValueError, match="fixes must be a list of names from sigprop.FIXES"):
+        sigprop.advise(MLPOnly(), x, fixes=["nope"])
+    with pytest.raises(ValueError, match="train_steps > 0 .* needs batches="):
+        sigprop.advise(MLPOnly(), x, fixes=[], train_steps=5)
 
 
 def test_own_model_is_advised_as_the_cli_advises_it(tmp_path):

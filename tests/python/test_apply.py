@@ -6,7 +6,6 @@ removal's rows sum to 0; Value-SkipInit's A = I at init; QK-norm's unit-RMS q an
 ReZero and 1/√L, 1/L as their gains; similarity removal (I − τC)Y. Fixed causal models stay
 causal; the changed pieces pass gradcheck in float64; a fixed model trains with torch.optim and
 round-trips through state_dict; what cannot apply is refused with the reason."""
-import copy
 import math
 
 import pytest
@@ -171,6 +170,7 @@ def test_branch_fixes_against_the_unfixed_branch(causal):
         ("scale_1/L", {}, lambda y: y / 3),
         ("rezero", {}, lambda y: 0 * y),
         ("layerscale", {"init": 0.25}, lambda y: 0.25 * y),
+        ("sandwich", {}, lambda y: F.layer_norm(y, (D,), eps=1e-5)),
         ("similarity_removal", {"tau": 0.5},
          lambda y: y - 0.5 * (y.cumsum(-2) / counts if causal else y.mean(-2, keepdim=True))),
     ]:
@@ -202,7 +202,7 @@ def test_fixed_causal_models_stay_causal(name):
 
 
 @pytest.mark.parametrize("fix", ["shaped", "gap_removal", "value_skipinit", "qk_norm",
-                                 "layerscale", "similarity_removal"])
+                                 "layerscale", "similarity_removal", "sandwich"])
 def test_gradcheck_of_the_fixed_blocks_in_float64(fix):
     torch.manual_seed(0)  # GELU: finite differences across a ReLU's kink are not a gradient
     layer = nn.TransformerEncoderLayer(8, 2, 16, dropout=0.0, activation="gelu", batch_first=True)

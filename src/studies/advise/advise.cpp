@@ -481,9 +481,14 @@ std::string advice_text(const Json& j) {
   const Json skipped = j.value("skipped", Json::array());
   if (ranking.empty() && skipped.empty()) return out;  // diagnosed alone
   const bool raced = j.contains("race");
-  out += fmt::format("\nfixes ranked by score{}:\n", raced ? ", with the confirming race's validation loss" : "");
+  // A race on the user's own batches (sigprop.advise of a foreign model) reports the final
+  // training loss of the user's loss function, not a validation loss: it says which.
+  const bool train_loss = raced && j["race"].value("loss", std::string("validation")) == "train";
+  out += fmt::format("\nfixes ranked by score{}:\n",
+                     !raced ? "" : train_loss ? ", with the confirming race's final training loss"
+                                              : ", with the confirming race's validation loss");
   out += fmt::format("  {:<4}{:<24}{:>7}{:>9}{:>10}{:>9}{:>9}{}  {}\n", "", "model", "score", "balance", "cosine",
-                     "gq/gv", "spread", raced ? "  val loss" : "", "--set");
+                     "gq/gv", "spread", !raced ? "" : train_loss ? "  tr. loss" : "  val loss", "--set");
   const auto sets_of = [](const Json& c, const char* sep) {
     std::string sets;
     for (const auto& s : c.value("sets", Json::array())) sets += (sets.empty() ? "" : sep) + s.get<std::string>();
