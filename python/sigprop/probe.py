@@ -273,6 +273,7 @@ class ProbeResult:
         ext = os.path.splitext(path)[1] or ".png"
         fd, tmp = tempfile.mkstemp(dir=os.path.dirname(os.path.abspath(path)), suffix=ext)
         os.close(fd)
+        _readable(tmp)
         try:
             fig.savefig(tmp, dpi=110)
             os.replace(tmp, path)
@@ -282,9 +283,17 @@ class ProbeResult:
                 os.remove(tmp)
 
 
+def _readable(tmp):
+    """mkstemp makes files 0600; the finished file gets what open() would have given it."""
+    mask = os.umask(0)
+    os.umask(mask)
+    os.chmod(tmp, 0o666 & ~mask)
+
+
 def _write_atomic(path, data):
     folder = os.path.dirname(os.path.abspath(path))
     fd, tmp = tempfile.mkstemp(dir=folder, prefix=".sigprop-")
+    _readable(tmp)
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(data)

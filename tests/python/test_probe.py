@@ -237,6 +237,10 @@ def test_csv_pandas_and_figure(tmp_path):
     result.plot(str(png))
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert sorted(os.listdir(tmp_path)) == ["probe.csv", "probe.png"]  # nothing half-written
+    mask = os.umask(0)
+    os.umask(mask)
+    for f in (path, png):  # as open() would have made them, not mkstemp's 0600
+        assert os.stat(f).st_mode & 0o777 == 0o666 & ~mask
 
 
 def test_tat_maps_are_the_library_s():
