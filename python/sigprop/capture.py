@@ -125,6 +125,47 @@ def attention_matrix(a, q=None, k=None, *, source="sigprop.apply"):
     return a
 
 
+def interface_matrix(module, query, key, attention_mask, scaling=None, softcap=None,
+                     sliding_window=None, is_causal=None, s_aux=None):
+    """A from the arguments transformers hands an attention function (its AttentionInterface:
+    flash_attention_*, flex_attention, one a user registered), in float64, as eager attention
+    would compute it from them: q·kᵀ·scaling, soft-capped, masked (a 4-D additive or boolean
+    mask; else causal per `is_causal` or the module's, the window, a 2-D padding mask; a flex
+    BlockMask made dense), with attention sinks (s_aux) in the normaliser. (B, H, T, S)."""
+    with torch.no_grad():
+        q, k = query.detach().double(), key.detach().double()
+        if k.shape[1] != q.shape[1]:
+            k = k.repeat_interleave(q.shape[1] // k.shape[1], dim=1)
+        T, S = q.shape[-2], k.shape[-2]
+        logits = q @ k.transpose(-2, -1) * (1.0 / math.sqrt(q.shape[-1]) if scaling is None else scaling)
+        if softcap:
+            logits = torch.tanh(logits / softcap) * softcap
+        mask = attention_mask
+        if mask is not None and not isinstance(mask, torch.Tensor):  # flex's BlockMask
+            from torch.nn.attention.flex_attention import create_mask
+            mask = create_mask(mask.mask_mod, q.shape[0], q.shape[1], T, S, device=q.device)
+        if isinstance(mask, torch.Tensor) and mask.dim() == 4:
+            logits = (logits.masked_fill(~mask, float("-inf")) if mask.dtype == torch.bool
+                      else logits + mask.double())
+        else:
+            i = torch.arange(T, device=q.device).view(T, 1) + (S - T)  # queries at the end
+            j = torch.arange(S, device=q.device).view(1, S)
+            allowed = torch.ones(T, S, dtype=torch.bool, device=q.device)
+            causal = getattr(module, "is_causal", False) if is_causal is None else is_causal
+            if causal:
+                allowed &= j <= i
+            if sliding_window:
+                allowed &= (i - j) < sliding_window
+            allowed = allowed.expand(q.shape[0], 1, T, S)
+            if isinstance(mask, torch.Tensor) and mask.dim() == 2:  # padding: 1 = a real token
+                allowed = allowed & mask.bool().view(q.shape[0], 1, 1, S)
+            logits = logits.masked_fill(~allowed, float("-inf"))
+        if s_aux is not None:  # a sink logit per head, in the softmax's sum, not in A
+            sink = s_aux.detach().double().view(1, -1, 1, 1).expand(*logits.shape[:-1], 1)
+            return torch.softmax(torch.cat([logits, sink], -1), -1)[..., :-1]
+        return torch.softmax(logits, -1)
+
+
 def _tensors(args, kwargs):
     for a in list(args) + list(kwargs.values()):
         if isinstance(a, torch.Tensor):
@@ -145,6 +186,7 @@ class Capture(TorchFunctionMode):
         self.spectra = spectra          # False: A itself is not kept (nor recomputed)
         self.found = {}
         self.block, self.batch, self.tokens = None, 0, 0
+        self._inside = False            # inside a wrapped attention function: not watched
         self._logits = []               # (q, kᵀ, logits) of the block's recent 4-D matmuls
         self._follow, self._event = [], None   # tensors derived from A or from A·v
         self._want = None               # 'values' (A·v next) or 'output' (W_O next)
@@ -163,7 +205,7 @@ class Capture(TorchFunctionMode):
     def __torch_function__(self, func, types, args=(), kwargs=None):
         kwargs = kwargs or {}
         out = func(*args, **kwargs)
-        if self.block is None:
+        if self.block is None or self._inside:
             return out
         if func is _SDPA:
             self._sdpa(args, kwargs, out)
@@ -218,6 +260,29 @@ class Capture(TorchFunctionMode):
         a = _as_bhts(out.detach().double(), self.batch) if self.spectra else None
         self._record(Attention(kwargs.get("source", "sigprop.apply"), a, q, k))
         self._want, self._follow = "values", [out]
+
+    def interface(self, name, original):
+        """transformers' attention function `name` wrapped: A recomputed from its arguments,
+        recorded as the block's, and the function itself run unwatched (its insides are a
+        kernel's)."""
+        def attention(module, query, key, value, attention_mask, *args, **kwargs):
+            if self.block is None or self._inside:
+                return original(module, query, key, value, attention_mask, *args, **kwargs)
+            a = None
+            if self.spectra:
+                known = ("scaling", "softcap", "sliding_window", "is_causal", "s_aux")
+                with torch._C.DisableTorchFunction():  # the capture must not see its own softmax
+                    a = interface_matrix(module, query, key, attention_mask,
+                                         **{n: kwargs[n] for n in known if n in kwargs})
+            self._record(Attention(f"transformers:{name}", a, query, key, value))
+            self._inside = True
+            try:
+                out = original(module, query, key, value, attention_mask, *args, **kwargs)
+            finally:
+                self._inside = False
+            self._want, self._follow = "output", [out[0] if isinstance(out, tuple) else out]
+            return out
+        return attention
 
     def _mha(self, args, kwargs, out):
         bound = _MHA_SIGNATURE.bind(*args, **kwargs)

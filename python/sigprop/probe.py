@@ -3,13 +3,15 @@
 The model runs one forward and one backward pass of a loss on one batch. What the probe needs of
 every residual block is collected on the way: its output (the tokens, (B, T, d)); the attention
 matrix A where the model computes it (sigprop/capture.py: scaled_dot_product_attention, the
-softmax of eager attention code, nn.MultiheadAttention), so A is exactly the matrix the model
-multiplies its values by; and the gradient norms of W_Q, W_K, W_V, W_O, found by what they do,
+softmax of eager attention code, nn.MultiheadAttention, transformers' attention functions), so A
+is exactly the matrix the model multiplies its values by; and the gradient norms of W_Q, W_K, W_V, W_O, found by what they do,
 and of the rest of the block's matrices. The metrics themselves are sigprop's C++ code
 (probe/probe.h trace_metrics), the same as ``sigprop probe`` writes to probe.csv.
 """
+import contextlib
 import math
 import os
+import sys
 import tempfile
 from collections.abc import Mapping
 
@@ -74,9 +76,9 @@ def find_blocks(model, blocks=None):
         return blocks, "<given>"
     found = _candidates(model)
     if isinstance(blocks, str):
-        for name, m, _ in found:
-            if name == blocks:
-                return list(m), name
+        named = dict(model.named_modules()).get(blocks)
+        if isinstance(named, (nn.ModuleList, nn.Sequential)) and len(named) >= 1:
+            return list(named), blocks  # named: one block is a stack too
         raise ValueError(f"sigprop.probe: blocks='{blocks}' is not a ModuleList/Sequential of "
                          f"{type(model).__name__}; candidates: "
                          + (", ".join(f"'{n}' ({len(m)} x {c[0]})" for n, m, c in found) or "none"))
@@ -453,6 +455,31 @@ def _loss_value(output, loss, seed):
     return value
 
 
+@contextlib.contextmanager
+def _transformers_interface(model, capture):
+    """While the probe runs, a transformers model's attention function (its AttentionInterface
+    entry: flash_attention_*, flex_attention, a registered one; not eager or sdpa, which the
+    capture sees anyway) is wrapped so that A is taken from the arguments it is handed."""
+    impl = getattr(getattr(model, "config", None), "_attn_implementation", None)
+    utils = sys.modules.get("transformers.modeling_utils")
+    found = None
+    if utils is not None and isinstance(impl, str) and impl not in ("eager", "sdpa"):
+        interface = utils.ALL_ATTENTION_FUNCTIONS
+        for mapping in (getattr(interface, "_local_mapping", {}), type(interface)._global_mapping):
+            if impl in mapping:
+                found = mapping
+                break
+    if found is None:
+        yield
+        return
+    original = found[impl]
+    found[impl] = capture.interface(impl, original)
+    try:
+        yield
+    finally:
+        found[impl] = original
+
+
 def _inputs(inputs):
     """(args, kwargs) for model(*args, **kwargs) from a tensor, a tuple or a mapping."""
     if isinstance(inputs, torch.Tensor):
@@ -536,7 +563,7 @@ def probe(model, inputs, *, loss=None, blocks=None, attention=None, spectra=True
                 if not spectra:
                     matrices = [None] * len(matrices)
             else:
-                with trace.capture:
+                with trace.capture, _transformers_interface(model, trace.capture):
                     output = model(*args, **kwargs)
         except Exception as e:
             raise ValueError(f"sigprop.probe: {type(model).__name__} failed on inputs "

@@ -600,3 +600,35 @@ def test_baddbmm_logits_with_alibi_and_einsum_values():
             assert close(result.rows[l + 1][f"grad_{n}"],
                          norm_of(grads, blk.query_key_value.weight, rows[32 * i:32 * (i + 1)]))
         assert close(result.rows[l + 1]["grad_o"], norm_of(grads, blk.dense.weight, None))
+
+
+def test_a_registered_transformers_attention_function_is_read_from_its_arguments():
+    """An attention function registered with transformers' AttentionInterface whose insides the
+    probe cannot see (an opaque ATen kernel, as flash-attention would be): A is recomputed from
+    the q, k, mask and scaling transformers hands it, and equals the eager model's."""
+    from transformers import AttentionInterface
+
+    def opaque(module, query, key, value, attention_mask, scaling=None, dropout=0.0, **kwargs):
+        rep = query.shape[1] // key.shape[1]
+        k, v = key.repeat_interleave(rep, 1), value.repeat_interleave(rep, 1)
+        out = torch.ops.aten._scaled_dot_product_flash_attention_for_cpu(
+            query, k, v, is_causal=True, scale=scaling)[0]
+        return out.transpose(1, 2).contiguous(), None
+
+    AttentionInterface.register("sigprop_test_opaque", opaque)
+    model, inputs = small("llama")
+    model.eval()
+    with torch.no_grad():
+        eager = model(**inputs, output_attentions=True).attentions
+    expected_grads = reference_gradients(model, inputs)
+    model.set_attn_implementation("sigprop_test_opaque")
+    before = state(model)
+    result = sigprop.probe(model, inputs, keep_attention=True)
+    assert_left_as_it_was(model, before, "sigprop_test_opaque")
+    assert AttentionInterface._global_mapping["sigprop_test_opaque"] is opaque  # unwrapped again
+    for mine, theirs in zip(result.attention, eager):
+        assert mine["source"] == "transformers:sigprop_test_opaque"
+        assert (mine["matrix"] - theirs.double()).abs().max().item() < 1e-5
+    expected = [{n: norm_of(expected_grads, *w) for n, w in named_weights("llama", model, l).items()}
+                for l in range(4)]
+    check_gradients(result, expected)
