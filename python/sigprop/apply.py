@@ -3,11 +3,12 @@
 Every fix attaches at one of three points of each residual block, found while the block runs
 (the same watch of torch calls as the probe's capture, sigprop/capture.py):
 
-- the attention matrix, where the model computes it (F.scaled_dot_product_attention, or the
-  softmax of eager attention code): shaped attention, spectral-gap removal, Value-SkipInit;
+- the attention matrix, where the model computes it (F.scaled_dot_product_attention, the
+  softmax of eager attention code, nn.MultiheadAttention): shaped attention, spectral-gap
+  removal, Value-SkipInit;
 - q and k before the logits: QK-norm;
 - each branch output before it joins the residual stream (the operand of the residual add that
-  is not the stream): LayerScale, ReZero, a constant 1/√L or 1/L, similarity removal.
+  is not the stream): LayerScale, ReZero, a constant 1/√L or 1/L, similarity removal, sandwich.
 
 The fixed block's class is a subclass of the user's, named ``Fixed<Class>``, whose forward runs
 the class's own forward under that watch; the fix's parameters are registered on the block
