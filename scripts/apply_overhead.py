@@ -3,6 +3,13 @@ width 384, T 128, batch 8, sdpa) with a fix against without (median of 8 steps a
 
 Usage: .venv/bin/python scripts/apply_overhead.py   (docs/python.md quotes what it printed)
 """
+import time
+
+import torch
+import transformers as tf
+
+import sigprop
+
 tf.logging.set_verbosity_error()
 torch.manual_seed(0)
 def gpt2():
