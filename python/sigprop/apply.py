@@ -303,7 +303,8 @@ def apply(model, fix, *, inplace=False, blocks=None, width=None, head_dim=None, 
     fix       one of sigprop.FIXES: shaped (tau0), gap_removal, value_skipinit, qk_norm (eps),
               layerscale (init; CaiT's by depth when None), rezero (init), scale_1/sqrt(L),
               scale_1/L, similarity_removal (tau, where='both'|'attention'|'mlp'), sandwich
-              (kind='layer'|'rms', eps); espa and uspa are refused with the reason
+              (kind='layer'|'rms', eps), tat (eta: the MLP's activation module replaced); espa
+              and uspa are refused with the reason
     blocks    the blocks, as sigprop.probe finds or is told them
     width, head_dim   the residual width and the heads' width, where they cannot be found
     Returns the fixed model. Its blocks are instances of Fixed<Class> (subclasses of the user's

@@ -191,7 +191,7 @@ def test_fixed_causal_models_stay_causal(name):
     other = inputs["input_ids"].clone()
     other[:, 8] = (other[:, 8] + 1) % V  # a change at position 8 must not reach positions < 8
     for fix in [f for f in sigprop.FIXES if f not in ("espa", "uspa")]:
-        fixed = sigprop.apply(make(), fix)
+        fixed = sigprop.apply(make(), fix, **({"eta": 0.5} if fix == "tat" else {}))
         with torch.no_grad():
             for p in fixed.parameters():  # gains off their zero init, so every path is live
                 if p.dim() == 0:
@@ -287,3 +287,23 @@ def test_fixes_compose_and_pickle():
     loaded = torch.load(buf, weights_only=False)
     with torch.no_grad():
         assert torch.equal(loaded(input_ids=IDS).logits, model(input_ids=IDS).logits)
+
+
+def test_tat_replaces_the_mlp_nonlinearity_with_the_library_s_slope():
+    model = gpt2()
+    fixed = sigprop.apply(model, "tat", eta=0.5)  # 3 blocks: η = 0.9 is out of reach, said
+    act = fixed.transformer.h[0].mlp.act
+    assert type(act).__name__ == "TATActivation"
+    assert act.alpha == sigprop.tat.slope(0.5, 3)
+    x = torch.randn(1000, dtype=torch.float64)
+    assert torch.equal(act(x), sigprop.nn.TATLeakyReLU(0.5, depth=3).double()(x))
+    with torch.no_grad():  # the fix reaches the output, and the model keeps working
+        assert not torch.allclose(fixed(input_ids=IDS).logits, model(input_ids=IDS).logits)
+    with pytest.raises(ValueError, match="tat eta=0.9 over the model's 3 blocks.*unreachable"):
+        sigprop.apply(model, "tat")
+    with pytest.raises(ValueError, match="tat needs the MLP's nonlinearity as a module.*activation=nn.ReLU"):
+        sigprop.apply(encoder(), "tat", eta=0.3)
+    relu = nn.TransformerEncoder(nn.TransformerEncoderLayer(D, 4, 64, activation=nn.ReLU(),
+                                                            batch_first=True), 3,
+                                 enable_nested_tensor=False)
+    assert type(sigprop.apply(relu, "tat", eta=0.3).layers[0].activation).__name__ == "TATActivation"

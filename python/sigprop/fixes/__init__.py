@@ -7,10 +7,11 @@ from .sandwich import Sandwich
 from .shaped import Shaped
 from .similarity_removal import SimilarityRemoval
 from .spa import ESPA, USPA, _Refused
+from .tat import TAT
 from .value_skipinit import ValueSkipInit
 from .depth_scale import InvDepth, InvSqrtDepth
 
 __all__ = ["FIXES", "_Refused"]
 
 FIXES = {f.name: f for f in (Shaped, GapRemoval, ValueSkipInit, QKNorm, LayerScale, ReZero,
-                             InvSqrtDepth, InvDepth, SimilarityRemoval, Sandwich, ESPA, USPA)}
+                             InvSqrtDepth, InvDepth, SimilarityRemoval, Sandwich, TAT, ESPA, USPA)}
