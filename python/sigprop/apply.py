@@ -171,6 +171,9 @@ class _Watch(TorchFunctionMode):
         return out
 
     def _fixed_matrix(self, logits):
+        # A fully masked row (a padded sequence under an additive finfo.min mask) can overflow to
+        # −∞ everywhere; clamped, it is uniform as the model's own softmax makes it, not NaN.
+        logits = logits.clamp_min(torch.finfo(logits.dtype).min)
         for f in self.fixes:
             logits = f.logits(self.block, logits, self.site)
         a, uniform = torch.softmax(logits, -1), _uniform_like(logits)
@@ -268,14 +271,14 @@ def _fixed_class(cls):
 
 
 def _width(model, block):
-    """The residual stream's width: the size of the block's norms' weights, else the most common
-    side of its matrices (every projection reads or writes the stream)."""
-    norms = [p.shape[0] for m in block.modules() if "norm" in type(m).__name__.lower()
-             for p in m.parameters(recurse=False) if p.dim() == 1]
-    if norms:
-        return max(set(norms), key=norms.count)
+    """The residual stream's width: of the sizes of the block's norms' weights, the one most
+    often a side of its matrices (every projection reads or writes the stream; a QK-norm's
+    head-sized weight is none); without norms, the most common side."""
+    norms = {p.shape[0] for m in block.modules() if "norm" in type(m).__name__.lower()
+             for p in m.parameters(recurse=False) if p.dim() == 1}
     sides = [n for p in block.parameters() if p.dim() == 2 for n in p.shape]
-    return max(set(sides), key=sides.count) if sides else None
+    candidates = norms or set(sides)
+    return max(candidates, key=lambda n: (sides.count(n), n)) if candidates else None
 
 
 def _head_dim(model, block, width):

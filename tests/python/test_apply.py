@@ -307,3 +307,28 @@ def test_tat_replaces_the_mlp_nonlinearity_with_the_library_s_slope():
                                                             batch_first=True), 3,
                                  enable_nested_tensor=False)
     assert type(sigprop.apply(relu, "tat", eta=0.3).layers[0].activation).__name__ == "TATActivation"
+
+
+def test_families_the_first_sweep_broke_on():
+    """Found by applying every fix to every family of scripts/probe_models.py: Qwen3's QK-norm
+    weights (head-sized) taken for the stream's width; Gemma 2's GELUTanh not seen as an
+    activation; a fully padded BERT sequence making shaped attention NaN."""
+    torch.manual_seed(0)
+    qwen = transformers.Qwen3ForCausalLM(transformers.Qwen3Config(
+        hidden_size=D, intermediate_size=64, num_hidden_layers=2, num_attention_heads=4,
+        num_key_value_heads=2, head_dim=8, vocab_size=V, max_position_embeddings=T)).eval()
+    fixed = sigprop.apply(qwen, "layerscale")
+    assert fixed.model.layers[0].sigprop_layerscale_0.shape == (D,)
+    with torch.no_grad():
+        fixed(input_ids=IDS)
+    gemma = transformers.Gemma2ForCausalLM(transformers.Gemma2Config(
+        hidden_size=D, intermediate_size=64, num_hidden_layers=2, num_attention_heads=4,
+        num_key_value_heads=2, head_dim=8, vocab_size=V, max_position_embeddings=T))
+    assert type(sigprop.apply(gemma, "tat", eta=0.2).model.layers[0].mlp.act_fn).__name__ == "TATActivation"
+    bert = transformers.BertModel._from_config(transformers.BertConfig(
+        hidden_size=D, num_hidden_layers=2, num_attention_heads=4, intermediate_size=64,
+        vocab_size=V), attn_implementation="sdpa").eval()
+    mask = torch.ones(B, T, dtype=torch.long)
+    mask[1] = 0  # the second sequence is all padding
+    result = sigprop.probe(sigprop.apply(bert, "shaped"), {"input_ids": IDS, "attention_mask": mask})
+    assert all(math.isfinite(r["cosine"]) for r in result.rows)

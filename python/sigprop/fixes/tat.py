@@ -13,9 +13,11 @@ _ACTIVATIONS = (nn.ReLU, nn.GELU, nn.SiLU, nn.Tanh, nn.LeakyReLU, nn.ELU, nn.Mis
 
 
 def _is_activation(module):
-    name = type(module).__name__
+    """PyTorch's activation classes, and transformers' parameter-free ones (its activations
+    module: GELUTanh, NewGELUActivation, SiLUActivation, ...)."""
     return isinstance(module, _ACTIVATIONS) or (
-        name.endswith("Activation") and not any(True for _ in module.parameters()))
+        type(module).__module__ == "transformers.activations"
+        and not any(True for _ in module.parameters()))
 
 
 class TATActivation(nn.Module):
@@ -46,7 +48,7 @@ class TAT(Fix):
         if not found:
             raise ValueError(
                 f"sigprop.apply: tat needs the MLP's nonlinearity as a module (nn.GELU, nn.ReLU, "
-                f"transformers' *Activation) and block {site['layer']} "
+                f"transformers.activations' classes) and block {site['layer']} "
                 f"({type(block).__name__}) has none (a function such as F.relu cannot be replaced "
                 f"without editing the model; nn.TransformerEncoderLayer takes activation=nn.ReLU())")
         try:
