@@ -24,7 +24,8 @@ from torch.overrides import TorchFunctionMode
 
 from .fixes import FIXES
 from .fixes.base import _MASKED, _uniform_like
-from .capture import _MATMUL, _MHA, _MHA_SIGNATURE, _SDPA, _SOFTMAX, _sdpa_reference, attention_matrix
+from .capture import (_MATMUL, _MHA, _SDPA, _SOFTMAX, MHA_SIGNATURE, SDPA_SIGNATURE,
+                      apply_mask, attention_matrix, repeat_heads, sdpa_logits)
 from .probe import _block_input, _heads_of, _seq_first, find_blocks
 
 _ADD = (torch.add, torch.Tensor.add, torch.Tensor.__add__, torch.Tensor.__radd__,
@@ -51,10 +52,9 @@ class _Watch(TorchFunctionMode):
         if func is _MHA:
             if self.attend or self.norm_qk:
                 return self._mha(args, kwargs)
-            b = _MHA_SIGNATURE.bind(*args, **kwargs).arguments
-            mask = b.get("attn_mask")  # True or −inf: masked, the opposite of SDPA's booleans
-            self.causal = self.causal or bool(b.get("is_causal")) or _causal_mask(
-                None if mask is None else (~mask if mask.dtype == torch.bool else mask))
+            b = MHA_SIGNATURE.bind(*args, **kwargs).arguments
+            self.causal = (self.causal or bool(b.get("is_causal"))
+                           or _causal_mask(_as_sdpa_mask(b.get("attn_mask"))))
             self.attended += 1
         if func in _SOFTMAX and self.attend:
             return self._softmax(func, args, kwargs)
@@ -76,7 +76,7 @@ class _Watch(TorchFunctionMode):
         return out
 
     def _sdpa(self, func, args, kwargs):
-        b = _bind_sdpa(args, kwargs)
+        b = SDPA_SIGNATURE.bind(*args, **kwargs).arguments
         q, k, v = b["query"], b["key"], b["value"]
         if self.norm_qk:
             for f in self.fixes:
@@ -87,20 +87,8 @@ class _Watch(TorchFunctionMode):
         if not self.attend:
             return func(q, k, v, **{n: b[n] for n in b if n not in ("query", "key", "value")})
         with torch._C.DisableTorchFunction():  # the probe sees the fixed A, not its parts
-            kk, vv = k, v
-            if b.get("enable_gqa") or k.shape[-3] != q.shape[-3]:
-                rep = q.shape[-3] // k.shape[-3]
-                kk, vv = k.repeat_interleave(rep, -3), v.repeat_interleave(rep, -3)
-            scale = b.get("scale") or 1.0 / math.sqrt(q.shape[-1])
-            logits = q @ kk.transpose(-2, -1) * scale
-            L, S = logits.shape[-2:]
-            if is_causal:
-                future = ~torch.ones(L, S, dtype=torch.bool, device=q.device).tril()
-                logits = logits.masked_fill(future, float("-inf"))
-            if mask is not None:
-                logits = (logits.masked_fill(~mask, float("-inf")) if mask.dtype == torch.bool
-                          else logits + mask)
-            a = self._fixed_matrix(logits)
+            kk, vv = repeat_heads(q, k, v)
+            a = self._fixed_matrix(sdpa_logits(q, kk, mask, is_causal, b.get("scale")))
         if b.get("dropout_p", 0.0) > 0:
             a = F.dropout(a, b["dropout_p"])
         return attention_matrix(a, q, k, source=self._source()) @ vv
@@ -108,7 +96,7 @@ class _Watch(TorchFunctionMode):
     def _mha(self, args, kwargs):
         """F.multi_head_attention_forward written out (seq-first, as nn.MultiheadAttention calls
         it), so that the fixes reach its q, k and A."""
-        b = _MHA_SIGNATURE.bind(*args, **kwargs)
+        b = MHA_SIGNATURE.bind(*args, **kwargs)
         b.apply_defaults()
         b = b.arguments
         if b["bias_k"] is not None or b["add_zero_attn"] or b["static_k"] is not None:
@@ -135,17 +123,14 @@ class _Watch(TorchFunctionMode):
         for f in self.fixes:
             q, k = f.qk(self.block, q, k)
         with torch._C.DisableTorchFunction():
-            logits = q @ k.transpose(-2, -1) / math.sqrt(hd)
-            mask, padding = b["attn_mask"], b["key_padding_mask"]
-            if b["is_causal"] and mask is None:
-                mask = ~torch.ones(L, S, dtype=torch.bool, device=q.device).tril()
-            for m, shape in ((mask, (-1, H, L, S) if mask is not None and mask.dim() == 3 else (L, S)),
-                             (padding, (N, 1, 1, S))):
-                if m is not None:
-                    m = m.reshape(shape)
-                    logits = logits.masked_fill(m, float("-inf")) if m.dtype == torch.bool else logits + m
-            self.causal = self.causal or _causal_mask(
-                None if mask is None else (~mask if mask.dtype == torch.bool else mask))
+            mask, padding = _as_sdpa_mask(b["attn_mask"]), _as_sdpa_mask(b["key_padding_mask"])
+            if mask is not None:
+                mask = mask.reshape((-1, H, L, S) if mask.dim() == 3 else (L, S))
+            causal = bool(b["is_causal"]) and mask is None
+            self.causal = self.causal or causal or _causal_mask(mask)
+            logits = sdpa_logits(q, k, mask, causal, 1.0 / math.sqrt(hd))
+            if padding is not None:
+                logits = apply_mask(logits, padding.reshape(N, 1, 1, S))
             a = self._fixed_matrix(logits) if self.attend else torch.softmax(logits, -1)
         if b["training"] and b["dropout_p"] > 0:
             a = F.dropout(a, b["dropout_p"])
@@ -232,9 +217,9 @@ class _Watch(TorchFunctionMode):
         return "sigprop.apply: " + "+".join(f.name for f in self.fixes)
 
 
-def _bind_sdpa(args, kwargs):
-    import inspect
-    return dict(inspect.signature(_sdpa_reference).bind(*args, **kwargs).arguments)
+def _as_sdpa_mask(mask):
+    """An nn.MultiheadAttention mask (True or −∞: masked) in SDPA's terms (True takes part)."""
+    return None if mask is None else (~mask if mask.dtype == torch.bool else mask)
 
 
 def _causal_mask(mask):

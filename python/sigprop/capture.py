@@ -33,23 +33,32 @@ _MATMUL = (torch.matmul, torch.Tensor.matmul, torch.Tensor.__matmul__, torch.bmm
 _BADDBMM = (torch.baddbmm, torch.Tensor.baddbmm)  # bias + α·(batch1 @ batch2): ALiBi (BLOOM)
 
 
+def _sdpa_reference(query, key, value, attn_mask=None, dropout_p=0.0, is_causal=False,
+                    scale=None, enable_gqa=False):
+    """F.scaled_dot_product_attention's signature (the builtin has none to inspect)."""
+
+
+def _baddbmm_reference(input, batch1, batch2, *, beta=1, alpha=1, out=None):
+    """torch.baddbmm's signature (the builtin has none to inspect)."""
+
+
+SDPA_SIGNATURE = inspect.signature(_sdpa_reference)
+_BADDBMM_SIGNATURE = inspect.signature(_baddbmm_reference)
+MHA_SIGNATURE = inspect.signature(_MHA)
+
+
 def _product(func, args, kwargs):
     """The two operands of a batched matrix product call, (left, right), or None."""
     if func in _MATMUL and len(args) >= 2:
         return args[0], args[1]
     if func in _BADDBMM:
-        b = inspect.signature(_baddbmm_reference).bind(*args, **kwargs).arguments
+        b = _BADDBMM_SIGNATURE.bind(*args, **kwargs).arguments
         return b["batch1"], b["batch2"]
     if func is torch.einsum and args and isinstance(args[0], str):
         ops = args[1] if len(args) == 2 and isinstance(args[1], (list, tuple)) else args[1:]
         if len(ops) == 2 and all(isinstance(t, torch.Tensor) for t in ops):
             return ops[0], ops[1]
     return None
-
-
-def _baddbmm_reference(input, batch1, batch2, *, beta=1, alpha=1, out=None):
-    """torch.baddbmm's signature (the builtin has none to inspect)."""
-_MHA_SIGNATURE = inspect.signature(_MHA)
 
 
 class Attention:
@@ -62,7 +71,6 @@ class Attention:
         self.grads = {}            # dL/dq, dL/dk, dL/dv, filled by tensor hooks in the backward
         self.weights = weights     # {'q': (param, rows), ...} where the weights are known outright
         self.w_o = None if weights is None else weights.get("o", (None, None))[0]
-        self.out = None            # the attention output (A·v), whose first consumer is W_O
         self._hooks = []
         for name, t in self.paths.items():
             self.watch(name, t)
@@ -96,25 +104,38 @@ def _as_bhts(a, batch):
     return a.reshape(-1, 1, *a.shape[-2:]) if a.dim() == 3 else a.flatten(0, a.dim() - 4)
 
 
-def sdpa_matrix(q, k, attn_mask=None, dropout_p=0.0, is_causal=False, scale=None,
-                enable_gqa=False):
+def repeat_heads(q, *kv):
+    """k and v with their heads repeated to q's (grouped-query attention), as SDPA's
+    enable_gqa does; unchanged where the counts agree."""
+    rep = q.shape[-3] // kv[0].shape[-3] if q.dim() >= 3 else 1
+    return tuple(t.repeat_interleave(rep, dim=-3) if rep > 1 else t for t in kv)
+
+
+def sdpa_logits(q, k, attn_mask=None, is_causal=False, scale=None):
+    """q kᵀ·scale with SDPA's masks, as its reference implementation defines them (boolean:
+    True takes part; float: added), −∞ where masked; k with q's heads. Differentiable."""
+    L, S = q.shape[-2], k.shape[-2]
+    logits = q @ k.transpose(-2, -1) * (1.0 / math.sqrt(q.shape[-1]) if scale is None else scale)
+    if is_causal:
+        logits = logits.masked_fill(~torch.ones(L, S, dtype=torch.bool, device=q.device).tril(),
+                                    float("-inf"))
+    return logits if attn_mask is None else apply_mask(logits, attn_mask)
+
+
+def apply_mask(logits, mask):
+    """An SDPA mask on logits: boolean, True takes part (else −∞); float, added."""
+    return (logits.masked_fill(~mask, float("-inf")) if mask.dtype == torch.bool
+            else logits + mask.to(logits.dtype))
+
+
+def sdpa_matrix(q, k, attn_mask=None, is_causal=False, scale=None):
     """softmax(q kᵀ·scale + mask) as torch.nn.functional.scaled_dot_product_attention defines
-    it (its reference implementation), in float64; dropout is left out (the probe runs in eval)."""
+    it, in float64; dropout is left out (the probe runs in eval)."""
     with torch.no_grad():
         q, k = q.detach().double(), k.detach().double()
-        if q.dim() >= 3 and k.shape[-3] != q.shape[-3] and q.shape[-3] % k.shape[-3] == 0:
-            k = k.repeat_interleave(q.shape[-3] // k.shape[-3], dim=-3)  # grouped-query heads
-        L, S = q.shape[-2], k.shape[-2]
-        logits = q @ k.transpose(-2, -1) * (1.0 / math.sqrt(q.shape[-1]) if scale is None else scale)
-        if is_causal:
-            causal = torch.ones(L, S, dtype=torch.bool, device=q.device).tril()
-            logits = logits.masked_fill(~causal, float("-inf"))
-        if attn_mask is not None:
-            if attn_mask.dtype == torch.bool:
-                logits = logits.masked_fill(~attn_mask, float("-inf"))
-            else:
-                logits = logits + attn_mask.detach().double()
-        return torch.softmax(logits, -1)
+        (k,) = repeat_heads(q, k)
+        mask = attn_mask.detach() if attn_mask is not None else None
+        return torch.softmax(sdpa_logits(q, k, mask, is_causal, scale), -1)
 
 
 def attention_matrix(a, q=None, k=None, *, source="sigprop.apply"):
@@ -224,13 +245,12 @@ class Capture(TorchFunctionMode):
         return out
 
     def _sdpa(self, args, kwargs, out):
-        bound = inspect.signature(_sdpa_reference).bind(*args, **kwargs).arguments
+        bound = SDPA_SIGNATURE.bind(*args, **kwargs).arguments
         q, k, v = bound["query"], bound["key"], bound["value"]
         a = None
         if self.spectra:
-            a = _as_bhts(sdpa_matrix(q, k, bound.get("attn_mask"), 0.0,
-                                     bound.get("is_causal", False), bound.get("scale"),
-                                     bound.get("enable_gqa", False)), self.batch)
+            a = _as_bhts(sdpa_matrix(q, k, bound.get("attn_mask"), bound.get("is_causal", False),
+                                     bound.get("scale")), self.batch)
         self._record(Attention("scaled_dot_product_attention", a, q, k, v))
         self._want, self._follow = "output", [out]
 
@@ -285,7 +305,7 @@ class Capture(TorchFunctionMode):
         return attention
 
     def _mha(self, args, kwargs, out):
-        bound = _MHA_SIGNATURE.bind(*args, **kwargs)
+        bound = MHA_SIGNATURE.bind(*args, **kwargs)
         bound.apply_defaults()
         b = dict(bound.arguments)
         b.update(need_weights=True, average_attn_weights=False, training=False)
@@ -321,11 +341,6 @@ class Capture(TorchFunctionMode):
                 return
         if isinstance(out, torch.Tensor) and out.numel() == inputs[0].numel():
             self._follow.append(out)
-
-
-def _sdpa_reference(query, key, value, attn_mask=None, dropout_p=0.0, is_causal=False,
-                    scale=None, enable_gqa=False):
-    """F.scaled_dot_product_attention's signature (the builtin has none to inspect)."""
 
 
 def path_gradients(event, matrices):

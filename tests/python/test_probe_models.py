@@ -157,6 +157,17 @@ def check_gradients(result, expected):
             assert close(row[f"grad_{n}"], value), (l + 1, n, row[f"grad_{n}"], value)
 
 
+def probed_then_run(model, args, source):
+    """The probe's result, every block's A taken from `source`; then one eval forward without
+    gradients, after which the test's own modules hold their A (or q and k) to compare with."""
+    result = sigprop.probe(model, args, keep_attention=True)
+    assert all(a["source"] == source for a in result.attention), result.attention
+    model.eval()
+    with torch.no_grad():
+        model(*args)
+    return result
+
+
 FAMILIES = ["gpt2", "gpt-neox", "llama", "mistral", "qwen3", "gemma2", "bert", "vit"]
 
 
@@ -296,11 +307,7 @@ def test_nanogpt_on_sdpa_is_causal():
     model = nn.Sequential(emb, *[NanoBlock(64, 4) for _ in range(4)], nn.LayerNorm(64),
                           nn.Linear(64, V))
     ids = torch.randint(0, V, (B, T))
-    result = sigprop.probe(model, ids, keep_attention=True)
-    assert all(a["source"] == "scaled_dot_product_attention" for a in result.attention)
-    model.eval()
-    with torch.no_grad():
-        model(ids)
+    result = probed_then_run(model, (ids,), "scaled_dot_product_attention")
     causal = torch.ones(T, T, dtype=torch.bool).tril()
     for l, a in enumerate(result.attention):
         q, k = (t.double() for t in model[l + 1].attn.last)
@@ -394,11 +401,7 @@ def test_meta_llama_reference_code_with_rope_mask_and_gqa():
     torch.manual_seed(0)
     model = MetaLlama()
     ids = torch.randint(0, V, (B, T))
-    result = sigprop.probe(model, ids, keep_attention=True)
-    assert all(a["source"] == "softmax" for a in result.attention)
-    model.eval()
-    with torch.no_grad():
-        model(ids)
+    result = probed_then_run(model, (ids,), "softmax")
     for l, a in enumerate(result.attention):
         own = model.layers[l].attention.last.double()
         assert (a["matrix"] - own).abs().max().item() < 1e-5
@@ -587,14 +590,10 @@ def test_baddbmm_logits_with_alibi_and_einsum_values():
 
     torch.manual_seed(0)
     net, x = Net(), torch.randn(B, T, 32)
-    result = sigprop.probe(net, x, keep_attention=True)
-    net.eval()
-    with torch.no_grad():
-        net(x)
+    result = probed_then_run(net, (x,), "softmax")
     grads = reference_gradients(net, (x,))
     rows = torch.arange(96)
     for l, blk in enumerate(net.h):
-        assert result.attention[l]["source"] == "softmax"
         assert (result.attention[l]["matrix"] - blk.last.double()).abs().max().item() < 1e-5
         for i, n in enumerate("qkv"):  # view(b, t, 3, h, d_h): q, k, v are the row thirds
             assert close(result.rows[l + 1][f"grad_{n}"],
