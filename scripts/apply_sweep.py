@@ -27,7 +27,8 @@ def main():
             if fix in ("espa", "uspa"):
                 continue
             try:
-                fixed = sigprop.apply(model, fix, **({"eta": 0.3} if fix == "tat" else {}))
+                fixed = sigprop.apply(model, fix, inputs=inputs,
+                                      **({"eta": 0.3} if fix == "tat" else {}))
                 rows = sigprop.probe(fixed, inputs).rows
                 if not all(math.isfinite(r["cosine"]) for r in rows):
                     failures.append((family, fix, "non-finite cosine"))

@@ -186,7 +186,7 @@ def advise(model, inputs=None, *, variants=None, loss=None, chance_loss=None, se
                          "batches=lambda step: inputs and train_loss=lambda model, batch: loss")
     base = _diagnose(model, inputs, seeds, loss, chance_loss, th, we, probe_kw)
     ranking, skipped, makers = [], [], {}
-    candidates = [(f"apply:{f}", _fixed(model, f, probe_kw.get("blocks"))) for f in fixes]
+    candidates = [(f"apply:{f}", _fixed(model, f, probe_kw.get("blocks"), inputs)) for f in fixes]
     candidates += [(str(n), v) for n, v in (variants or {}).items()]
     for name, variant in candidates:
         try:
@@ -228,9 +228,10 @@ def _fresh(model, seed=0):
     return model()
 
 
-def _fixed(model, fix, blocks):
-    """A factory of `model` with `fix` applied (sigprop.apply, in place on a fresh copy)."""
-    return lambda: apply(_fresh(model), fix, inplace=True, blocks=blocks)
+def _fixed(model, fix, blocks, inputs):
+    """A factory of `model` with `fix` applied (sigprop.apply, in place on a fresh copy; the
+    inputs for the fixes that rescale initial weights)."""
+    return lambda: apply(_fresh(model), fix, inplace=True, blocks=blocks, inputs=inputs)
 
 
 def _race(racers, steps, batches, train_loss, optimizer):

@@ -30,8 +30,9 @@ from .probe import _block_input, _heads_of, _seq_first, find_blocks
 
 _ADD = (torch.add, torch.Tensor.add, torch.Tensor.__add__, torch.Tensor.__radd__,
         torch.Tensor.__iadd__)
-_STREAM = (F.layer_norm, F.rms_norm, F.group_norm, F.dropout, torch.Tensor.contiguous,
-           torch.Tensor.to)  # a post-norm's stream goes on through its norm
+_NORMS = (F.layer_norm, F.rms_norm, F.group_norm)
+_STREAM = _NORMS + (F.dropout, torch.Tensor.contiguous,
+                    torch.Tensor.to)  # a post-norm's stream goes on through its norm
 
 
 class _Watch(TorchFunctionMode):
@@ -43,7 +44,10 @@ class _Watch(TorchFunctionMode):
         self.stream, self.branches, self.causal, self.attended = [stream], 0, False, 0
         self.attend = any("matrix" in f.points for f in self.fixes)
         self._probs = []   # attention matrices of this call and their casts (A·v is no logits product)
-        self.norm_qk = any("qk" in f.points for f in self.fixes)
+        # apply's recording pass for the fixes that rescale the initialisation (_initialise)
+        self.record = getattr(block, "_sigprop_record", None)
+        self.norm_qk = any("qk" in f.points for f in self.fixes) or self.record is not None
+        self.joined, self.normed = [], []
 
     def __torch_function__(self, func, types, args=(), kwargs=None):
         kwargs = kwargs or {}
@@ -66,6 +70,8 @@ class _Watch(TorchFunctionMode):
         first = args[0] if args else None
         if func in _STREAM and any(first is s for s in self.stream):
             self.stream.append(out)
+            if func in _NORMS and any(first is j for j in self.joined):
+                self.normed.append(out)  # the stream after a residual add, normalised
         if func in _SOFTMAX and isinstance(out, torch.Tensor) and out.dim() >= 3 \
                 and out.shape[-1] == out.shape[-2] == self._tokens():
             self.attended += 1  # the model's own attention softmax, passed through
@@ -79,8 +85,7 @@ class _Watch(TorchFunctionMode):
         b = SDPA_SIGNATURE.bind(*args, **kwargs).arguments
         q, k, v = b["query"], b["key"], b["value"]
         if self.norm_qk:
-            for f in self.fixes:
-                q, k = f.qk(self.block, q, k)
+            q, k = self._qk(q, k)
         mask, is_causal = b.get("attn_mask"), b.get("is_causal", False)
         self.causal = self.causal or is_causal or _causal_mask(mask)
         self.attended += 1
@@ -120,8 +125,7 @@ class _Watch(TorchFunctionMode):
         def heads(x, W, c, T):
             return F.linear(x, W, c).view(T, N, H, hd).permute(1, 2, 0, 3)  # (N, H, T, hd)
         q, k, v = heads(query, w[0], bias[0], L), heads(key, w[1], bias[1], S), heads(value, w[2], bias[2], S)
-        for f in self.fixes:
-            q, k = f.qk(self.block, q, k)
+        q, k = self._qk(q, k)
         with torch._C.DisableTorchFunction():
             mask, padding = _as_sdpa_mask(b["attn_mask"]), _as_sdpa_mask(b["key_padding_mask"])
             if mask is not None:
@@ -155,6 +159,13 @@ class _Watch(TorchFunctionMode):
         self._probs.append(out)
         return out
 
+    def _qk(self, q, k):
+        if self.record is not None:
+            self.record["qk"] += [q, k]
+        for f in self.fixes:
+            q, k = f.qk(self.block, q, k)
+        return q, k
+
     def _fixed_matrix(self, logits):
         # A fully masked row (a padded sequence under an additive finfo.min mask) can overflow to
         # −∞ everywhere; clamped, it is uniform as the model's own softmax makes it, not NaN.
@@ -173,8 +184,7 @@ class _Watch(TorchFunctionMode):
                 and q.shape[-2] == kt.shape[-1] == self._tokens()):
             k = kt.transpose(-2, -1)
             self.attended += 1
-            for f in self.fixes:
-                q, k = f.qk(self.block, q, k)
+            q, k = self._qk(q, k)
             return func(q, k.transpose(-2, -1), **kwargs)
         return func(*args, **kwargs)
 
@@ -191,18 +201,28 @@ class _Watch(TorchFunctionMode):
             if any(on) and isinstance(out, torch.Tensor):
                 self.stream.append(out)
             return out
-        branch = b if on[0] else a
+        branch, stream = (b, a) if on[0] else (a, b)
+        if self.record is not None:
+            self.record["branches"].append(branch)
+            self._post_norm(stream)
         for f in self.fixes:
             branch = f.branch(self.block, branch, self.branches, self.causal)
         self.branches += 1
         out = func(a, branch) if on[0] else func(branch, b)
         self.stream.append(out)
+        self.joined.append(out)
         return out
+
+    def _post_norm(self, stream):
+        """A post-norm block carries on (to its next residual add, or out of the block) with the
+        norm of the stream after an add; a pre-norm block's norms feed only its branches."""
+        if any(stream is n for n in self.normed):
+            self.record["post_norm"] = True
 
     def check(self):
         """A fix that found no place to act in this call is an error, not a silent no-op."""
         missing = []
-        if (self.attend or self.norm_qk) and not self.attended:
+        if (self.attend or any("qk" in f.points for f in self.fixes)) and not self.attended:
             missing.append("no attention computation it could reach (F.scaled_dot_product_"
                            "attention, an attention softmax or nn.MultiheadAttention)")
         if any("branch" in f.points for f in self.fixes) and not self.branches:
@@ -234,9 +254,15 @@ class _FixedBlock:
     """The forward of a fixed block: the class's own, under the watch of its fixes."""
 
     def forward(self, *args, **kwargs):
+        if not getattr(self, "_sigprop_acts", True) and getattr(self, "_sigprop_record", None) is None:
+            return super().forward(*args, **kwargs)  # fixes of the weights alone: nothing to watch
         watch = _Watch(self, _block_input(args, kwargs))
         with watch:
             out = super().forward(*args, **kwargs)
+        if watch.record is not None:
+            first = out[0] if isinstance(out, (tuple, list)) and out else out
+            if isinstance(first, torch.Tensor):
+                watch._post_norm(first)
         watch.check()
         return out
 
@@ -285,16 +311,53 @@ def _head_dim(model, block, width):
     return None
 
 
-def apply(model, fix, *, inplace=False, blocks=None, width=None, head_dim=None, **options):
+def _initialise(model, block_list, fix, inputs):
+    """The fix's rescaling of the initial weights (points "init"): one forward of `inputs`, in
+    eval mode with gradients on, records each block's q, k and branch outputs; the fix reads from
+    them which matrices to rescale (sigprop.fixes.base.reached) and rescales them."""
+    from .probe import _describe, _inputs
+    args, kwargs = _inputs(inputs)
+    modes = [(m, m.training) for m in model.modules()]
+    frozen = [p for b in block_list for p in b.parameters() if not p.requires_grad]
+    records = [{"qk": [], "branches": [], "post_norm": False} for _ in block_list]
+    try:
+        model.eval()
+        for p in frozen:
+            p.requires_grad_(True)  # gradients name the matrices; none is taken or kept
+        for block, record in zip(block_list, records):
+            block._sigprop_record = record
+        with torch.enable_grad():
+            try:
+                model(*args, **kwargs)
+            except Exception as e:
+                raise ValueError(f"sigprop.apply: '{fix.name}' runs the model once to find the "
+                                 f"matrices it rescales, and {type(model).__name__} failed on "
+                                 f"inputs {_describe(args, kwargs)}: {e}") from e
+            for block, record in zip(block_list, records):
+                fix.initialise(block, record, block._sigprop_site)
+    finally:
+        for block in block_list:
+            block.__dict__.pop("_sigprop_record", None)
+        for p in frozen:
+            p.requires_grad_(False)
+        for m, mode in modes:
+            m.training = mode
+
+
+def apply(model, fix, *, inplace=False, blocks=None, width=None, head_dim=None, inputs=None,
+          **options):
     """`model` with `fix` in every residual block: a copy, or `model` itself with inplace=True.
 
     fix       one of sigprop.FIXES: shaped (tau0), gap_removal, value_skipinit, qk_norm (eps),
               layerscale (init; CaiT's by depth when None), rezero (init), scale_1/sqrt(L),
               scale_1/L, similarity_removal (tau, where='both'|'attention'|'mlp'), sandwich
-              (kind='layer'|'rms', eps), tat (eta: the MLP's activation module replaced); espa
-              and uspa are refused with the reason
+              (kind='layer'|'rms', eps), tat (eta: the MLP's activation module replaced),
+              deepnorm (alpha, beta: post-norm blocks), gpt2_init (gain); espa and uspa are
+              refused with the reason
     blocks    the blocks, as sigprop.probe finds or is told them
     width, head_dim   the residual width and the heads' width, where they cannot be found
+    inputs    the model's inputs (as for sigprop.probe), used by deepnorm and gpt2_init, which
+              rescale initial weights: run once to see which matrices make q, k and each branch
     Returns the fixed model. Its blocks are instances of Fixed<Class> (subclasses of the user's
     class); new parameters are named sigprop_<fix>_…; probe it with sigprop.probe.
     """
@@ -303,6 +366,10 @@ def apply(model, fix, *, inplace=False, blocks=None, width=None, head_dim=None, 
     if fix not in FIXES:
         raise ValueError(f"sigprop.apply: unknown fix '{fix}'; the fixes: {', '.join(FIXES)}")
     chosen = FIXES[fix](**options)
+    if "init" in chosen.points and inputs is None:
+        raise ValueError(f"sigprop.apply: '{fix}' rescales initial weights, and which matrices "
+                         f"they are is read from one forward of the model: pass inputs= (a "
+                         f"tensor, tuple or dict, as to sigprop.probe)")
     if not inplace:
         if isinstance(blocks, (list, tuple)):
             raise ValueError("sigprop.apply: blocks=[modules] names modules of the original; "
@@ -328,5 +395,9 @@ def apply(model, fix, *, inplace=False, blocks=None, width=None, head_dim=None, 
         chosen.install(block, site)
         block._sigprop_fixes = getattr(block, "_sigprop_fixes", []) + [chosen]
         block._sigprop_site = site
+        block._sigprop_acts = any(p in ("matrix", "qk", "branch")
+                                  for f in block._sigprop_fixes for p in f.points)
         block.__class__ = _fixed_class(type(block))
+    if "init" in chosen.points:
+        _initialise(model, block_list, chosen, inputs)
     return model

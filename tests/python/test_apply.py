@@ -36,6 +36,23 @@ def llama():
     return transformers.LlamaForCausalLM._from_config(cfg, attn_implementation="sdpa").eval()
 
 
+class PostNormGPT2Block(transformers.models.gpt2.modeling_gpt2.GPT2Block):
+    """GPT-2's block with its norms after the residual adds, as the original Transformer has them."""
+
+    def forward(self, hidden_states, cache=None, attention_mask=None, *args, use_cache=False, **kw):
+        a, _ = self.attn(hidden_states, cache=cache, attention_mask=attention_mask,
+                         use_cache=use_cache, **kw)
+        h = self.ln_1(hidden_states + a)
+        return self.ln_2(h + self.mlp(h))
+
+
+def gpt2_post_norm():
+    model = gpt2()
+    for block in model.transformer.h:
+        block.__class__ = PostNormGPT2Block
+    return model
+
+
 def encoder(batch_first=True):
     torch.manual_seed(0)
     layer = nn.TransformerEncoderLayer(D, 4, 64, dropout=0.0, batch_first=batch_first)
@@ -185,13 +202,14 @@ def test_branch_fixes_against_the_unfixed_branch(causal):
         assert got[:, 0].abs().max().item() < 1e-6
 
 
-@pytest.mark.parametrize("name", ["gpt2-sdpa", "gpt2-eager", "llama"])
+@pytest.mark.parametrize("name", ["gpt2-sdpa", "gpt2-eager", "llama", "gpt2-post-norm"])
 def test_fixed_causal_models_stay_causal(name):
-    make, inputs, _ = MODELS[name]
+    make, inputs = (gpt2_post_norm, {"input_ids": IDS}) if name == "gpt2-post-norm" else MODELS[name][:2]
     other = inputs["input_ids"].clone()
     other[:, 8] = (other[:, 8] + 1) % V  # a change at position 8 must not reach positions < 8
-    for fix in [f for f in sigprop.FIXES if f not in ("espa", "uspa")]:
-        fixed = sigprop.apply(make(), fix, **({"eta": 0.5} if fix == "tat" else {}))
+    for fix in [f for f in sigprop.FIXES if f not in ("espa", "uspa")
+                and (f != "deepnorm" or name == "gpt2-post-norm")]:
+        fixed = sigprop.apply(make(), fix, inputs=inputs, **({"eta": 0.5} if fix == "tat" else {}))
         with torch.no_grad():
             for p in fixed.parameters():  # gains off their zero init, so every path is live
                 if p.dim() == 0:
@@ -215,6 +233,67 @@ def test_gradcheck_of_the_fixed_blocks_in_float64(fix):
         values = tuple(fixed.get_parameter(n).detach().clone().requires_grad_(True) for n in names)
         fn = lambda *vs: torch.func.functional_call(fixed, dict(zip(names, vs)), (x.detach(),))
         assert torch.autograd.gradcheck(fn, values)
+
+
+def entries_changed(before, after):
+    """{parameter name: the distinct ratios after/before of its entries} of the 2-D parameters."""
+    old = dict(before.named_parameters())
+    return {n: sorted({round(r, 5) for r in (p / old[n]).flatten().tolist()})
+            for n, p in after.named_parameters() if p.dim() == 2 and n in old}
+
+
+def test_deepnorm_post_norm_blocks_against_the_paper_s_formula():
+    """DeepNet's encoder/decoder-only rule: x ← LN(αx + f(x)), α = (2N)^¼, every matrix but W_Q
+    and W_K times β = (8N)^−¼ (its reference code divides the initialised weights so)."""
+    N = 3
+    alpha, beta = (2 * N) ** 0.25, (8 * N) ** -0.25
+    model = gpt2_post_norm()
+    fixed = sigprop.apply(model, "deepnorm", inputs={"input_ids": IDS})
+    ratios = entries_changed(model, fixed)
+    for n, r in ratios.items():
+        if n.endswith("c_attn.weight"):  # GPT-2's fused QKV: columns q | k | v
+            old, new = dict(model.named_parameters())[n], dict(fixed.named_parameters())[n]
+            assert torch.equal(new[:, :2 * D], old[:, :2 * D]), n
+            assert torch.allclose(new[:, 2 * D:], beta * old[:, 2 * D:]), n
+        elif ".h." in n:
+            assert r == [round(beta, 5)], (n, r)
+        else:
+            assert r == [1.0], (n, r)  # embeddings are not the blocks'
+    torch.manual_seed(0)
+    layer = nn.TransformerEncoderLayer(D, 4, 64, dropout=0.0, batch_first=True, layer_norm_eps=1e-12)
+    enc = nn.TransformerEncoder(layer, N, enable_nested_tensor=False).eval()
+    fixed = sigprop.apply(enc, "deepnorm", inputs=X)
+    ratios = entries_changed(enc, fixed)
+    w, w0 = fixed.layers[0].self_attn.in_proj_weight, enc.layers[0].self_attn.in_proj_weight
+    assert torch.equal(w[:2 * D], w0[:2 * D]) and torch.allclose(w[2 * D:], beta * w0[2 * D:])
+    assert all(ratios[f"layers.1.{n}"] == [round(beta, 5)]
+               for n in ("self_attn.out_proj.weight", "linear1.weight", "linear2.weight"))
+    f = fixed.layers[0]  # the block against LN(αx + f(x)) written out, on its rescaled weights
+    ln = lambda m, t: F.layer_norm(t, (D,), m.weight, m.bias, 1e-12)
+    h = ln(f.norm1, alpha * X + f.self_attn(X, X, X, need_weights=False)[0])
+    want = ln(f.norm2, alpha * h + f.linear2(F.relu(f.linear1(h))))
+    assert (f(X) - want).abs().max().item() < 1e-5
+
+
+def test_deepnorm_needs_a_post_norm_and_inputs():
+    with pytest.raises(ValueError, match="pass inputs="):
+        sigprop.apply(gpt2_post_norm(), "deepnorm")
+    with pytest.raises(ValueError, match="deepnorm is for post-norm blocks.*block 1"):
+        sigprop.apply(gpt2(), "deepnorm", inputs={"input_ids": IDS})
+    with pytest.raises(ValueError, match="beta must be a positive number"):
+        sigprop.apply(gpt2_post_norm(), "deepnorm", beta=-1.0, inputs={"input_ids": IDS})
+
+
+@pytest.mark.parametrize("name", ["gpt2-sdpa", "llama", "encoder-seq-first"])
+def test_gpt2_init_scales_the_matrix_that_writes_each_branch(name):
+    make, inputs, _ = MODELS[name]
+    model = make()
+    fixed = sigprop.apply(model, "gpt2_init", inputs=inputs)
+    last = ("attn.c_proj.weight", "mlp.c_proj.weight", "o_proj.weight", "down_proj.weight",
+            "out_proj.weight", "linear2.weight")
+    gain = round((2 * 3) ** -0.5, 5)
+    for n, r in entries_changed(model, fixed).items():
+        assert r == ([gain] if n.endswith(last) else [1.0]), (n, r)
 
 
 def test_a_fixed_model_trains_saves_and_loads():

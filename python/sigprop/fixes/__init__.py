@@ -1,5 +1,7 @@
 """The fixes sigprop.apply puts into a model: one file each, one registry (FIXES, by name)."""
+from .deepnorm import DeepNorm
 from .gap_removal import GapRemoval
+from .gpt2_init import GPT2Init
 from .layerscale import LayerScale
 from .qk_norm import QKNorm
 from .rezero import ReZero
@@ -14,4 +16,5 @@ from .depth_scale import InvDepth, InvSqrtDepth
 __all__ = ["FIXES", "_Refused"]
 
 FIXES = {f.name: f for f in (Shaped, GapRemoval, ValueSkipInit, QKNorm, LayerScale, ReZero,
-                             InvSqrtDepth, InvDepth, SimilarityRemoval, Sandwich, TAT, ESPA, USPA)}
+                             InvSqrtDepth, InvDepth, SimilarityRemoval, Sandwich, DeepNorm, GPT2Init, TAT, ESPA,
+                             USPA)}

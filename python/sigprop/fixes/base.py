@@ -36,6 +36,10 @@ class Fix:
     def install(self, block, site):
         """Registers the fix's parameters on `block` (site: layer, depth, width, head_dim)."""
 
+    def initialise(self, block, record, site):
+        """Rescales initial weights (points "init"); record: the block's q, k ("qk") and branch
+        outputs ("branches") of one forward, and whether a norm followed a residual add."""
+
     def logits(self, block, logits, site):
         return logits
 
@@ -47,6 +51,32 @@ class Fix:
 
     def branch(self, block, y, index, causal):
         return y
+
+
+def reached(outputs, params):
+    """For each of `params`, a boolean mask of the entries `outputs` depend on (a nonzero
+    gradient of a random projection of them; None where none is), or None. A fused matrix (GPT-2's
+    c_attn, nn.MultiheadAttention's in_proj) is thereby split into its q, k and v parts by what
+    they compute, not by names or layouts."""
+    gen = torch.Generator(device=outputs[0].device).manual_seed(0)
+    proj = [torch.randn(o.shape, generator=gen, dtype=o.dtype, device=o.device) for o in outputs]
+    grads = torch.autograd.grad(outputs, params, proj, allow_unused=True, retain_graph=True)
+    return [None if g is None or not g.any() else g != 0 for g in grads]
+
+
+def positive(fix, key, default):
+    """Option `key` of `fix`, a positive number, or `default` when it is None."""
+    value = fix.options[key]
+    if value is None:
+        return default
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
+        raise ValueError(f"sigprop.apply: {fix.name} {key} must be a positive number, not {value!r}")
+    return float(value)
+
+
+def matrices(block):
+    """The block's 2-D parameters (its projections)."""
+    return [p for p in block.parameters() if p.dim() == 2]
 
 
 class _Gain(Fix):
