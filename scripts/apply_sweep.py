@@ -1,7 +1,9 @@
 """Every sigprop.apply fix on every family of scripts/probe_models.py (depth 4, width 64, T 16),
 each fixed model probed; prints what fails. Usage: .venv/bin/python scripts/apply_sweep.py
 (on 2026-12-05 it found the three faults test_apply.py::test_families_the_first_sweep_broke_on
-holds; now only tat on nn.TransformerEncoder, whose activation is a function, is refused.)
+holds; now 11 of 143 pairs are refused, each with its reason: tat on nn.TransformerEncoder, whose
+activation is a function, and deepnorm on the nine pre-norm families; deepnorm applies to BERT
+and the post-norm nn.TransformerEncoder.)
 """
 import math
 import os
