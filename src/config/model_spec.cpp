@@ -13,8 +13,20 @@ double ResidualScale::alpha(int depth) const {
     case Kind::InvSqrtDepth: return 1.0 / std::sqrt(static_cast<double>(depth));  // paper 002
     case Kind::None: return 1.0;
     case Kind::LambdaGamma: return value;
+    case Kind::InvDepth: return 1.0 / depth;  // CompleteP (Dey et al. 2025)
+    case Kind::LayerScale: return value;
+    case Kind::ReZero: return 0.0;  // learnable, 0 at init: each block starts as the identity
+    case Kind::DeepNorm: return 1.0;
   }
   return value;
+}
+
+double deepnorm_alpha(int depth) { return std::pow(2.0 * depth, 0.25); }
+double deepnorm_beta(int depth) { return std::pow(8.0 * depth, -0.25); }
+
+double ModelSpec::layerscale_gain() const {
+  if (layerscale_init > 0.0) return layerscale_init;
+  return depth <= 18 ? 0.1 : depth <= 24 ? 1e-5 : 1e-6;
 }
 
 std::string ResidualScale::to_string() const {
@@ -22,6 +34,10 @@ std::string ResidualScale::to_string() const {
     case Kind::InvSqrtDepth: return "1/sqrt(L)";
     case Kind::None: return "none";
     case Kind::LambdaGamma: return "lambda_gamma";
+    case Kind::InvDepth: return "1/L";
+    case Kind::LayerScale: return "layerscale";
+    case Kind::ReZero: return "rezero";
+    case Kind::DeepNorm: return "deepnorm";
     case Kind::Constant: break;
   }
   std::ostringstream s;
@@ -74,7 +90,14 @@ void ModelSpec::validate() const {
           to_string(leaky_slope));
   if (residual.kind == ResidualScale::Kind::Constant)
     require(std::isfinite(residual.value) && residual.value > 0.0, "residual",
-            "\"1/sqrt(L)\", \"none\" or a positive number", residual.to_string());
+            "\"1/sqrt(L)\", \"1/L\", \"none\", \"lambda_gamma\", \"layerscale\", \"rezero\", "
+            "\"deepnorm\" or a positive number",
+            residual.to_string());
+  require(std::isfinite(layerscale_init) && layerscale_init >= 0.0, "layerscale_init",
+          "0 (CaiT's by depth) or a positive number", to_string(layerscale_init));
+  // DeepNet's a·X weights the stream that its LN renormalises; without that LN it only grows.
+  require(residual.kind != ResidualScale::Kind::DeepNorm || norm == NormPlace::Post, "residual",
+          "deepnorm only with norm = \"post\" (DeepNet's LN(a x + f(x)))", residual.to_string());
   require(vocab_size >= 2, "vocab_size", "an integer >= 2", to_string(vocab_size));
   require(max_seq >= 1, "max_seq", "an integer >= 1", to_string(max_seq));
   require(patch_size >= 1, "patch_size", "an integer >= 1", to_string(patch_size));

@@ -117,18 +117,31 @@ Field enum_field(const char* key, E ModelSpec::*member, std::vector<std::pair<st
 }
 
 Field residual_field() {
+  using Kind = ResidualScale::Kind;
   const char* key = "residual";
-  std::string allowed = "\"1/sqrt(L)\", \"none\", \"lambda_gamma\" or a positive number";
+  // The named forms; a number is Kind::Constant.
+  static const std::vector<std::pair<std::string, Kind>> named = {
+      {"1/sqrt(L)", Kind::InvSqrtDepth}, {"1/L", Kind::InvDepth},     {"none", Kind::None},
+      {"lambda_gamma", Kind::LambdaGamma}, {"layerscale", Kind::LayerScale},
+      {"rezero", Kind::ReZero},          {"deepnorm", Kind::DeepNorm}};
+  std::string allowed;
+  std::vector<std::string> choices = {"1"};
+  for (const auto& [n, k] : named) {
+    allowed += "\"" + n + "\", ";
+    choices.push_back(n);
+  }
+  allowed += "or a positive number";
   return {{key, allowed,
-           "branch scale α in X + α f(X); none removes the skip; lambda_gamma: λX + γf(X)",
-           {"1", "1/sqrt(L)", "none", "lambda_gamma"}},
+           "branch scale α in X + α f(X); none removes the skip; lambda_gamma: λX + γf(X); "
+           "layerscale, rezero: learnable α; deepnorm: LN(aX + f(X)) (post-norm)",
+           choices},
           [=](ModelSpec& s, const Value& v) {
             ResidualScale r;
             if (const auto* t = std::get_if<std::string>(&v)) {
-              if (*t == "1/sqrt(L)") r.kind = ResidualScale::Kind::InvSqrtDepth;
-              else if (*t == "none") r.kind = ResidualScale::Kind::None;
-              else if (*t == "lambda_gamma") r.kind = ResidualScale::Kind::LambdaGamma;
-              else reject(key, allowed, v);
+              const auto it = std::find_if(named.begin(), named.end(),
+                                           [&](const auto& n) { return n.first == *t; });
+              if (it == named.end()) reject(key, allowed, v);
+              r.kind = it->second;
             } else if (const auto* d = std::get_if<double>(&v)) {
               r.value = *d;
             } else if (const auto* i = std::get_if<int64_t>(&v)) {
@@ -136,11 +149,11 @@ Field residual_field() {
             } else {
               reject(key, allowed, v);
             }
-            if (r.kind == ResidualScale::Kind::Constant && !(r.value > 0.0)) reject(key, allowed, v);
+            if (r.kind == Kind::Constant && !(r.value > 0.0)) reject(key, allowed, v);
             s.residual = r;
           },
           [](const ModelSpec& s) {
-            if (s.residual.kind == ResidualScale::Kind::Constant) return Json(s.residual.value);
+            if (s.residual.kind == Kind::Constant) return Json(s.residual.value);
             return Json(s.residual.to_string());
           }};
 }
@@ -178,14 +191,19 @@ const std::vector<Field>& fields() {
       real_field("shaped_c_minus", &ModelSpec::shaped_c_minus,
                  "shaped_relu: s- = 1 + c-/sqrt(width) (paper 004) [default a guess]"),
       enum_field("norm", &ModelSpec::norm,
-                 {{"pre", NormPlace::Pre}, {"post", NormPlace::Post}, {"none", NormPlace::None}},
-                 "where the normalisation sits"),
+                 {{"pre", NormPlace::Pre}, {"post", NormPlace::Post}, {"none", NormPlace::None},
+                  {"sandwich", NormPlace::Sandwich}},
+                 "where the normalisation sits; sandwich: pre plus a norm on each branch output"),
       enum_field("norm_kind", &ModelSpec::norm_kind,
                  {{"layernorm", NormKind::LayerNorm}, {"rmsnorm", NormKind::RMSNorm}},
                  "which normalisation"),
       residual_field(),
       real_field("residual_gamma", &ModelSpec::residual_gamma,
                  "gamma of residual = lambda_gamma, in (0, 1]; lambda = sqrt(1 - gamma^2)"),
+      real_field("layerscale_init", &ModelSpec::layerscale_init,
+                 "residual = layerscale: initial gain; 0 = CaiT's by depth (0.1, 1e-5, 1e-6)"),
+      bool_field("qk_norm", &ModelSpec::qk_norm,
+                 "RMSNorm of each head's q and k with learnable gains (Dehghani et al. 2023)"),
       enum_field("simremove", &ModelSpec::simremove,
                  {{"none", SimRemove::None}, {"attention", SimRemove::Attention},
                   {"mlp", SimRemove::MLP}, {"both", SimRemove::Both}},

@@ -2,8 +2,10 @@
 //   Z = post₁(X ⊕ sim₁(Attn(pre₁(X)))),   Y = post₂(Z ⊕ sim₂(MLP(pre₂(Z))))
 // ⊕ the residual form (model/residual/), pre/post the norm where it is placed (pre-LN: pre = norm,
 // post = identity; post-LN the reverse; none: both identity), sim the similarity removal of paper
-// 000 on the branches it is placed on (model/similarity_removal.h), else identity. The pieces
-// are chosen once, at construction; the forward pass is the same for every variant.
+// 000 on the branches it is placed on (model/similarity_removal.h), else identity. Sandwich norm
+// (CogView, Ding et al. 2021) is pre-LN with one more norm, out, on each branch's output:
+//   Z = X ⊕ sim₁(out₁(Attn(pre₁(X)))),   out = identity for every other placement.
+// The pieces are chosen once, at construction; the forward pass is the same for every variant.
 #pragma once
 
 #include <torch/torch.h>
@@ -22,9 +24,11 @@ struct BlockImpl : torch::nn::Module {
 
   SelfAttention attn{nullptr};
   MLP mlp{nullptr};  // null in attention-only blocks
-  Residual residual{nullptr};
-  // The norms are registered as ln_1 and ln_2 where they are placed; identity elsewhere.
-  torch::nn::AnyModule pre_1, post_1, sim_1, pre_2, post_2, sim_2;
+  // One per branch (residual_1: attention, residual_2: MLP), so learnable gains are the branch's.
+  Residual residual_1{nullptr}, residual_2{nullptr};
+  // The norms are registered as ln_1 and ln_2 where they are placed, sandwich's output norms as
+  // ln_1_out and ln_2_out; identity elsewhere.
+  torch::nn::AnyModule pre_1, post_1, out_1, sim_1, pre_2, post_2, out_2, sim_2;
 };
 TORCH_MODULE(Block);
 

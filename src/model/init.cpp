@@ -69,6 +69,17 @@ void initialise(TransformerImpl& model) {
                  [&](int64_t i, int64_t, int64_t) { finish_orthogonal(pending[i]); });
   if (spec.zero_queries)
     for (const auto& m : *model.blocks) torch::nn::init::zeros_(m->as<BlockImpl>()->attn->w_q->weight);
+  // DeepNet's β on every block matrix but W_Q and W_K (those set the logits, which the update
+  // bound does not involve): with a = (2L)^{1/4} on the skip it bounds the post-LN model update.
+  if (spec.residual.kind == ResidualScale::Kind::DeepNorm) {
+    const double beta = deepnorm_beta(spec.depth);
+    for (const auto& m : *model.blocks) {
+      auto* block = m->as<BlockImpl>();
+      block->attn->w_v->weight.mul_(beta);
+      block->attn->w_o->weight.mul_(beta);
+      if (block->mlp) block->mlp->fc1->weight.mul_(beta), block->mlp->fc2->weight.mul_(beta);
+    }
+  }
   if (model.wte) torch::nn::init::normal_(model.wte->weight, 0.0, 1.0);
   if (model.wpe) torch::nn::init::normal_(model.wpe->weight, 0.0, 1.0);
   if (model.patch_embed) {

@@ -13,7 +13,8 @@ AttentionOptions attention_options(const ModelSpec& spec, int layer) {
       .max_seq(spec.max_seq)
       .shaped_tau0(spec.shaped_tau0)
       .espa_gamma(spec.espa_gamma)
-      .uspa_rho(spec.uspa_rho);
+      .uspa_rho(spec.uspa_rho)
+      .qk_norm(spec.qk_norm);
 }
 
 MLPOptions mlp_options(const ModelSpec& spec) {
@@ -31,13 +32,20 @@ MLPOptions mlp_options(const ModelSpec& spec) {
 NormOptions norm_options(const ModelSpec& spec) { return NormOptions(spec.width).kind(spec.norm_kind); }
 
 BlockOptions block_options(const ModelSpec& spec, int layer) {
-  // λ/γ weighs the branch by γ (model.residual_gamma); the others by α(L) (config/model_spec.h).
-  const bool lambda_gamma = spec.residual.kind == ResidualScale::Kind::LambdaGamma;
+  // λ/γ weighs the branch by γ (model.residual_gamma), LayerScale starts at its gain; the others
+  // by α(L) (config/model_spec.h).
+  using Kind = ResidualScale::Kind;
+  const Kind kind = spec.residual.kind;
+  const double alpha = kind == Kind::LambdaGamma  ? spec.residual_gamma
+                       : kind == Kind::LayerScale ? spec.layerscale_gain()
+                                                  : spec.residual.alpha(spec.depth);
   return BlockOptions(attention_options(spec, layer), mlp_options(spec), norm_options(spec))
       .norm_place(spec.norm)
       .residual(ResidualOptions()
-                    .kind(spec.residual.kind)
-                    .alpha(lambda_gamma ? spec.residual_gamma : spec.residual.alpha(spec.depth)))
+                    .kind(kind)
+                    .alpha(alpha)
+                    .width(spec.width)
+                    .skip(kind == Kind::DeepNorm ? deepnorm_alpha(spec.depth) : 1.0))
       .simremove(spec.simremove)
       .similarity_removal(SimilarityRemovalOptions().tau(spec.simremove_tau).causal(spec.causal));
 }

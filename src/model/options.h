@@ -36,6 +36,7 @@ struct AttentionOptions {
   TORCH_ARG(double, shaped_tau0) = 1.0;       // shaped attention's τ₀ (paper 004)
   TORCH_ARG(double, espa_gamma) = 0.005;      // E-SPA's γ_L (paper 001)
   TORCH_ARG(double, uspa_rho) = 0.8;          // U-SPA's ρ_L (paper 001)
+  TORCH_ARG(bool, qk_norm) = false;           // RMSNorm of each head's q and k (attention/qk_norm.h)
 };
 
 // The MLP's nonlinearity φ (model/activation/).
@@ -59,7 +60,9 @@ struct MLPOptions {
 // X ⊕ f(X): how a branch joins the stream (model/residual/).
 struct ResidualOptions {
   TORCH_ARG(ResidualScale::Kind, kind) = ResidualScale::Kind::Constant;
-  TORCH_ARG(double, alpha) = 1.0;  // branch weight α (γ of λ/γ)
+  TORCH_ARG(double, alpha) = 1.0;  // branch weight α (γ of λ/γ; initial gain where learnable)
+  TORCH_ARG(int64_t, width) = 1;   // d, of LayerScale's per-channel gain
+  TORCH_ARG(double, skip) = 1.0;   // DeepNorm's weight a on the stream
 };
 
 // Y ← (I − τΠ) Y or (I − τC) Y (model/similarity_removal.h).

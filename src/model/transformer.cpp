@@ -55,7 +55,7 @@ TransformerImpl::TransformerImpl(const ModelSpec& s) : spec(s) {
     sinusoid = register_buffer("sinusoid", sinusoidal_positions(spec.max_seq, spec.width));
   blocks = register_module("blocks", torch::nn::ModuleList());
   for (int l = 0; l < spec.depth; ++l) blocks->push_back(Block(block_options(spec, l)));
-  if (spec.norm == NormPlace::Pre) {
+  if (spec.norm == NormPlace::Pre || spec.norm == NormPlace::Sandwich) {  // a pre-norm stream
     ln_f = make_norm(norm_options(spec));
     register_module("ln_f", ln_f.ptr());
   }

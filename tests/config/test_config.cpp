@@ -53,7 +53,13 @@ TEST(Config, RejectsBadValuesNamingKeyAndAllowed) {
   expect_error("width = 130\nheads = 4", {"model.heads", "divisor of width"});
   expect_error("norm = \"middle\"", {"model.norm", "pre | post | none"});
   expect_error("residual = -1", {"model.residual", "1/sqrt(L)"});
-  expect_error("residual = \"1/L\"", {"model.residual", "1/sqrt(L)"});
+  expect_error("residual = \"1/depth\"",
+               {"model.residual", "1/sqrt(L)", "1/L", "layerscale", "rezero", "deepnorm"});
+  expect_error("norm = \"inside\"", {"model.norm", "sandwich"});
+  expect_error("residual = \"deepnorm\"\nnorm = \"pre\"", {"model.residual", "deepnorm", "post"});
+  expect_error("residual = \"deepnorm\"\nnorm = \"sandwich\"", {"model.residual", "post"});
+  expect_error("layerscale_init = -0.1", {"model.layerscale_init", "positive"});
+  expect_error("qk_norm = \"yes\"", {"model.qk_norm", "true | false"});
   expect_error("attention = \"linear\"", {"model.attention", "softmax"});
   expect_error("causal = 1", {"model.causal", "true | false"});
   expect_error("leaky_slope = 1.5", {"model.leaky_slope", "[0, 1)"});
@@ -91,6 +97,50 @@ TEST(Config, OverridesParseLikeToml) {
   apply_override(s, "heads=5");
   EXPECT_THROW(s.validate(), ConfigError);
   EXPECT_THROW(apply_override(s, "noequals"), ConfigError);
+}
+
+// The stability fixes' keys (docs/methods.md): each value as an override, through TOML and JSON.
+TEST(Config, StabilityFixKeysRoundTrip) {
+  using Kind = ResidualScale::Kind;
+  const std::vector<std::pair<std::string, Kind>> residuals = {
+      {"1/L", Kind::InvDepth}, {"layerscale", Kind::LayerScale}, {"rezero", Kind::ReZero},
+      {"deepnorm", Kind::DeepNorm}};
+  for (const auto& [text, kind] : residuals) {
+    ModelSpec s = load_preset("post-ln");
+    apply_override(s, "residual=" + text);
+    apply_override(s, "qk_norm=true");
+    apply_override(s, "layerscale_init=0.02");
+    if (kind != Kind::DeepNorm) apply_override(s, "norm=sandwich");
+    s.validate();
+    EXPECT_EQ(s.residual.kind, kind) << text;
+    EXPECT_EQ(s.residual.to_string(), text);
+    const ModelSpec back = parse_spec_toml(spec_to_toml(s), "round-trip");
+    EXPECT_EQ(spec_to_json(back), spec_to_json(s)) << text;
+    EXPECT_EQ(back.residual.kind, kind);
+    EXPECT_TRUE(back.qk_norm);
+    EXPECT_EQ(back.norm, kind == Kind::DeepNorm ? NormPlace::Post : NormPlace::Sandwich);
+    EXPECT_DOUBLE_EQ(back.layerscale_init, 0.02);
+    EXPECT_EQ(spec_to_json(spec_from_json(spec_to_json(s))), spec_to_json(s)) << text;
+  }
+  ModelSpec s;
+  apply_override(s, "residual=1/L");
+  EXPECT_DOUBLE_EQ(s.residual.alpha(8), 0.125);
+  // LayerScale's init: CaiT's by depth unless given.
+  for (const auto& [depth, init] : std::vector<std::pair<int, double>>{{18, 0.1}, {24, 1e-5}, {25, 1e-6}}) {
+    s.depth = depth;
+    EXPECT_DOUBLE_EQ(s.layerscale_gain(), init) << depth;
+  }
+  s.layerscale_init = 0.3;
+  EXPECT_DOUBLE_EQ(s.layerscale_gain(), 0.3);
+  EXPECT_DOUBLE_EQ(deepnorm_alpha(8), 2.0);   // (2·8)^{1/4}
+  EXPECT_DOUBLE_EQ(deepnorm_beta(2), 0.5);    // (8·2)^{-1/4}
+  // The presets that carry them.
+  EXPECT_TRUE(load_preset("pre-ln-qknorm").qk_norm);
+  EXPECT_EQ(load_preset("pre-ln-layerscale").residual.kind, Kind::LayerScale);
+  EXPECT_EQ(load_preset("rezero").norm, NormPlace::None);
+  EXPECT_EQ(load_preset("post-ln-deepnorm").residual.kind, Kind::DeepNorm);
+  EXPECT_EQ(load_preset("sandwich-ln").norm, NormPlace::Sandwich);
+  EXPECT_EQ(load_preset("pre-ln-inv-depth").residual.kind, Kind::InvDepth);
 }
 
 TEST(Config, TomlRoundTrip) {

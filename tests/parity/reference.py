@@ -82,6 +82,29 @@ def make_norm(m):
     return RMSNorm(m["width"]) if m["norm_kind"] == "rmsnorm" else nn.LayerNorm(m["width"], eps=1e-5)
 
 
+class QKNorm(nn.Module):
+    """QK-norm (Dehghani et al. 2023): RMSNorm over each head's channels of q and k, eps 1e-6,
+    learnable gains of d_k shared by the heads."""
+
+    def __init__(self, dk):
+        super().__init__()
+        self.q_gain = nn.Parameter(torch.ones(dk))
+        self.k_gain = nn.Parameter(torch.ones(dk))
+
+    def forward(self, q, k):
+        def rms(x, g):
+            return x * torch.rsqrt(x.pow(2).mean(-1, keepdim=True) + 1e-6) * g
+        return rms(q, self.q_gain), rms(k, self.k_gain)
+
+
+class Gain(nn.Module):
+    """A learnable branch gain: per channel (LayerScale) or one scalar (ReZero)."""
+
+    def __init__(self, shape, init):
+        super().__init__()
+        self.gain = nn.Parameter(torch.full(shape, float(init)))
+
+
 class ValueSkipInit(nn.Module):
     """Value-SkipInit (paper 001): A <- alpha I + beta A, trainable, alpha = 1, beta = 0 at init."""
 
@@ -104,6 +127,8 @@ class Attention(nn.Module):
         self.w_v = nn.Linear(d, d, bias=False)
         self.w_o = nn.Linear(d, d, bias=False)
         self.causal, self.variant, self.m, self.layer = m["causal"], m["attention"], m, layer
+        if m.get("qk_norm"):
+            self.qk_norm = QKNorm(self.dk)
         assert self.variant in ("softmax", "uniform", "random_markov", "gap_removed", "shaped",
                                 "espa", "uspa", "value_skipinit")
         # gap_removed and value_skipinit modify the matrix named by attention_base.
@@ -137,6 +162,8 @@ class Attention(nn.Module):
         q = self.w_q(x).view(B, T, self.h, self.dk).transpose(1, 2)
         k = self.w_k(x).view(B, T, self.h, self.dk).transpose(1, 2)
         v = self.w_v(x).view(B, T, self.h, d // self.h).transpose(1, 2)
+        if hasattr(self, "qk_norm"):
+            q, k = self.qk_norm(q, k)
         if self.sdpa and trace is None and self.variant in ("softmax", "shaped"):
             return self.w_o(self.sdpa_values(q, k, v).transpose(1, 2).reshape(B, T, d))
         if self.variant == "shaped":  # paper 004: tau = tau0 sqrt(n n_k)
@@ -206,17 +233,33 @@ class MLP(nn.Module):
 
 
 class Block(nn.Module):
-    """Z = X + a*Attn(X), Y = Z + a*MLP(Z); post-norm after each sum, pre-norm in each branch."""
+    """Z = X + a*Attn(X), Y = Z + a*MLP(Z); post-norm after each sum, pre-norm in each branch;
+    sandwich: pre-norm and a norm on each branch output. a: 1, a number, 1/sqrt(L), 1/L, a
+    learnable gain (layerscale per channel, rezero a scalar); deepnorm: LN(lam*X + f), lam = (2L)^(1/4)."""
 
     def __init__(self, m, layer):
         super().__init__()
         self.place = m["norm"]
         r = m["residual"]
         self.skip, self.lam = r != "none", 1.0
-        self.alpha = 1 / math.sqrt(m["depth"]) if r == "1/sqrt(L)" else (1.0 if r == "none" else r)
+        L = m["depth"]
+        named = {"1/sqrt(L)": 1 / math.sqrt(L), "1/L": 1 / L, "none": 1.0, "deepnorm": 1.0,
+                 "layerscale": 1.0, "rezero": 1.0}
+        self.alpha = named.get(r, r)
         if r == "lambda_gamma":  # paper 004: lambda^2 + gamma^2 = 1
             self.alpha = m["residual_gamma"]
             self.lam = math.sqrt(1 - self.alpha ** 2)
+        if r == "deepnorm":  # DeepNet (Wang et al. 2022)
+            self.lam = (2 * L) ** 0.25
+        self.gains = r in ("layerscale", "rezero")
+        if self.gains:  # parameters residual_1.gain, residual_2.gain; sigprop's values are loaded
+            shape = (m["width"],) if r == "layerscale" else (1,)
+            init = 0.0  # ReZero's; LayerScale's is CaiT's by depth unless layerscale_init is set
+            if r == "layerscale":
+                init = m.get("layerscale_init") or (0.1 if L <= 18 else 1e-5 if L <= 24 else 1e-6)
+            self.residual_1 = Gain(shape, init)
+            if m["mlp_width"] > 0:
+                self.residual_2 = Gain(shape, init)
         self.sim = m["simremove"]
         self.tau = m["simremove_tau"]
         self.causal = m["causal"]
@@ -226,9 +269,18 @@ class Block(nn.Module):
             self.ln_1 = make_norm(m)
             if self.mlp is not None:
                 self.ln_2 = make_norm(m)
+        if self.place == "sandwich":
+            self.ln_1_out = make_norm(m)
+            if self.mlp is not None:
+                self.ln_2_out = make_norm(m)
 
-    def res(self, x, branch):
+    def res(self, x, branch, i):
+        if self.gains:
+            branch = getattr(self, f"residual_{i}").gain * branch
         return self.lam * x + self.alpha * branch if self.skip else branch
+
+    def out(self, y, i):
+        return getattr(self, f"ln_{i}_out")(y) if self.place == "sandwich" else y
 
     def remove(self, y, where):  # paper 000: Y <- (I - tau Pi) Y; causal: Y <- (I - tau C) Y
         if self.sim not in (where, "both"):
@@ -237,13 +289,14 @@ class Block(nn.Module):
         return y - self.tau * M @ y
 
     def forward(self, x, trace=None):
-        pre, post = self.place == "pre", self.place == "post"
-        h = self.res(x, self.remove(self.attn(self.ln_1(x) if pre else x, trace), "attention"))
+        pre, post = self.place in ("pre", "sandwich"), self.place == "post"
+        a = self.out(self.attn(self.ln_1(x) if pre else x, trace), 1)
+        h = self.res(x, self.remove(a, "attention"), 1)
         if post:
             h = self.ln_1(h)
         if self.mlp is None:
             return h
-        y = self.res(h, self.remove(self.mlp(self.ln_2(h) if pre else h), "mlp"))
+        y = self.res(h, self.remove(self.out(self.mlp(self.ln_2(h) if pre else h), 2), "mlp"), 2)
         return self.ln_2(y) if post else y
 
 
@@ -264,7 +317,7 @@ class Transformer(nn.Module):
         if m["positional"] == "sinusoidal":  # Vaswani et al. 2017; sigprop's buffer is loaded
             self.register_buffer("sinusoid", torch.zeros(m["max_seq"], d))
         self.blocks = nn.ModuleList(Block(m, l) for l in range(m["depth"]))
-        if m["norm"] == "pre":
+        if m["norm"] in ("pre", "sandwich"):
             self.ln_f = make_norm(m)
 
     def embed(self, inp):
@@ -290,14 +343,15 @@ class Transformer(nn.Module):
             x = b(x, trace)
             if trace is not None:
                 trace["hidden"].append(x)
-        if self.m["norm"] == "pre":
+        if self.m["norm"] in ("pre", "sandwich"):
             x = self.ln_f(x)
         return self.head(x) if self.m["input"] == "tokens" else self.head(x.mean(1))
 
 
 def initialise(model):
     """sigprop's initialisation (model/init.h) from the spec keys: block weights by model.init,
-    biases 0, W_Q = 0 when zero_queries, embeddings N(0, 1), head N(0, 1/d); norms and
+    biases 0, W_Q = 0 when zero_queries, deepnorm's beta on all but W_Q and W_K, embeddings
+    N(0, 1), head N(0, 1/d); norms and
     Value-SkipInit's alpha = 1, beta = 0 keep their construction values. Drawn in init.cpp's order,
     after a construction that used as many random numbers as sigprop's, so after
     torch.manual_seed(s) it happens to give sigprop's weights for seed s; callers rely only on
@@ -327,6 +381,9 @@ def initialise(model):
                     nn.init.zeros_(lin.bias)
             if m["zero_queries"]:  # uniform attention at init (papers 001, 002)
                 nn.init.zeros_(b.attn.w_q.weight)
+            if m["residual"] == "deepnorm":  # DeepNet's beta on all but W_Q, W_K
+                for lin in layers[2:]:
+                    lin.weight.mul_((8 * m["depth"]) ** -0.25)
         nn.init.normal_(model.wte.weight, 0.0, 1.0)
         if m["positional"] == "learned":
             nn.init.normal_(model.wpe.weight, 0.0, 1.0)

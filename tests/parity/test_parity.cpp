@@ -1,6 +1,7 @@
 // Parity with PyTorch (the torch sigprop is built against): the same weights, buffers, input and target give
 // the same output, per-layer hidden states, loss and every parameter gradient as
-// tests/parity/reference.py, for all 8 attention variants, token and patch input. Tolerance:
+// tests/parity/reference.py, for all 8 attention variants, token and patch input, and the stability
+// fixes (QK-norm, LayerScale, ReZero, DeepNorm, sandwich norm, 1/L). Tolerance:
 // max |sigprop - reference| <= 1e-5 * (1 + max |reference|), float32.
 #include <gtest/gtest.h>
 #include <torch/torch.h>
@@ -29,13 +30,22 @@ void expect_close(const std::string& what, const torch::Tensor& ours, const torc
   EXPECT_LE(diff, 1e-5 * scale) << what << " differs: max |diff| = " << diff;
 }
 
-void check_parity(const std::string& name, const std::vector<std::string>& overrides) {
+// random_gains: the learnable branch and QK-norm gains drawn at random rather than at their
+// init (ReZero's 0 would hide the branches), so the reference's use of them shows.
+void check_parity(const std::string& name, const std::vector<std::string>& overrides,
+                  bool random_gains = false) {
   ModelSpec spec;
   spec.depth = 2, spec.width = 32, spec.heads = 4, spec.mlp_width = 64, spec.vocab_size = 11;
   spec.max_seq = 16;
   for (const auto& o : overrides) apply_override(spec, o);
   torch::manual_seed(11);
   Transformer model(spec);
+  if (random_gains) {
+    torch::NoGradGuard no_grad;
+    for (auto& p : model->named_parameters())
+      if (p.key().find("gain") != std::string::npos)
+        p.value().copy_(0.5 + 0.3 * torch::randn_like(p.value()));
+  }
   const bool patches = spec.input == InputKind::Patches;  // (B, C, 8, 8) images, class targets
   const auto input = patches ? torch::randn({3, spec.channels, 8, 8})
                              : torch::randint(0, spec.vocab_size, {3, 9}, torch::kLong);
@@ -130,4 +140,13 @@ TEST(Parity, PatchInputClassifier) {
 
 TEST(Parity, SinusoidalPositions) {
   check_parity("sinusoidal", {"positional=sinusoidal", "norm=pre", "activation=gelu"});
+}
+
+// The stability fixes (docs/methods.md), each against the reference's own reading of its formula.
+TEST(Parity, StabilityFixes) {
+  check_parity("qk_norm", {"norm=pre", "qk_norm=true", "d_k=6"}, true);
+  check_parity("layerscale", {"norm=pre", "residual=layerscale", "norm_kind=rmsnorm"}, true);
+  check_parity("rezero", {"norm=none", "residual=rezero", "activation=gelu"}, true);
+  check_parity("deepnorm", {"norm=post", "residual=deepnorm", "qk_norm=true"});
+  check_parity("sandwich", {"norm=sandwich", "residual=1/L", "causal=false"});
 }

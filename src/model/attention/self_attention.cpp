@@ -14,12 +14,14 @@ SelfAttentionImpl::SelfAttentionImpl(const AttentionOptions& o) : options(o) {
   w_v = register_module("w_v", linear(d, h * o.d_v()));
   w_o = register_module("w_o", linear(h * o.d_v(), d));
   matrix = register_module("matrix", make_attention_matrix(o));
+  if (o.qk_norm()) qk_norm = register_module("qk_norm", QKNorm(h, o.d_k()));
 }
 
 torch::Tensor SelfAttentionImpl::forward(const torch::Tensor& x, torch::Tensor* attn_out) {
   const int64_t T = x.size(1), h = options.heads();
   // [q | k | v] = X [W_Q | W_K | W_V]ᵀ: (B, T, H·d_k + H·d_k + H·d_v)
-  const auto qkv = affine_packed(x, {w_q->weight, w_k->weight, w_v->weight});
+  auto qkv = affine_packed(x, {w_q->weight, w_k->weight, w_v->weight});
+  if (qk_norm) qkv = qk_norm(qkv);
   // A = α I + β B: A v = α v + β (B v), B by its own path.
   const auto mix = matrix->identity_mix();
   AttentionMatrixImpl* a = mix ? mix->base : matrix.get();

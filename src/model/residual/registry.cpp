@@ -12,6 +12,10 @@ Residual make_residual(const ResidualOptions& o) {
       {Kind::InvSqrtDepth, &make_scaled_residual},  // α = 1/√L (paper 002)
       {Kind::LambdaGamma, &make_lambda_gamma_residual},
       {Kind::None, &make_no_skip_residual},
+      {Kind::InvDepth, &make_scaled_residual},  // α = 1/L (CompleteP)
+      {Kind::LayerScale, &make_layerscale_residual},
+      {Kind::ReZero, &make_rezero_residual},
+      {Kind::DeepNorm, &make_deepnorm_residual},
   };
   return factories.at(o.kind())(o);
 }

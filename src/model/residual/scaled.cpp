@@ -1,5 +1,7 @@
 // The scaled residual X + α f(X). α = 1 is the standard transformer; α = 1/√L (Noci et al. 2022,
-// paper 002) keeps the stream's norm and the query/key gradients bounded as depth grows.
+// paper 002) keeps the stream's norm and the query/key gradients bounded as depth grows; α = 1/L
+// (CompleteP, Dey et al. 2025) makes each block's update O(1/L), so hyperparameters transfer
+// across depth.
 #include <torch/torch.h>
 
 #include "model/residual/residual.h"

@@ -57,6 +57,12 @@ const std::vector<FixDoc> kFixes = {
     {"vanilla-uspa-tat", "trainability without skips or norms: U-SPA attention, TAT MLPs (paper 001)"},
     {"vanilla-vskipinit-tat", "trainability without skips or norms: Value-SkipInit, TAT MLPs (paper 001)"},
     {"noln-espa-tat", "trainability without norms, skips kept: E-SPA + TAT (paper 001)"},
+    {"pre-ln-qknorm", "attention-logit growth and entropy collapse (q, k RMS-normalised per head, ViT-22B)"},
+    {"pre-ln-layerscale", "gradient spread, rank collapse in deep stacks (learnable per-channel branch gains, CaiT)"},
+    {"rezero", "trainability without norms (each block the identity at init, ReZero)"},
+    {"post-ln-deepnorm", "post-norm's gradient spread at depth (a = (2L)^(1/4) skip, beta-scaled init, DeepNet)"},
+    {"sandwich-ln", "pre-norm's growing stream (each branch output normalised, CogView)"},
+    {"pre-ln-inv-depth", "gradient spread and depth transfer (branches scaled by 1/L, CompleteP)"},
 };
 
 // Keys a fix never carries: the model's size is the user's.
