@@ -129,7 +129,13 @@ def main():
     ap.add_argument("out")
     ap.add_argument("--steps", type=int, default=250)
     ap.add_argument("--depth", type=int, default=None)
+    ap.add_argument("--replot", action="store_true", help="redraw OUT/CASE.png from OUT/CASE.json")
     args = ap.parse_args()
+    if args.replot:
+        with open(os.path.join(args.out, f"{args.case}.json")) as f:
+            result = json.load(f)
+        chance = math.log(10 if args.case == "vit" else VOCAB)
+        return plot(result, chance, os.path.join(args.out, f"{args.case}.png"))
     os.makedirs(args.out, exist_ok=True)
     torch.set_num_threads(max(1, os.cpu_count() or 1))
     if args.case == "gpt2-post-norm":
@@ -184,19 +190,20 @@ def plot(result, chance, path):
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
     fig, ax = plt.subplots(figsize=(7, 4.2))
-    curves = [("as built", result["as_built"]["race"]["losses"], "k")]
+    curves = [("as built", result["as_built"]["race"]["losses"], "0.2")]
     curves += [(r["name"], r["race"]["losses"], None) for r in result["ranking"] if r.get("race")]
     if "reference" in result:
         curves.append((f"reference: {result['reference']['name']}", result["reference"]["losses"], "0.5"))
     for name, losses, colour in curves:
         smooth = np.convolve(losses, np.ones(10) / 10, mode="valid")
         ax.plot(np.arange(len(smooth)) + 10, smooth, label=name, color=colour,
-                linestyle="--" if name.startswith("reference") else "-")
+                linestyle="--" if name.startswith("reference") else "-",
+                linewidth=4 if name == "as built" else 1.5, alpha=0.45 if name == "as built" else 1)
     ax.axhline(chance, color="0.8", linewidth=0.8, label="chance (ln classes)")
     ax.set_xlabel("step")
     ax.set_ylabel("training loss (10-step mean)")
-    ax.set_title(f"{result['case']}, depth {result['depth']}: advise names "
-                 f"{result['recommendation']}")
+    ax.set_title(f"{result['case']}, depth {result['depth']}: the rule names "
+                 f"{result['recommendation']}, the race {result['race_best']}", fontsize=10)
     ax.legend(fontsize=8)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
