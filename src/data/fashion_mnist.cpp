@@ -100,8 +100,11 @@ torch::Tensor read_idx_gz(const std::string& path) {
   if (magic == 2051 && bytes.size() >= 16) {
     const uint32_t rows = big_endian(p + 8), cols = big_endian(p + 12);
     // n·rows·cols in 64 bits can wrap around (a fuzzer found 2²¹·2²⁴·2²⁷ = 0 mod 2⁶⁴): checked.
+    // No side may be 0 either: zero images of 2³¹ × 2³² pixels hold no bytes, yet their strides
+    // overflow (a fuzzer found that too); with every side ≥ 1 the strides are at most the size.
     uint64_t pixels = 0;
-    const bool fits = !__builtin_mul_overflow(uint64_t(n), uint64_t(rows), &pixels) &&
+    const bool fits = n > 0 && rows > 0 && cols > 0 &&
+                      !__builtin_mul_overflow(uint64_t(n), uint64_t(rows), &pixels) &&
                       !__builtin_mul_overflow(pixels, uint64_t(cols), &pixels);
     if (fits && bytes.size() - 16 == pixels)
       return torch::from_blob(const_cast<unsigned char*>(p + 16), {int64_t(n), rows, cols},
