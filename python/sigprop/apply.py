@@ -26,7 +26,7 @@ from .fixes import FIXES
 from .fixes.base import _MASKED, _uniform_like
 from .capture import (_MATMUL, _MHA, _SDPA, _SOFTMAX, MHA_SIGNATURE, SDPA_SIGNATURE,
                       apply_mask, attention_matrix, repeat_heads, sdpa_logits)
-from .probe import _block_input, _heads_of, _seq_first, find_blocks
+from .probe import _block_input, _describe, _heads_of, _inputs, _seq_first, find_blocks
 
 _ADD = (torch.add, torch.Tensor.add, torch.Tensor.__add__, torch.Tensor.__radd__,
         torch.Tensor.__iadd__)
@@ -70,7 +70,7 @@ class _Watch(TorchFunctionMode):
         first = args[0] if args else None
         if func in _STREAM and any(first is s for s in self.stream):
             self.stream.append(out)
-            if func in _NORMS and any(first is j for j in self.joined):
+            if self.record is not None and func in _NORMS and any(first is j for j in self.joined):
                 self.normed.append(out)  # the stream after a residual add, normalised
         if func in _SOFTMAX and isinstance(out, torch.Tensor) and out.dim() >= 3 \
                 and out.shape[-1] == out.shape[-2] == self._tokens():
@@ -210,7 +210,8 @@ class _Watch(TorchFunctionMode):
         self.branches += 1
         out = func(a, branch) if on[0] else func(branch, b)
         self.stream.append(out)
-        self.joined.append(out)
+        if self.record is not None:  # only the recording pass asks whether the block is post-norm
+            self.joined.append(out)
         return out
 
     def _post_norm(self, stream):
@@ -315,7 +316,6 @@ def _initialise(model, block_list, fix, inputs):
     """The fix's rescaling of the initial weights (points "init"): one forward of `inputs`, in
     eval mode with gradients on, records each block's q, k and branch outputs; the fix reads from
     them which matrices to rescale (sigprop.fixes.base.reached) and rescales them."""
-    from .probe import _describe, _inputs
     args, kwargs = _inputs(inputs)
     modes = [(m, m.training) for m in model.modules()]
     frozen = [p for b in block_list for p in b.parameters() if not p.requires_grad]
