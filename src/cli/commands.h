@@ -21,5 +21,6 @@ void add_theory_command(CLI::App& app);
 void add_repro_command(CLI::App& app);
 void add_bench_command(CLI::App& app);
 void add_export_command(CLI::App& app);
+void add_predict_command(CLI::App& app);
 
 }  // namespace sigprop::cli

@@ -100,6 +100,7 @@ int main(int argc, char** argv) {
   sigprop::cli::add_repro_command(app);
   sigprop::cli::add_bench_command(app);
   sigprop::cli::add_export_command(app);
+  sigprop::cli::add_predict_command(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
