@@ -47,6 +47,7 @@ from . import _sigprop  # noqa: E402
 from ._sigprop import ConfigError, DataError, METRIC_COLUMNS, tat
 from . import nn, theory
 from .probe import ProbeResult, find_blocks, probe
+from .predict import predict
 from .apply import apply
 from .fixes import FIXES
 from .advise import Advice, advise, fix_recipes
@@ -61,6 +62,6 @@ def probe_batch(input="kjv", *, width, batch=8, seq=64, seed=0):
 
 
 __version__ = _sigprop.version()
-__all__ = ["probe", "ProbeResult", "apply", "FIXES", "advise", "Advice", "fix_recipes", "find_blocks", "probe_batch", "tat", "theory", "nn",
+__all__ = ["probe", "ProbeResult", "predict", "apply", "FIXES", "advise", "Advice", "fix_recipes", "find_blocks", "probe_batch", "tat", "theory", "nn",
            "load_run", "save", "evaluate", "export", "load_safetensors", "save_safetensors",
            "ConfigError", "DataError", "METRIC_COLUMNS"]

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "config/presets.h"
+#include "config/spec_io.h"
 #include "probe/probe_input.h"
 #include "python/bindings.h"
 #include "studies/escalation/escalation_report.h"
@@ -15,6 +16,8 @@
 #include "studies/gradients/gradients_report.h"
 #include "studies/markov/markov_report.h"
 #include "studies/markov/markov_study.h"
+#include "studies/predict/predict_report.h"
+#include "studies/predict/predict_study.h"
 #include "studies/sde/sde_report.h"
 #include "studies/sde/sde_study.h"
 #include "studies/tat/tat_report.h"
@@ -158,6 +161,37 @@ void bind_theory(py::module_& m) {
       .def_readwrite("pre_ln", &GradientStudyOptions::pre_ln)
       .def_readwrite("mlp", &GradientStudyOptions::mlp)
       .def_readwrite("seed", &GradientStudyOptions::seed);
+  // predict: the specs arrive as spec JSON (sigprop.nn.make_spec or a Transformer's spec_json).
+  py::class_<PredictStudyOptions>(t, "PredictOptions")
+      .def(py::init<>())
+      .def_property("input", [](const PredictStudyOptions& o) { return to_string(o.input); },
+                    [](PredictStudyOptions& o, const std::string& v) { o.input = parse_probe_input(v); })
+      .def_readwrite("seq", &PredictStudyOptions::seq)
+      .def_readwrite("batch", &PredictStudyOptions::batch)
+      .def_property("draws", [](const PredictStudyOptions& o) { return o.predict.draws; },
+                    [](PredictStudyOptions& o, int v) { o.predict.draws = v; })
+      .def_property("quadrature", [](const PredictStudyOptions& o) { return o.predict.quadrature; },
+                    [](PredictStudyOptions& o, int v) { o.predict.quadrature = v; })
+      .def_property("seed", [](const PredictStudyOptions& o) { return o.predict.seed; },
+                    [](PredictStudyOptions& o, uint64_t v) { o.predict.seed = v; })
+      .def_readwrite("widths", &PredictStudyOptions::compare_widths)
+      .def_readwrite("seeds", &PredictStudyOptions::seeds)
+      .def_readwrite("map", &PredictStudyOptions::map)
+      .def_readwrite("map_size", &PredictStudyOptions::map_size)
+      .def_readwrite("map_seq", &PredictStudyOptions::map_seq)
+      .def_readwrite("map_draws", &PredictStudyOptions::map_draws)
+      .def_readwrite("alpha_min", &PredictStudyOptions::alpha_min)
+      .def_readwrite("alpha_max", &PredictStudyOptions::alpha_max)
+      .def_readwrite("logit_min", &PredictStudyOptions::logit_min)
+      .def_readwrite("logit_max", &PredictStudyOptions::logit_max)
+      .def_readwrite("map_check", &PredictStudyOptions::map_check)
+      .def_readwrite("map_check_width", &PredictStudyOptions::map_check_width);
+  t.def("predict", [](PredictStudyOptions o, const std::vector<std::string>& spec_jsons) {
+    o.specs.clear();
+    for (const auto& j : spec_jsons) o.specs.push_back(spec_from_json(nlohmann::json::parse(j)));
+    return run_study(o, [](const auto& o, const auto& p) { return run_predict_study(o, p); }, predict_output);
+  });
+
   t.def("gradients", [](const GradientStudyOptions& o) {
     return run_study(o, [](const auto& o, const auto& p) { return run_gradient_study(o, p); },
                      gradients_output);

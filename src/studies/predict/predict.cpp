@@ -151,10 +151,15 @@ struct AttentionDraws {
   bool fixed = false;    // every draw gave the same A: no Monte Carlo error
 };
 
-// Σ^{1/2} with Σ ⪰ 0 up to rounding: U √max(Λ, 0).
+// L with L Lᵀ = Σ: Cholesky (fast on many small matrices), and where Σ is singular up to rounding
+// (collapsed tokens), U √max(Λ, 0) from its eigendecomposition.
 Tensor root(const Tensor& S) {
-  auto [values, vectors] = torch::linalg_eigh(S);
-  return vectors * values.clamp_min(0).sqrt().unsqueeze(-2);
+  auto [L, info] = torch::linalg_cholesky_ex(S);
+  const auto failed = info.ne(0);
+  if (!failed.any().item<bool>()) return L;
+  auto [values, vectors] = torch::linalg_eigh(S.index({failed}));
+  L.index_put_({failed}, vectors * values.clamp_min(0).sqrt().unsqueeze(-2));
+  return L;
 }
 
 Tensor rms_normalise(const Tensor& x) {
@@ -162,7 +167,7 @@ Tensor rms_normalise(const Tensor& x) {
 }
 
 AttentionDraws draw_attention(const ModelSpec& spec, const AttentionLaw& law, const Tensor& Sn,
-                              const Tensor& logit_mult, int draws, torch::Generator& gen) {
+                              const Tensor& logit_mult, int draws, bool common, torch::Generator& gen) {
   const int64_t S = Sn.size(0), T = Sn.size(-1), dk = spec.key_width(), H = spec.heads;
   const auto gq = spec.zero_queries ? Gains{0, 0} : weight_gains(spec, spec.width, H * dk);
   const auto gk = weight_gains(spec, spec.width, H * dk);
@@ -171,8 +176,10 @@ AttentionDraws draw_attention(const ModelSpec& spec, const AttentionLaw& law, co
   if (law.form) {
     const int64_t D = draws;
     const auto L = root(Sn).unsqueeze(1);  // (S, 1, T, T)
-    auto q = std::sqrt(gq.fwd) * L.matmul(torch::randn({S, D, T, dk}, gen, kF64));
-    auto k = std::sqrt(gk.fwd) * L.matmul(torch::randn({S, D, T, dk}, gen, kF64));
+    // A map's cells share their draws (common random numbers): the map is smooth in its axes.
+    const int64_t Z = common ? 1 : S;
+    auto q = std::sqrt(gq.fwd) * L.matmul(torch::randn({Z, D, T, dk}, gen, kF64));
+    auto k = std::sqrt(gk.fwd) * L.matmul(torch::randn({Z, D, T, dk}, gen, kF64));
     if (spec.qk_norm) q = rms_normalise(q), k = rms_normalise(k);
     out.scale = law.form->scale * logit_mult.view({S, 1, 1, 1});
     auto logits = out.scale * q.matmul(k.transpose(-2, -1));
@@ -235,6 +242,7 @@ struct Recursion {
   const ModelSpec& spec;
   const PredictOptions& o;
   Tensor branch, skip, logit;  // (S, 1, 1)
+  bool common;                 // cells of a map: one draw of the logits' noise for all
   double eps;
   ActivationKernel phi;
   Gains g_v, g_o, g_1, g_2;
@@ -244,6 +252,7 @@ struct Recursion {
   Recursion(const ModelSpec& s, const PredictOptions& opt, const KernelCells& cells, int64_t S, int64_t T)
       : spec(s),
         o(opt),
+        common(cells.branch.defined() || cells.logit.defined()),
         eps(norm_options(s).eps()),
         phi(mlp_options(s).activation(), opt.quadrature),
         gen(at::detail::createCPUGenerator(opt.seed)) {
@@ -283,7 +292,7 @@ struct Recursion {
     tape.branch_in = in;
     Tensor f;
     if (attention) {
-      tape.attn = draw_attention(spec, *law, in, logit, o.draws, gen);
+      tape.attn = draw_attention(spec, *law, in, logit, o.draws, common, gen);
       const auto& A = tape.attn.A;
       f = g_v.fwd * g_o.fwd * A.matmul(in.unsqueeze(1)).matmul(A.transpose(-2, -1)).mean(1);
     } else {
