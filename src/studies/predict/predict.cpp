@@ -227,6 +227,18 @@ Tensor jacobian_traces(const Tensor& P, const Tensor& c, const Tensor& K, const 
   return M * c * c.transpose(-2, -1);
 }
 
+// E[(p_t − e_{y_t})·(p_s − e_{y_s})] for the language-model head at init: logits z_t = W h_t with
+// W ~ N(0, 1/d), so over the V classes the logits are i.i.d. with token kernel Σ (the head's
+// input); p = softmax(z), by Monte Carlo over z. Peaked p on collapsed tokens makes the gradient
+// of every token alike, which is what sets the ratio of query to value gradients near the top.
+Tensor loss_gradient_kernel(const Tensor& S, const Tensor& targets, int64_t V, int draws,
+                            torch::Generator& gen) {
+  const int64_t B = S.size(0), T = S.size(-1);
+  const auto z = root(S).unsqueeze(1).matmul(torch::randn({B, draws, T, V}, gen, kF64));
+  const auto g = torch::softmax(z, -1) - torch::one_hot(targets, V).to(torch::kFloat64).unsqueeze(1);
+  return g.matmul(g.transpose(-2, -1)).mean(1);
+}
+
 // What the backward pass needs of one sublayer.
 struct Tape {
   Tensor pre_in;    // Σ into the pre-norm (undefined: none)
@@ -391,26 +403,32 @@ KernelInput kernel_input(const ModelSpec& spec, const ProbeBatch& batch) {
     const auto P = sinusoidal_positions(T, spec.width).to(torch::kFloat64);
     sigma = sigma + P.matmul(P.t()) / double(spec.width);
   }
-  // ∂loss/∂output: tokens, (p_t − e_{y_t}) through the head, p ≈ uniform at init:
-  // [y_t = y_s] − 1/V; patches, the mean-pooled classifier's same gradient on every token;
-  // raw, 0.5·MSE to an independent N(0, 1) target: I here, plus the output's kernel, which
-  // predict_trace adds once it has it.
-  Tensor gamma;
+  // ∂loss/∂output: tokens, (p_t − e_{y_t}) through the head, from the logits' law once the
+  // output's kernel is known (loss_gradient_kernel); patches, the mean-pooled classifier's same
+  // gradient on every token; raw, 0.5·MSE to an independent N(0, 1) target: I here, plus the
+  // output's kernel, which predict_trace adds once it has it.
+  KernelInput in;
+  in.sigma0 = sigma;
   switch (spec.input) {
-    case InputKind::Tokens: {
-      const auto y = batch.target.to(torch::kLong);
-      gamma = y.unsqueeze(-1).eq(y.unsqueeze(-2)).to(torch::kFloat64) - 1.0 / spec.vocab_size;
+    case InputKind::Tokens:
+      in.targets = batch.target.to(torch::kLong);
+      in.vocab = spec.vocab_size;
+      in.gamma_top = torch::zeros({S, T, T}, kF64);
       break;
-    }
-    case InputKind::Patches: gamma = torch::ones({S, T, T}, kF64); break;
-    case InputKind::Raw: gamma = torch::eye(T, kF64).expand({S, T, T}).contiguous(); break;
+    case InputKind::Patches: in.gamma_top = torch::ones({S, T, T}, kF64); break;
+    case InputKind::Raw: in.gamma_top = torch::eye(T, kF64).expand({S, T, T}).contiguous(); break;
   }
-  return {sigma, gamma};
+  return in;
 }
 
 KernelInput repeat_first(const KernelInput& in, int64_t copies) {
-  return {in.sigma0.narrow(0, 0, 1).expand({copies, -1, -1}).contiguous(),
-          in.gamma_top.narrow(0, 0, 1).expand({copies, -1, -1}).contiguous()};
+  const auto first = [copies](const Tensor& t) {
+    return t.defined() ? t.narrow(0, 0, 1).expand({copies, -1, -1}).contiguous() : t;
+  };
+  KernelInput out = in;
+  out.sigma0 = first(in.sigma0), out.gamma_top = first(in.gamma_top);
+  if (in.targets.defined()) out.targets = in.targets.narrow(0, 0, 1).expand({copies, -1}).contiguous();
+  return out;
 }
 
 KernelTrace predict_trace(const ModelSpec& spec, const KernelInput& input, const KernelCells& cells,
@@ -449,6 +467,10 @@ KernelTrace predict_trace(const ModelSpec& spec, const KernelInput& input, const
   // Backward: Γ from the loss, through the final norm of a pre-norm stream, block by block.
   Tensor G = input.gamma_top.to(torch::kFloat64);
   if (spec.input == InputKind::Raw) G = G + X;
+  if (input.targets.defined()) {
+    const auto head_in = rec.pre() ? X * norm_scale(X, rec.eps) : X;
+    G = loss_gradient_kernel(head_in, input.targets, input.vocab, std::max(o.draws, 16), rec.gen);
+  }
   if (rec.pre()) G = G * norm_scale(X, rec.eps);
   for (int64_t l = L - 1; l >= 0; --l) {
     Tensor q2, v2;

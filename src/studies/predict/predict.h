@@ -38,6 +38,10 @@ void validate(const PredictOptions& o);  // throws ConfigError naming the option
 // final norm) under the loss of the spec's input kind. Both (S, T, T) float64.
 struct KernelInput {
   torch::Tensor sigma0, gamma_top;
+  // Token input: the next-token targets (S, T) int64 and the vocabulary; Γ at the output is then
+  // computed from the logits' law given the output's kernel (gamma_top unused).
+  torch::Tensor targets;
+  int64_t vocab = 0;
 };
 // From the batch the probe feeds the model (probe/probe_input.h): tokens (E[e_t·e_t']/d = δ_tt'),
 // patches (the patch embedding's Xavier gain times the patches' Gram), raw inputs (their Gram),

@@ -67,7 +67,9 @@ std::vector<MeasuredLayer> measure(const ModelSpec& spec, const PredictStudyOpti
   return out;
 }
 
-PredictMap predict_map(ModelSpec spec, const PredictStudyOptions& o, const CharCorpus* corpus, int64_t vocab) {
+// A map varies the branch weight α of X + α·f(X) and scales W_Q: refused, before any work, for a
+// spec whose skip is weighted too, and (its check) where QK-norm undoes W_Q's scale.
+void check_mappable(const ModelSpec& spec, const PredictStudyOptions& o) {
   using Kind = ResidualScale::Kind;
   const Kind kind = spec.residual.kind;
   if (kind == Kind::None || kind == Kind::LambdaGamma || kind == Kind::DeepNorm)
@@ -77,6 +79,9 @@ PredictMap predict_map(ModelSpec spec, const PredictStudyOptions& o, const CharC
   if (o.map_check > 0 && spec.qk_norm)
     throw ConfigError("predict --map-check scales W_Q to move the logits, which QK-norm undoes (" +
                       spec.name + " has model.qk_norm = true): leave --map-check out");
+}
+
+PredictMap predict_map(ModelSpec spec, const PredictStudyOptions& o, const CharCorpus* corpus, int64_t vocab) {
   spec = spec_for_probe_input(spec, o.input, o.map_seq, vocab);
   const auto batch = make_probe_batch(o.input, spec.width, 1, o.map_seq, o.predict.seed, corpus);
   const int n = o.map_size, L = spec.depth;
@@ -119,7 +124,7 @@ PredictMap predict_map(ModelSpec spec, const PredictStudyOptions& o, const CharC
       const int j = o.map_check == 1 ? n / 2 : b * (n - 1) / (o.map_check - 1);
       ModelSpec s = spec;
       s.width = o.map_check_width;
-      s.residual = ResidualScale{Kind::Constant, map.alphas[i]};
+      s.residual = ResidualScale{ResidualScale::Kind::Constant, map.alphas[i]};
       torch::manual_seed(o.predict.seed);
       Transformer model(s);
       {
@@ -159,6 +164,10 @@ void validate(const PredictStudyOptions& o) {
   need(o.logit_min > 0 && o.logit_max > o.logit_min, "--logit-range must be 0 < lo < hi");
   need(o.map_check >= 0 && o.map_check <= o.map_size, "--map-check must be in 0..--map-size");
   need(o.map_check_width >= 1, "--map-check-width must be >= 1");
+  for (const auto& spec : o.specs) {
+    if (const auto why = unpredictable(spec); !why.empty()) throw ConfigError(why);
+    if (o.map) check_mappable(spec, o);
+  }
 }
 
 PredictStudy run_predict_study(const PredictStudyOptions& o,
