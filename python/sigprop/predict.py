@@ -34,8 +34,8 @@ def predict(spec="pre-ln", *, depth=None, width=None, heads=None, set=(), compar
     """Predict ``spec`` (a preset name, a .toml path, or a ``sigprop.nn.Transformer``).
 
     Options (the CLI's, underscores for dashes): input ('kjv' | 'gaussian' | 'isometric'), seq,
-    batch, seeds, draws, quadrature, seed; compare_probe with widths (default [64, 256, 1024]);
-    map, map_size, map_seq, map_draws, alpha_min, alpha_max, logit_min, logit_max, map_check,
+    batch, seeds, paths, quadrature, seed; compare_probe with widths (default [64, 256, 1024]);
+    map, map_size, map_seq, map_paths, alpha_min, alpha_max, logit_min, logit_max, map_check,
     map_check_width. Returns a ``sigprop.theory.Study``: tables 'predict' (and 'predict_map',
     'predict_map_depth', 'predict_map_check' with map=True), .summary, .params.
     """

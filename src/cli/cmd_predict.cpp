@@ -54,7 +54,7 @@ void add_predict_command(CLI::App& app) {
   cmd->add_option("--input", a.input, "kjv | gaussian | isometric: the probe's batch")->capture_default_str();
   cmd->add_option("--seq", o.seq, "tokens per sequence T")->check(at_least(2))->capture_default_str();
   cmd->add_option("--batch", o.batch, "sequences per seed")->check(at_least(1))->capture_default_str();
-  cmd->add_option("--draws", o.predict.draws, "logit draws per sequence and block (softmax attention)")
+  cmd->add_option("--paths", o.predict.paths, "independent realisations of every block's heads per sequence")
       ->check(at_least(1))
       ->capture_default_str();
   cmd->add_flag("--compare-probe", a.compare, "probe beside the prediction, at each of --widths");
@@ -74,7 +74,7 @@ void add_predict_command(CLI::App& app) {
       ->expected(2)
       ->capture_default_str();
   cmd->add_option("--map-seq", o.map_seq, "tokens of the map's sequence")->capture_default_str();
-  cmd->add_option("--map-draws", o.map_draws, "logit draws per cell and block")->capture_default_str();
+  cmd->add_option("--map-paths", o.map_paths, "realisations of the heads per map cell")->capture_default_str();
   cmd->add_option("--map-check", o.map_check, "probe a k x k subset of the map's cells")->capture_default_str();
   cmd->add_option("--map-check-width", o.map_check_width, "width of the probed cells")->capture_default_str();
   add_common_options(cmd, a.common, "runs/predict");

@@ -168,8 +168,8 @@ void bind_theory(py::module_& m) {
                     [](PredictStudyOptions& o, const std::string& v) { o.input = parse_probe_input(v); })
       .def_readwrite("seq", &PredictStudyOptions::seq)
       .def_readwrite("batch", &PredictStudyOptions::batch)
-      .def_property("draws", [](const PredictStudyOptions& o) { return o.predict.draws; },
-                    [](PredictStudyOptions& o, int v) { o.predict.draws = v; })
+      .def_property("paths", [](const PredictStudyOptions& o) { return o.predict.paths; },
+                    [](PredictStudyOptions& o, int v) { o.predict.paths = v; })
       .def_property("quadrature", [](const PredictStudyOptions& o) { return o.predict.quadrature; },
                     [](PredictStudyOptions& o, int v) { o.predict.quadrature = v; })
       .def_property("seed", [](const PredictStudyOptions& o) { return o.predict.seed; },
@@ -179,7 +179,7 @@ void bind_theory(py::module_& m) {
       .def_readwrite("map", &PredictStudyOptions::map)
       .def_readwrite("map_size", &PredictStudyOptions::map_size)
       .def_readwrite("map_seq", &PredictStudyOptions::map_seq)
-      .def_readwrite("map_draws", &PredictStudyOptions::map_draws)
+      .def_readwrite("map_paths", &PredictStudyOptions::map_paths)
       .def_readwrite("alpha_min", &PredictStudyOptions::alpha_min)
       .def_readwrite("alpha_max", &PredictStudyOptions::alpha_max)
       .def_readwrite("logit_min", &PredictStudyOptions::logit_min)

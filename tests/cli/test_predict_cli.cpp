@@ -13,7 +13,7 @@ TEST(PredictCli, BadOptionsAreRejectedAndNothingWritten) {
   const auto dir = temp_dir("predict_bad");
   const auto out = dir / "run";
   expect_rejected("predict --widths 64", "--compare-probe", out);
-  expect_rejected("predict --draws 0", "--draws", out);
+  expect_rejected("predict --paths 0", "--paths", out);
   expect_rejected("predict --map --alpha-range 1,0.5", "--alpha-range", out);
   expect_rejected("predict --preset shaped --map", "model.residual", out);
   expect_rejected("predict --preset pre-ln --set attention=sideways", "model.attention", out);

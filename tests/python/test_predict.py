@@ -40,7 +40,7 @@ def test_bad_arguments_are_refused_by_name():
         sigprop.predict("pre-ln", widths=[64])
     with pytest.raises(sigprop.ConfigError, match="no-such-preset"):
         sigprop.predict("no-such-preset")
-    with pytest.raises(sigprop.ConfigError, match="draws"):
-        sigprop.predict("pre-ln", draws=0)
+    with pytest.raises(sigprop.ConfigError, match="paths"):
+        sigprop.predict("pre-ln", paths=0)
     with pytest.raises(TypeError, match="carries its own config"):
         sigprop.predict(sigprop.nn.Transformer("pre-ln", depth=2), depth=4)

@@ -133,6 +133,6 @@ TEST(Predict, SameSeedSameNumbersAndOptionsChecked) {
   const auto b = predict_layers(s, in, PredictOptions{});
   for (size_t l = 0; l < a.size(); ++l) EXPECT_EQ(a[l].cosine, b[l].cosine);
   PredictOptions bad;
-  bad.draws = 0;
+  bad.paths = 0;
   EXPECT_THROW(predict_layers(s, in, bad), ConfigError);
 }

@@ -145,10 +145,10 @@ AttentionLaw attention_law(const ModelSpec& spec, int layer, int64_t T) {
 
 // Draws of one block's attention on inputs of kernel Sn (S, T, T).
 struct AttentionDraws {
-  Tensor A;      // (S, D, T, T): the matrix applied to the values
-  Tensor P, c;   // softmax part and its row factor β·r (S, D, T, 1): A's Jacobian in the logits
+  Tensor A;      // (S, H, T, T): each head's matrix applied to its values
+  Tensor P, c;   // softmax part and its row factor β·r (S, H, T, 1): A's Jacobian in the logits
   Tensor scale;  // logit scale s per sequence (S, 1, 1, 1)
-  bool fixed = false;    // every draw gave the same A: no Monte Carlo error
+  bool fixed = false;    // every head on every path has the same A: no Monte Carlo error
 };
 
 // L with L Lᵀ = Σ: Cholesky (fast on many small matrices), and where Σ is singular up to rounding
@@ -166,20 +166,24 @@ Tensor rms_normalise(const Tensor& x) {
   return x * torch::rsqrt(x.pow(2).mean(-1, true) + QKNormImpl::kEps);
 }
 
+// The H heads of one block on each path: Sn (S, T, T) holds `paths` consecutive paths per
+// sequence (or map cell).
 AttentionDraws draw_attention(const ModelSpec& spec, const AttentionLaw& law, const Tensor& Sn,
-                              const Tensor& logit_mult, int draws, bool common, torch::Generator& gen) {
+                              const Tensor& logit_mult, int64_t paths, bool common, torch::Generator& gen) {
   const int64_t S = Sn.size(0), T = Sn.size(-1), dk = spec.key_width(), H = spec.heads;
   const auto gq = spec.zero_queries ? Gains{0, 0} : weight_gains(spec, spec.width, H * dk);
   const auto gk = weight_gains(spec, spec.width, H * dk);
   AttentionDraws out;
   Tensor B;
   if (law.form) {
-    const int64_t D = draws;
-    const auto L = root(Sn).unsqueeze(1);  // (S, 1, T, T)
-    // A map's cells share their draws (common random numbers): the map is smooth in its axes.
-    const int64_t Z = common ? 1 : S;
-    auto q = std::sqrt(gq.fwd) * L.matmul(torch::randn({Z, D, T, dk}, gen, kF64));
-    auto k = std::sqrt(gk.fwd) * L.matmul(torch::randn({Z, D, T, dk}, gen, kF64));
+    // q = √g_Q L Z_q, k = √g_K L Z_k per head. A map's cells share their noise Z, path by path
+    // (common random numbers): the map is smooth in its axes.
+    const auto L = root(Sn).view({S / paths, paths, 1, T, T});
+    const int64_t Zs = common ? 1 : S / paths;
+    const auto draw = [&](double g) {
+      return (std::sqrt(g) * L.matmul(torch::randn({Zs, paths, H, T, dk}, gen, kF64))).view({S, H, T, dk});
+    };
+    auto q = draw(gq.fwd), k = draw(gk.fwd);
     if (spec.qk_norm) q = rms_normalise(q), k = rms_normalise(k);
     out.scale = law.form->scale * logit_mult.view({S, 1, 1, 1});
     auto logits = out.scale * q.matmul(k.transpose(-2, -1));
@@ -189,21 +193,20 @@ AttentionDraws draw_attention(const ModelSpec& spec, const AttentionLaw& law, co
     out.P = torch::softmax(logits, -1);
     const auto r = law.form->row_scale.defined() ? law.form->row_scale.view({1, 1, T, 1})
                                                  : torch::ones({1, 1, T, 1}, kF64);
-    out.c = law.beta * r.expand({S, D, T, 1});
+    out.c = law.beta * r.expand({S, H, T, 1});
     B = r * out.P;
     if (law.form->offset.defined()) B = B + law.form->offset;
   } else {
     // An A that does not read q and k (uniform, random Markov): the module's own draw.
-    const int64_t D = draws;
-    const auto none = torch::zeros({S * D, 1, T, dk}, kF64);
-    B = law.base->forward(none, none).view({S, D, T, T});
+    const auto none = torch::zeros({S * H, 1, T, dk}, kF64);
+    B = law.base->forward(none, none).view({S, H, T, T});
   }
   out.A = law.alpha * torch::eye(T, kF64) + law.beta * B;
   out.fixed = out.A.eq(out.A.narrow(1, 0, 1)).all().item<bool>();
   return out;
 }
 
-// The metrics of a batch of matrices (S, D, T, T), averaged over D: what probe/metrics.cpp
+// The metrics of the heads' matrices (S, H, T, T), averaged over heads: what probe/metrics.cpp
 // computes from the model's A.
 std::pair<Tensor, Tensor> attention_metrics(const Tensor& A, bool causal) {
   const auto entropy = (A < 0).any().item<bool>()
@@ -304,7 +307,7 @@ struct Recursion {
     tape.branch_in = in;
     Tensor f;
     if (attention) {
-      tape.attn = draw_attention(spec, *law, in, logit, o.draws, common, gen);
+      tape.attn = draw_attention(spec, *law, in, logit, o.paths, common, gen);
       const auto& A = tape.attn.A;
       f = g_v.fwd * g_o.fwd * A.matmul(in.unsqueeze(1)).matmul(A.transpose(-2, -1)).mean(1);
     } else {
@@ -359,7 +362,7 @@ struct Recursion {
 }  // namespace
 
 void validate(const PredictOptions& o) {
-  if (o.draws < 1) throw ConfigError("predict: draws = " + std::to_string(o.draws) + " must be >= 1");
+  if (o.paths < 1) throw ConfigError("predict: paths = " + std::to_string(o.paths) + " must be >= 1");
   if (o.quadrature < 2 || o.quadrature > 64)
     throw ConfigError("predict: quadrature = " + std::to_string(o.quadrature) + " must be in 2..64");
 }
@@ -437,8 +440,11 @@ KernelTrace predict_trace(const ModelSpec& spec, const KernelInput& input, const
   if (const auto why = unpredictable(spec); !why.empty()) throw ConfigError(why);
   check_buildable(spec);
   torch::NoGradGuard no_grad;
-  const int64_t S = input.sigma0.size(0), T = input.sigma0.size(-1), L = spec.depth;
-  Recursion rec(spec, o, cells, S, T);
+  // Each sequence (or map cell) is followed along `paths` independent realisations of its
+  // attention heads: (sequence, path) pairs, paths consecutive.
+  const int64_t S0 = input.sigma0.size(0), P = o.paths, S = S0 * P, T = input.sigma0.size(-1), L = spec.depth;
+  const auto per_path = [P](const Tensor& t) { return t.defined() ? t.repeat_interleave(P, 0) : t; };
+  Recursion rec(spec, o, {per_path(cells.branch), per_path(cells.logit)}, S, T);
   KernelTrace out;
   out.cosine = torch::empty({L + 1, S}, kF64);
   out.t_sim = torch::empty({L + 1, S}, kF64);
@@ -451,7 +457,8 @@ KernelTrace predict_trace(const ModelSpec& spec, const KernelInput& input, const
     out.cosine[l].copy_((C.sum({-2, -1}) - diag_of(C).sum(-1)) / double(std::max<int64_t>(1, T * (T - 1))));
     out.t_sim[l].copy_(X.sum({-2, -1}) / double(T) / diag_of(X).sum(-1).clamp_min(1e-300));
   };
-  Tensor X = input.sigma0.to(torch::kFloat64);
+  Tensor X = per_path(input.sigma0.to(torch::kFloat64));
+  const auto targets = per_path(input.targets);
   record(0, X);
   std::vector<std::pair<Tape, Tape>> tapes(L);
   for (int64_t l = 0; l < L; ++l) {
@@ -465,11 +472,11 @@ KernelTrace predict_trace(const ModelSpec& spec, const KernelInput& input, const
     record(l + 1, X);
   }
   // Backward: Γ from the loss, through the final norm of a pre-norm stream, block by block.
-  Tensor G = input.gamma_top.to(torch::kFloat64);
+  Tensor G = per_path(input.gamma_top.to(torch::kFloat64));
   if (spec.input == InputKind::Raw) G = G + X;
   if (input.targets.defined()) {
     const auto head_in = rec.pre() ? X * norm_scale(X, rec.eps) : X;
-    G = loss_gradient_kernel(head_in, input.targets, input.vocab, std::max(o.draws, 16), rec.gen);
+    G = loss_gradient_kernel(head_in, targets, input.vocab, 4, rec.gen);
   }
   if (rec.pre()) G = G * norm_scale(X, rec.eps);
   for (int64_t l = L - 1; l >= 0; --l) {
@@ -479,6 +486,9 @@ KernelTrace predict_trace(const ModelSpec& spec, const KernelInput& input, const
     out.grad_q2[l].copy_(q2);
     out.grad_v2[l].copy_(v2);
   }
+  // Per sequence: the mean over its paths (for the gradients, of the squared norms).
+  for (auto* t : {&out.cosine, &out.t_sim, &out.entropy, &out.lambda2, &out.grad_q2, &out.grad_v2})
+    *t = t->view({t->size(0), S0, P}).mean(-1);
   return out;
 }
 

@@ -4,9 +4,10 @@
 // the loss gradient, at infinite width (docs/theory.md, docs/methods.md "Predicting signal
 // propagation"). No d×d weight is drawn. Per block:
 //   norm (LayerNorm/RMSNorm):  Σ_ij ← Σ_ij / √((Σ_ii + ε)(Σ_jj + ε))
-//   attention:                 Σ ← g_V g_O · E[A Σ Aᵀ],  A the variant's matrix of logits whose law
-//                              given Σ is that of q = √g_Q L Z_q, k = √g_K L Z_k, L Lᵀ = Σ
-//                              (Monte Carlo over Z; exact when A does not depend on q, k)
+//   attention:                 Σ ← g_V g_O · (1/H) Σ_h A_h Σ A_hᵀ, A_h the variant's matrix of
+//                              logits whose law given Σ is that of q = √g_Q L Z_q, k = √g_K L Z_k,
+//                              L Lᵀ = Σ, drawn per head along independent paths (Monte Carlo over
+//                              Z; exact when A does not depend on q, k)
 //   MLP:                       Σ ← g₂ · E[φ(u)φ(v)], (u, v) ~ N(0, g₁ Σ) (closed form for the
 //                              piecewise-linear φ, Gauss–Hermite for GELU)
 //   similarity removal:        Σ ← M Σ Mᵀ, M = I − τΠ;  sandwich: the norm on the branch
@@ -27,7 +28,11 @@
 namespace sigprop {
 
 struct PredictOptions {
-  int draws = 8;        // logit draws per sequence and block, where A depends on q and k
+  // Independent realisations of the attention per sequence. On each path every block draws the
+  // spec's H heads from the logits' law given that path's kernel and mixes them as the model
+  // does, so the recursion is the infinite-width limit at the spec's number of heads, not its
+  // infinite-heads mean field.
+  int paths = 8;
   int quadrature = 16;  // Gauss–Hermite nodes per axis, for activations without a closed form
   uint64_t seed = 0;
 };
@@ -60,7 +65,7 @@ struct KernelCells {
 struct KernelTrace {
   torch::Tensor cosine, t_sim;  // (L+1, S): mean off-diagonal of Σ's correlation; 1ᵀΣ1/(T trΣ)
   torch::Tensor entropy, lambda2;  // (L, S): mean row entropy of A (NaN where A has negative
-                                   // entries), E|λ₂(A)|, over draws
+                                   // entries), E|λ₂(A)|, over heads and paths
   torch::Tensor grad_q2, grad_v2;  // (L, S): E|∇W_Q|², E|∇W_V|² up to a common factor
   std::vector<bool> exact;         // per block: A does not depend on the draw of q, k
 };

@@ -184,11 +184,11 @@ StudyOutput predict_output(const PredictStudy& study, const PredictStudyOptions&
   std::vector<std::string> specs;
   for (const auto& s : o.specs) specs.push_back(s.name);
   out.params = {{"specs", specs},       {"input", to_string(o.input)}, {"seq", o.seq},
-                {"batch", o.batch},     {"draws", o.predict.draws},   {"quadrature", o.predict.quadrature},
+                {"batch", o.batch},     {"paths", o.predict.paths},   {"quadrature", o.predict.quadrature},
                 {"widths", o.compare_widths}, {"seeds", o.seeds},     {"map", o.map}};
   if (o.map)
     out.params["map_options"] = {{"size", o.map_size},          {"seq", o.map_seq},
-                                 {"draws", o.map_draws},        {"alpha", {o.alpha_min, o.alpha_max}},
+                                 {"paths", o.map_paths},        {"alpha", {o.alpha_min, o.alpha_max}},
                                  {"logit", {o.logit_min, o.logit_max}}, {"check", o.map_check},
                                  {"check_width", o.map_check_width}};
   out.files = {{"predict.csv", predict_csv(study)}};

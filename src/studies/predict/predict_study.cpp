@@ -98,7 +98,7 @@ PredictMap predict_map(ModelSpec spec, const PredictStudyOptions& o, const CharC
     branch[n * n + i] = map.alphas[i], logit[n * n + i] = 1.0;
   }
   PredictOptions p = o.predict;
-  p.draws = o.map_draws;
+  p.paths = o.map_paths;
   const auto trace = predict_trace(spec, repeat_first(kernel_input(spec, batch), S),
                                    {torch::tensor(branch, torch::kFloat64), torch::tensor(logit, torch::kFloat64)}, p);
   const auto ratio = (0.5 * (trace.grad_q2 / trace.grad_v2).log10()).mean(0);  // mean over blocks
@@ -159,7 +159,7 @@ void validate(const PredictStudyOptions& o) {
   for (int w : o.compare_widths) need(w >= 1, "--widths must be >= 1 each");
   need(o.map_size >= 2 && o.map_size <= 200, "--map-size must be in 2..200");
   need(o.map_seq >= 2, "--map-seq must be >= 2");
-  need(o.map_draws >= 1, "--map-draws must be >= 1");
+  need(o.map_paths >= 1, "--map-paths must be >= 1");
   need(o.alpha_min > 0 && o.alpha_max > o.alpha_min, "--alpha-range must be 0 < lo < hi");
   need(o.logit_min > 0 && o.logit_max > o.logit_min, "--logit-range must be 0 < lo < hi");
   need(o.map_check >= 0 && o.map_check <= o.map_size, "--map-check must be in 0..--map-size");

@@ -25,10 +25,10 @@ struct PredictStudyOptions {
   int seeds = 3;
   // --map: a map_size × map_size grid, log-spaced, of the branch scale α (X + α f(X)) and a
   // multiplier of the logit scale (W_Q's scale), at each spec's depth, on map_seq tokens of the
-  // first sequence with map_draws logit draws; map_check × map_check of its cells probed at
+  // first sequence along map_paths paths; map_check × map_check of its cells probed at
   // map_check_width (0: none).
   bool map = false;
-  int map_size = 50, map_seq = 16, map_draws = 8;
+  int map_size = 50, map_seq = 16, map_paths = 2;
   double alpha_min = 0.01, alpha_max = 10, logit_min = 0.1, logit_max = 10;
   int map_check = 0, map_check_width = 256;
 };
