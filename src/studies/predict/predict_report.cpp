@@ -63,7 +63,7 @@ std::string predict_csv(const PredictStudy& s) {
 }
 
 std::string predict_map_csv(const PredictStudy& s) {
-  std::string out = "spec,depth,alpha,logit,cosine,entropy_over_logT,log10_grad_q_over_v\n";
+  std::string out = "spec,depth,alpha,logit,cosine,entropy_over_uniform,log10_grad_q_over_v\n";
   for (const auto& m : s.maps)
     for (size_t i = 0; i < m.alphas.size(); ++i)
       for (size_t j = 0; j < m.logits.size(); ++j)
@@ -164,14 +164,20 @@ std::string predict_plot_script(const PredictStudy& s) {
       rows += "\n";
     }
     script += gnuplot_datablock("M", rows);
+    std::string probed;
+    for (const auto& c : m.checks) probed += fmt::format("{:.6g} {:.6g}\n", std::log10(c.alpha), std::log10(c.logit));
+    script += gnuplot_datablock("C", probed.empty() ? "NaN NaN\n" : probed);
+    const double ax = std::log10(m.alphas.front()), bx = std::log10(m.alphas.back());
+    const double ay = std::log10(m.logits.front()), by = std::log10(m.logits.back());
+    script += fmt::format("set xrange [{:.4g}:{:.4g}]\nset yrange [{:.4g}:{:.4g}]\n", ax, bx, ay, by);
     script += "set xlabel 'log10 residual scale alpha'\nset ylabel 'log10 logit scale'\nset grid front\n"
               "set palette defined (0 '#313695', 0.5 '#ffffbf', 1 '#a50026')\nset cbrange [0:1]\n"
               "set view map\nset key off\n";
     script += fmt::format(
-        "set title '{} depth {}: final-layer cosine (rank collapse = red)'\n"
-        "plot $M using 1:2:3 with image\n"
-        "set title 'last block attention entropy / log T (entropy collapse = blue)'\n"
-        "plot $M using 1:2:4 with image\n",
+        "set title '{} depth {}: final-layer cosine (rank collapse = red; circles: probed)'\n"
+        "plot $M using 1:2:3 with image, $C using 1:2 with points pt 6 ps 1.5 lc rgb 'black'\n"
+        "set title 'last block attention entropy / uniform attention''s (entropy collapse = blue)'\n"
+        "plot $M using 1:2:4 with image, $C using 1:2 with points pt 6 ps 1.5 lc rgb 'black'\n",
         m.spec, m.depth);
   }
   script += "unset multiplot\n";

@@ -11,7 +11,7 @@ namespace sigprop {
 // predict.csv: spec,width,depth,layer,attention,cosine,t_sim,entropy,lambda2,log10_grad_q_over_v,
 // then the probe's mean and sd and the errors (empty without --compare-probe).
 std::string predict_csv(const PredictStudy& s);
-// predict_map.csv: spec,depth,alpha,logit,cosine,entropy_over_logT,log10_grad_q_over_v;
+// predict_map.csv: spec,depth,alpha,logit,cosine,entropy_over_uniform,log10_grad_q_over_v;
 // predict_map_depth.csv: spec,layer,alpha,cosine; predict_map_check.csv: the probed cells.
 std::string predict_map_csv(const PredictStudy& s);
 std::string predict_map_depth_csv(const PredictStudy& s);

@@ -102,12 +102,15 @@ PredictMap predict_map(ModelSpec spec, const PredictStudyOptions& o, const CharC
   const auto trace = predict_trace(spec, repeat_first(kernel_input(spec, batch), S),
                                    {torch::tensor(branch, torch::kFloat64), torch::tensor(logit, torch::kFloat64)}, p);
   const auto ratio = (0.5 * (trace.grad_q2 / trace.grad_v2).log10()).mean(0);  // mean over blocks
-  const double logT = std::log(double(o.map_seq));
+  // Uniform attention's mean row entropy: log T, or for a causal mask the mean of log(i) over
+  // rows i = 1..T. An entropy ratio of 1 is uniform attention, 0 one-hot.
+  double uniform = 0;
+  for (int i = 1; i <= o.map_seq; ++i) uniform += std::log(double(spec.causal ? i : o.map_seq)) / o.map_seq;
   map.cosine.assign(n, std::vector<double>(n)), map.entropy = map.cosine, map.log10_ratio = map.cosine;
   for (int i = 0; i < n; ++i)
     for (int j = 0; j < n; ++j) {
       map.cosine[i][j] = trace.cosine[L][i * n + j].item<double>();
-      map.entropy[i][j] = trace.entropy[L - 1][i * n + j].item<double>() / logT;
+      map.entropy[i][j] = trace.entropy[L - 1][i * n + j].item<double>() / uniform;
       map.log10_ratio[i][j] = ratio[i * n + j].item<double>();
     }
   for (int l = 0; l <= L; ++l) {

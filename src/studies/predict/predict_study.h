@@ -58,7 +58,8 @@ struct PredictMap {
   int depth = 0;
   std::vector<double> alphas, logits;
   // [i][j] for alphas[i], logits[j]: the final layer's cosine, the mean attention entropy of the
-  // last block over log T (1 = uniform, 0 = one-hot), log10 |∇W_Q|/|∇W_V| of the first block.
+  // last block over uniform attention's (1 = uniform, 0 = one-hot), and log10 |∇W_Q|/|∇W_V|
+  // averaged over blocks.
   std::vector<std::vector<double>> cosine, entropy, log10_ratio;
   // [l][i] at logit multiplier 1: the cosine of layer l for alphas[i] (depth × α, from the same
   // recursion).
