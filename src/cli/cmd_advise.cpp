@@ -76,6 +76,11 @@ void add_advise_command(CLI::App& app) {
   cmd->add_option("--input", args.input, "probe input: kjv | gaussian | isometric")->capture_default_str();
   cmd->add_option("--fixes", o.fixes, "fixes to try, comma-separated (default: every one)")->delimiter(',');
   cmd->add_flag("--diagnose-only", args.diagnose_only, "diagnose the model alone; rank no fix");
+  cmd->add_flag("--predict-first", o.predict_first,
+                "predict each fix first (sigprop predict) and leave out, unprobed, those predicted to collapse");
+  cmd->add_option("--predict-margin", o.predict_margin,
+                  "--predict-first rules out a fix predicted above --collapse-cosine plus this")
+      ->capture_default_str();
   auto& t = o.thresholds;
   cmd->add_option("--collapse-cosine", t.collapse_cosine, "rank collapse: final-layer cosine above this")
       ->capture_default_str();

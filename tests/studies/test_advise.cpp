@@ -194,6 +194,36 @@ TEST(Advise, RanksFixesForACollapsedPostLnStack) {
   EXPECT_EQ(j["model"]["diagnosis"]["findings"][0]["name"], "rank_collapse");
 }
 
+TEST(Advise, PredictFirstLeavesOutOnlyFixesTheProbeFindsCollapsed) {
+  AdviseOptions o;
+  o.spec = load_preset("post-ln");
+  o.spec.depth = 16, o.spec.width = 32, o.spec.heads = 2, o.spec.mlp_width = 64;
+  o.seeds = 2, o.seq = 16, o.batch = 2;
+  const Advice full = advise(o);
+  o.predict_first = true;
+  const Advice fast = advise(o);
+  ASSERT_GT(fast.ruled_out, 0);
+  EXPECT_EQ(fast.ranked.size() + fast.ruled_out, full.ranked.size());
+  EXPECT_GT(fast.probe_seconds_saved, 0);
+  // Each fix left out is one the probe finds collapsed; the rest keep their order.
+  std::vector<std::string> kept;
+  for (const auto& c : fast.ranked) kept.push_back(c.name);
+  std::vector<std::string> full_order;
+  for (const auto& c : full.ranked) {
+    if (std::find(kept.begin(), kept.end(), c.name) != kept.end()) {
+      full_order.push_back(c.name);
+    } else {
+      EXPECT_TRUE(c.diagnosis.finding("rank_collapse").present) << c.name << " was ruled out but trains";
+      const auto why = std::find_if(fast.skipped.begin(), fast.skipped.end(),
+                                    [&c](const auto& s) { return s.rfind(c.name + ":", 0) == 0; });
+      ASSERT_NE(why, fast.skipped.end()) << c.name;
+      EXPECT_NE(why->find("predicted final-layer cosine"), std::string::npos) << *why;
+    }
+  }
+  EXPECT_EQ(full_order, kept);
+  EXPECT_EQ(advice_to_json(fast, o)["predict_first"]["ruled_out"], fast.ruled_out);
+}
+
 TEST(Advise, ConfirmingRaceAttachesLossesAndBadOptionsAreRefused) {
   const auto dir = test::temp_dir("advise_race");
   AdviseOptions o;

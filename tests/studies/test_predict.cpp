@@ -132,6 +132,14 @@ TEST(Predict, SameSeedSameNumbersAndOptionsChecked) {
   const auto a = predict_layers(s, in, PredictOptions{});
   const auto b = predict_layers(s, in, PredictOptions{});
   for (size_t l = 0; l < a.size(); ++l) EXPECT_EQ(a[l].cosine, b[l].cosine);
+  // One head on one path of one sequence is still a Monte Carlo draw; zero queries are not.
+  auto one = s;
+  one.heads = 1;
+  PredictOptions single;
+  single.paths = 1;
+  EXPECT_FALSE(predict_trace(one, in, {}, single).exact[0]);
+  one.zero_queries = true;
+  EXPECT_TRUE(predict_trace(one, in, {}, single).exact[0]);
   PredictOptions bad;
   bad.paths = 0;
   EXPECT_THROW(predict_layers(s, in, bad), ConfigError);

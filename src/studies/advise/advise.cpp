@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cmath>
 #include <map>
+#include <memory>
 
 #include <fmt/format.h>
 
@@ -13,6 +14,7 @@
 #include "core/gnuplot.h"
 #include "data/kjv.h"
 #include "model/transformer.h"
+#include "studies/predict/predict.h"
 
 using Json = nlohmann::json;
 
@@ -275,6 +277,9 @@ void validate(const AdviseOptions& o) {
   if (o.train_steps > 0 && !o.rank_fixes)
     throw ConfigError("--train-steps races the ranked fixes; it cannot go with --diagnose-only");
   if (o.confirm_top < 1) throw ConfigError("--confirm-top must be >= 1");
+  if (o.predict_first && !(o.predict_margin >= 0)) throw ConfigError("--predict-margin must be >= 0");
+  if (o.predict_first && !o.rank_fixes)
+    throw ConfigError("--predict-first rules out fixes before probing; it cannot go with --diagnose-only");
   const AdviseThresholds& t = o.thresholds;
   if (!(t.collapse_cosine > -1 && t.collapse_cosine < 1))
     throw ConfigError("--collapse-cosine must be in (-1, 1)");
@@ -295,6 +300,38 @@ void validate(const AdviseOptions& o) {
     c.validate();
   }
 }
+
+namespace {
+
+// Leaves out of `candidates` (never the model as it is) every fix whose predicted final-layer
+// cosine on seed 0's probe batch is past collapse_cosine + predict_margin.
+void rule_out_by_prediction(const AdviseOptions& o, std::vector<AdviseCandidate>& candidates, Advice& advice,
+                            const LogFn& say) {
+  const auto start = std::chrono::steady_clock::now();
+  std::unique_ptr<CharCorpus> corpus;
+  if (o.input == ProbeInput::KJV) corpus = std::make_unique<CharCorpus>(load_kjv());
+  const int64_t vocab = corpus ? int64_t(corpus->vocab.size()) : 0;
+  const double limit = o.thresholds.collapse_cosine + o.predict_margin;
+  std::vector<AdviseCandidate> kept{candidates.front()};
+  for (size_t i = 1; i < candidates.size(); ++i) {
+    const auto spec = spec_for_probe_input(candidates[i].spec, o.input, o.seq, vocab);
+    const auto batch = make_probe_batch(o.input, spec.width, o.batch, o.seq, 0, corpus.get());
+    const double cosine = predict_layers(spec, kernel_input(spec, batch), PredictOptions{}).back().cosine;
+    if (cosine > limit) {
+      advice.skipped.push_back(fmt::format("{}: predicted final-layer cosine {:.4f} > {:.2f} (collapse_cosine "
+                                           "+ margin): rank collapse, not probed",
+                                           candidates[i].name, cosine, limit));
+      ++advice.ruled_out;
+    } else {
+      kept.push_back(candidates[i]);
+    }
+  }
+  candidates = kept;
+  advice.predict_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  say(fmt::format("predicted {} fixes in {:.1f}s", candidates.size() - 1 + advice.ruled_out, advice.predict_seconds));
+}
+
+}  // namespace
 
 Advice advise(const AdviseOptions& o, const ProgressFn& progress, const LogFn& log,
               const std::atomic<bool>* stop) {
@@ -322,6 +359,7 @@ Advice advise(const AdviseOptions& o, const ProgressFn& progress, const LogFn& l
     }
     candidates.push_back(c);
   }
+  if (o.predict_first) rule_out_by_prediction(o, candidates, advice, say);
   for (const auto& s : advice.skipped) say("left out " + s);
 
   ProbePlan plan;
@@ -329,7 +367,16 @@ Advice advise(const AdviseOptions& o, const ProgressFn& progress, const LogFn& l
   plan.depths = {o.spec.depth};
   for (int s = 0; s < o.seeds; ++s) plan.seeds.push_back(uint64_t(s));
   plan.input = o.input, plan.seq = o.seq, plan.batch = o.batch, plan.device = o.device;
+  const auto probe_start = std::chrono::steady_clock::now();
   const auto rows = run_probe_plan(plan, progress);
+  if (advice.ruled_out > 0) {
+    const double per_model =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - probe_start).count() /
+        double(candidates.size());
+    advice.probe_seconds_saved = per_model * advice.ruled_out;
+    say(fmt::format("predict ruled out {} fix(es) in {:.1f}s; probing them would have taken about {:.1f}s",
+                    advice.ruled_out, advice.predict_seconds, advice.probe_seconds_saved));
+  }
   double chance = NAN;
   if (o.input == ProbeInput::KJV) chance = std::log(double(load_kjv().vocab.size()));
 
@@ -452,6 +499,9 @@ Json advice_to_json(const Advice& a, const AdviseOptions& o) {
   j["ranking"] = Json::array();
   for (const auto& c : a.ranked) j["ranking"].push_back(candidate_json(c));
   j["skipped"] = a.skipped;
+  if (o.predict_first)
+    j["predict_first"] = {{"margin", o.predict_margin}, {"ruled_out", a.ruled_out},
+                          {"predict_seconds", a.predict_seconds}, {"probe_seconds_saved", a.probe_seconds_saved}};
   j["recommendation"] = a.ranked.empty() || !ranks_before(a.ranked.front().diagnosis, a.as_is.diagnosis, o.tie_break)
                             ? Json(nullptr)
                             : Json(a.ranked.front().name);

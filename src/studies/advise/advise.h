@@ -130,6 +130,11 @@ struct AdviseOptions {
   TieBreak tie_break = TieBreak::Balance;
   std::vector<std::string> fixes;  // empty: every registered fix
   bool rank_fixes = true;          // false: diagnose the model alone
+  // Before probing, predict each fix (studies/predict) and leave out, unprobed, those whose
+  // predicted final-layer cosine exceeds thresholds.collapse_cosine + predict_margin: the theory
+  // already rules them out. predict_margin covers the prediction's measured error (docs/theory.md).
+  bool predict_first = false;
+  double predict_margin = 0.05;
   torch::Device device = torch::kCPU;
   // Confirmation: with train_steps > 0, a race (studies/race) of the model as it is and the
   // `confirm_top` best-ranked fixes on race.config's data, in race.out (kept between runs, so a
@@ -149,6 +154,10 @@ struct Advice {
   double target_loss = NAN;             // the model as it is: its race loss (NaN without one)
   bool interrupted = false;             // the confirming race was stopped; rerun to continue
   double seconds = 0;
+  // predict_first: fixes ruled out by the prediction, its time, and the probing time it saved
+  // (the ruled-out count times the measured probe time per model).
+  int ruled_out = 0;
+  double predict_seconds = 0, probe_seconds_saved = 0;
 };
 
 Advice advise(const AdviseOptions& options, const ProgressFn& progress = nullptr,

@@ -196,13 +196,17 @@ AttentionDraws draw_attention(const ModelSpec& spec, const AttentionLaw& law, co
     out.c = law.beta * r.expand({S, H, T, 1});
     B = r * out.P;
     if (law.form->offset.defined()) B = B + law.form->offset;
+    out.fixed = gq.fwd == 0 || logit_mult.eq(0).all().item<bool>();  // zero logits: no noise
   } else {
-    // An A that does not read q and k (uniform, random Markov): the module's own draw.
+    // An A that does not read q and k (uniform, random Markov): the module's own draw, fixed when
+    // a second draw is the same.
     const auto none = torch::zeros({S * H, 1, T, dk}, kF64);
     B = law.base->forward(none, none).view({S, H, T, T});
+    const auto one = none.narrow(0, 0, 1);
+    out.fixed = law.base->forward(one, one).view({T, T}).equal(B[0][0]);
   }
   out.A = law.alpha * torch::eye(T, kF64) + law.beta * B;
-  out.fixed = out.A.eq(out.A.narrow(1, 0, 1)).all().item<bool>();
+  out.fixed = out.fixed || law.beta == 0;  // αI + 0·B: the draw is multiplied away
   return out;
 }
 
