@@ -315,8 +315,12 @@ void rule_out_by_prediction(const AdviseOptions& o, std::vector<AdviseCandidate>
   std::vector<AdviseCandidate> kept{candidates.front()};
   for (size_t i = 1; i < candidates.size(); ++i) {
     const auto spec = spec_for_probe_input(candidates[i].spec, o.input, o.seq, vocab);
-    const auto batch = make_probe_batch(o.input, spec.width, o.batch, o.seq, 0, corpus.get());
-    const double cosine = predict_layers(spec, kernel_input(spec, batch), PredictOptions{}).back().cosine;
+    // A screen, not a measurement: two sequences on two paths each (the margin covers the
+    // Monte Carlo error), so that it costs less than probing even at small widths.
+    const auto batch = make_probe_batch(o.input, spec.width, std::min<int64_t>(o.batch, 2), o.seq, 0, corpus.get());
+    PredictOptions screen;
+    screen.paths = 2;
+    const double cosine = predict_layers(spec, kernel_input(spec, batch), screen).back().cosine;
     if (cosine > limit) {
       advice.skipped.push_back(fmt::format("{}: predicted final-layer cosine {:.4f} > {:.2f} (collapse_cosine "
                                            "+ margin): rank collapse, not probed",
