@@ -9,7 +9,7 @@ entropy and |λ₂|, and log10 |∇W_Q|/|∇W_V|, by a recursion on T×T kernels
 """
 from . import _sigprop
 from .nn import Transformer, _check
-from .theory import Study
+from .theory import Study, _options
 
 __all__ = ["predict"]
 
@@ -39,16 +39,7 @@ def predict(spec="pre-ln", *, depth=None, width=None, heads=None, set=(), compar
     map_check_width. Returns a ``sigprop.theory.Study``: tables 'predict' (and 'predict_map',
     'predict_map_depth', 'predict_map_check' with map=True), .summary, .params.
     """
-    o = _sigprop.theory.PredictOptions()
-    allowed = sorted(a for a in dir(o) if not a.startswith("_"))
-    for key, value in options.items():
-        if key not in allowed:
-            raise TypeError(f"sigprop.predict: unknown option '{key}'; allowed: {', '.join(allowed)}")
-        try:
-            setattr(o, key, value)
-        except TypeError as e:
-            raise TypeError(f"sigprop.predict: {key}={value!r} has the wrong type "
-                            f"(now {getattr(o, key)!r})") from e
+    o = _options("sigprop.predict", _sigprop.theory.PredictOptions, options)
     if compare_probe and not o.widths:
         o.widths = [64, 256, 1024]
     if not compare_probe and o.widths:

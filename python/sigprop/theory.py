@@ -58,19 +58,23 @@ def _table(text):
     return table
 
 
-def _run(name, options_class, kwargs):
+def _options(caller, options_class, kwargs):
+    """An options object with kwargs set; unknown names and wrong types refused naming `caller`."""
     o = options_class()
     allowed = sorted(a for a in dir(o) if not a.startswith("_"))
     for key, value in kwargs.items():
         if key not in allowed:
-            raise TypeError(f"sigprop.theory.{name}: unknown option '{key}'; allowed: "
-                            f"{', '.join(allowed)}")
+            raise TypeError(f"{caller}: unknown option '{key}'; allowed: {', '.join(allowed)}")
         try:
             setattr(o, key, value)
         except TypeError as e:
-            raise TypeError(f"sigprop.theory.{name}: {key}={value!r} has the wrong type "
+            raise TypeError(f"{caller}: {key}={value!r} has the wrong type "
                             f"(now {getattr(o, key)!r})") from e
-    return Study(name, getattr(_t, name)(o))
+    return o
+
+
+def _run(name, options_class, kwargs):
+    return Study(name, getattr(_t, name)(_options(f"sigprop.theory.{name}", options_class, kwargs)))
 
 
 def sde(**options):
