@@ -144,3 +144,25 @@ TEST(Predict, SameSeedSameNumbersAndOptionsChecked) {
   bad.paths = 0;
   EXPECT_THROW(predict_layers(s, in, bad), ConfigError);
 }
+
+TEST(Predict, EveryPresetAndAttentionVariantHasItsRule) {
+  const KernelInput in{torch::eye(8, torch::kFloat64).unsqueeze(0), torch::eye(8, torch::kFloat64).unsqueeze(0)};
+  PredictOptions o;
+  o.paths = 1;
+  for (const auto& name : preset_names()) {
+    auto s = load_preset(name);
+    s.depth = 13, s.width = 32, s.heads = 2, s.input = InputKind::Raw;  // TAT presets need 13 for η = 0.9
+    s.mlp_width = s.mlp_width > 0 ? 64 : 0;
+    const auto rows = predict_layers(s, in, o);
+    ASSERT_EQ(rows.size(), 14u) << name;
+    for (const auto& r : rows) EXPECT_TRUE(std::isfinite(r.cosine)) << name << " layer " << r.layer;
+  }
+  for (const auto& variant : attention_variant_names()) {
+    auto s = load_preset("pre-ln");
+    s.attention = variant;
+    EXPECT_EQ(unpredictable(s), "") << variant;
+  }
+  auto s = load_preset("pre-ln");
+  s.attention = "no-such-variant";
+  EXPECT_NE(unpredictable(s).find("model.attention"), std::string::npos);
+}
