@@ -107,12 +107,20 @@ TEST(Predict, MapsShowRankAndEntropyCollapseAndRefuseWhatTheyCannotVary) {
   s.depth = 12;
   o.specs = {s};
   o.seeds = 1, o.batch = 1, o.seq = 16;
-  o.map = true, o.map_size = 6, o.map_check = 0;
+  o.map = true, o.map_size = 6, o.map_check = 3, o.map_check_width = 256;
   const auto study = run_predict_study(o);
   const auto& m = study.maps.at(0);
   // X + α f(X): a heavier branch collapses the tokens; larger logits concentrate attention.
   EXPECT_GT(m.cosine.back()[2], m.cosine.front()[2] + 0.3);
   EXPECT_LT(m.entropy[2].back(), m.entropy[2].front() - 0.3);
+  // The probed cells (W_Q scaled by the logit multiplier): the query/value gradient ratio where it
+  // is above float32's floor of the probe, and the final cosine.
+  ASSERT_EQ(m.checks.size(), 9u);
+  for (const auto& c : m.checks) {
+    EXPECT_NEAR(c.predicted_cosine, c.measured_cosine, 0.05) << c.alpha << " " << c.logit;
+    if (c.predicted_log10_ratio > -3)
+      EXPECT_NEAR(c.predicted_log10_ratio, c.measured_log10_ratio, 0.3) << c.alpha << " " << c.logit;
+  }
   // The depth × α map ends at the same layer as the α × logit map at logit 1 (a column of both).
   EXPECT_EQ(m.depth_cosine.size(), size_t(s.depth + 1));
 

@@ -183,9 +183,11 @@ AttentionDraws draw_attention(const ModelSpec& spec, const AttentionLaw& law, co
     const auto draw = [&](double g) {
       return (std::sqrt(g) * L.matmul(torch::randn({Zs, paths, H, T, dk}, gen, kF64))).view({S, H, T, dk});
     };
-    auto q = draw(gq.fwd), k = draw(gk.fwd);
+    // A map's logit multiplier scales W_Q (as its probed check does): q, not the logit scale s
+    // that ∂logits/∂W_Q carries.
+    auto q = draw(gq.fwd) * logit_mult.view({S, 1, 1, 1}), k = draw(gk.fwd);
     if (spec.qk_norm) q = rms_normalise(q), k = rms_normalise(k);
-    out.scale = law.form->scale * logit_mult.view({S, 1, 1, 1});
+    out.scale = torch::full({S, 1, 1, 1}, law.form->scale, kF64);
     auto logits = out.scale * q.matmul(k.transpose(-2, -1));
     if (law.form->bias.defined()) logits = logits + law.form->bias;
     if (law.form->causal)
@@ -226,7 +228,14 @@ std::pair<Tensor, Tensor> attention_metrics(const Tensor& A, bool causal) {
 // Σ_ts of tr(J_t K J_s V) with J_t = c_t (diag(p_t) − p_t p_tᵀ): the softmax Jacobian's part of
 // E[dS K dSᵀ] (docs/theory.md):
 //   P(K⊙V)Pᵀ − P((PV)⊙(PK))ᵀ − ((PK)⊙(PV))Pᵀ + (PKPᵀ)⊙(PVPᵀ), times c cᵀ.
-Tensor jacobian_traces(const Tensor& P, const Tensor& c, const Tensor& K, const Tensor& V) {
+Tensor jacobian_traces(const Tensor& P, const Tensor& c, const Tensor& K_, const Tensor& V_) {
+  // J_t 1 = 0, so K and V enter only through their double-centred parts (I − Π)K(I − Π): taken
+  // first, the four terms no longer cancel at the scale of a collapsed kernel's mean (where the
+  // query gradient is ~1e-9 of the value gradient, below float64's resolution of the sum).
+  const auto centre = [](const Tensor& X) {
+    return X - X.mean(-1, true) - X.mean(-2, true) + X.mean({-2, -1}, true);
+  };
+  const auto K = centre(K_), V = centre(V_);
   const auto Pt = P.transpose(-2, -1);
   const auto PK = P.matmul(K), PV = P.matmul(V);
   const auto M = P.matmul(K * V).matmul(Pt) - P.matmul((PV * PK).transpose(-2, -1)) -
@@ -346,11 +355,16 @@ struct Recursion {
         const auto Kk = spec.qk_norm ? correlation(Sn) : gk.fwd * Sn;
         const auto traces = jacobian_traces(d.P, d.c, Kk.unsqueeze(1), (g_v.fwd * Sn).unsqueeze(1));
         Tensor weight = Sn.unsqueeze(1) * Gv * traces;
-        if (spec.qk_norm) {  // through q̂ = q/rms(q): dq_t = dq̂_t / rms_t
+        if (spec.qk_norm) {  // through q̂ = q/rms(q): dq_t = dq̂_t / rms_t, W_Q scaled by a map's m
           const auto gq = weight_gains(spec, spec.width, spec.heads * spec.key_width());
-          weight = weight * norm_scale(gq.fwd * Sn, QKNormImpl::kEps).unsqueeze(1);
+          const auto m2 = logit.pow(2).view({-1, 1, 1});
+          weight = weight * norm_scale(gq.fwd * m2 * Sn, QKNormImpl::kEps).unsqueeze(1);
         }
-        *grad_q2 = (d.scale.pow(2) * spec.key_width() * weight.sum({-2, -1}, true)).view({Sn.size(0), -1}).mean(1);
+        // ≥ 0 in exact arithmetic; a rounding-level negative is a zero gradient.
+        *grad_q2 = (d.scale.pow(2) * spec.key_width() * weight.sum({-2, -1}, true))
+                       .view({Sn.size(0), -1})
+                       .mean(1)
+                       .clamp_min(0);
       } else {
         *grad_q2 = torch::zeros({Sn.size(0)}, kF64);
       }

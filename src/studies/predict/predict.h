@@ -58,7 +58,7 @@ KernelInput repeat_first(const KernelInput& in, int64_t copies);
 // Per-sequence overrides of the spec, for maps: each (S) float64, or undefined for the spec's.
 struct KernelCells {
   torch::Tensor branch;  // α of every residual branch (replaces the spec's)
-  torch::Tensor logit;   // multiplies the logit scale (W_Q's scale, or 1/temperature)
+  torch::Tensor logit;   // multiplies W_Q (so the logits; QK-norm undoes it)
 };
 
 // Per sequence (columns) and layer (rows): the recursion's raw output.

@@ -151,9 +151,10 @@ std::string predict_plot_script(const PredictStudy& s) {
   script += fmt::format("set multiplot layout {},2\nset grid\nset key top left box opaque font ',8'\n",
                         maps ? 2 : 1);
   script += "set title 'Token cosine per layer: kernel recursion (lines) and probe (points)'\n"
-            "set xlabel 'layer l'\nset ylabel 'mean cosine'\nset yrange [*:1.02]\nplot " + cos_plot + "\n";
+            "set xlabel 'layer l'\nset ylabel 'mean cosine'\nset yrange [*:1.02]\nset key bottom right\nplot " +
+            cos_plot + "\n";
   script += "set title 'log10 |grad W_Q| / |grad W_V| per block'\nset ylabel 'log10 ratio'\n"
-            "set yrange [*:*]\nplot " + ratio_plot + "\n";
+            "set yrange [*:*]\nset key bottom left\nplot " + ratio_plot + "\n";
   if (maps) {
     const auto& m = s.maps.front();
     std::string rows;
