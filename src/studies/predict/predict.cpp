@@ -17,7 +17,6 @@ namespace sigprop {
 namespace {
 
 using torch::Tensor;
-using torch::indexing::Slice;
 const auto kF64 = torch::TensorOptions().dtype(torch::kFloat64);
 
 // Per-unit second-moment gains of y = W x under the spec's init, W of shape (out, in):
@@ -147,8 +146,9 @@ AttentionLaw attention_law(const ModelSpec& spec, int layer, int64_t T) {
 struct AttentionDraws {
   Tensor A;      // (S, H, T, T): each head's matrix applied to its values
   Tensor P, c;   // softmax part and its row factor β·r (S, H, T, 1): A's Jacobian in the logits
-  Tensor scale;  // logit scale s per sequence (S, 1, 1, 1)
-  bool fixed = false;    // every head on every path has the same A: no Monte Carlo error
+  double scale = 1;  // the logit scale s
+  bool fixed = false;  // A does not depend on the draw (zero logits, an input-independent matrix,
+                       // β = 0): no Monte Carlo error
 };
 
 // L with L Lᵀ = Σ: Cholesky (fast on many small matrices), and where Σ is singular up to rounding
@@ -187,7 +187,7 @@ AttentionDraws draw_attention(const ModelSpec& spec, const AttentionLaw& law, co
     // that ∂logits/∂W_Q carries.
     auto q = draw(gq.fwd) * logit_mult.view({S, 1, 1, 1}), k = draw(gk.fwd);
     if (spec.qk_norm) q = rms_normalise(q), k = rms_normalise(k);
-    out.scale = torch::full({S, 1, 1, 1}, law.form->scale, kF64);
+    out.scale = law.form->scale;
     auto logits = out.scale * q.matmul(k.transpose(-2, -1));
     if (law.form->bias.defined()) logits = logits + law.form->bias;
     if (law.form->causal)
@@ -361,8 +361,7 @@ struct Recursion {
           weight = weight * norm_scale(gq.fwd * m2 * Sn, QKNormImpl::kEps).unsqueeze(1);
         }
         // ≥ 0 in exact arithmetic; a rounding-level negative is a zero gradient.
-        *grad_q2 = (d.scale.pow(2) * spec.key_width() * weight.sum({-2, -1}, true))
-                       .view({Sn.size(0), -1})
+        *grad_q2 = (d.scale * d.scale * spec.key_width() * weight.sum({-2, -1}))
                        .mean(1)
                        .clamp_min(0);
       } else {
