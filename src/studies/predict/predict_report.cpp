@@ -108,6 +108,25 @@ std::string predict_summary_text(const PredictStudy& s) {
                        c.depth, p.cosine, probe, log10_or_nan(p.grad_q_over_v), dcos, dlog,
                        exact(c) ? "" : "  (attention by Monte Carlo)");
   }
+  // Where prediction and probe part, which assumption is the likely cause (docs/theory.md).
+  for (const auto& c : s.curves) {
+    if (c.measured.empty()) continue;
+    const auto a = agreement(c);
+    if (a.cos_max > 0.03)
+      out += fmt::format("note: {} d={}: cosine off by up to {:.3f}; {}\n", c.spec, c.width, a.cos_max,
+                         c.width < 256 ? "finite width (the recursion is the infinite-width limit: compare --widths)"
+                                       : "compare probe_cosine_sd in predict.csv (the probe's scatter over seeds)");
+    if (a.ratio_max > 0.3) {
+      double floor = 0;
+      for (const auto& p : c.predicted) floor = std::min(floor, log10_or_nan(p.grad_q_over_v));
+      out += fmt::format(
+          "note: {} d={}: log10 |grad W_Q|/|grad W_V| off by up to {:.2f} decades; {}\n", c.spec, c.width,
+          a.ratio_max,
+          floor < -6   ? "a collapsed stack: the probe's float32 gradients reach their rounding floor"
+          : !c.skips   ? "without skips the gradient-independence assumption (E[g·v] = 0) fails near the output"
+                       : "the gradient-independence assumption and the logits' backward path left out");
+    }
+  }
   for (const auto& m : s.maps) {
     out += fmt::format("map {} (depth {}): {}×{} cells in {:.2f}s", m.spec, m.depth, m.alphas.size(),
                        m.logits.size(), m.seconds);

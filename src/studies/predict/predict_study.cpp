@@ -190,6 +190,7 @@ PredictStudy run_predict_study(const PredictStudyOptions& o,
       spec = spec_for_probe_input(spec, o.input, o.seq, vocab);
       PredictCurve c;
       c.spec = spec.name, c.depth = spec.depth, c.width = spec.width;
+      c.skips = spec.residual.kind != ResidualScale::Kind::None;
       auto start = Clock::now();
       c.predicted = predict_layers(spec, kernel_input(spec, seed_batches(o, spec, o.seeds, corpus.get())), o.predict);
       c.predict_seconds = since(start);

@@ -43,6 +43,7 @@ struct MeasuredLayer {
 struct PredictCurve {
   std::string spec;  // the spec's label
   int depth = 0, width = 0;
+  bool skips = true;  // the blocks keep a residual skip (the report's notes read it)
   std::vector<PredictedLayer> predicted;  // L+1 rows
   std::vector<MeasuredLayer> measured;    // L+1 rows, or empty without --compare-probe
   double predict_seconds = 0, probe_seconds = 0;
