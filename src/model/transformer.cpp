@@ -73,6 +73,11 @@ std::string describe(const torch::Tensor& t) {
 
 }  // namespace
 
+torch::Tensor image_patches(const torch::Tensor& images, int64_t p) {
+  auto patches = images.unfold(2, p, p).unfold(3, p, p);  // (B, C, H/p, W/p, p, p)
+  return patches.permute({0, 2, 3, 1, 4, 5}).reshape({images.size(0), -1, images.size(1) * p * p});
+}
+
 torch::Tensor TransformerImpl::embed(const torch::Tensor& input) {
   torch::Tensor x;
   switch (spec.input) {
@@ -88,9 +93,7 @@ torch::Tensor TransformerImpl::embed(const torch::Tensor& input) {
         throw ConfigError("image input must be floating-point (B, model.channels = " +
                           std::to_string(spec.channels) + ", H, W) with H and W multiples of "
                           "model.patch_size = " + std::to_string(p) + "; got " + describe(input));
-      auto patches = input.unfold(2, p, p).unfold(3, p, p);  // (B, C, H/p, W/p, p, p)
-      patches = patches.permute({0, 2, 3, 1, 4, 5}).reshape({B, -1, spec.channels * p * p});
-      x = patch_embed(patches);  // (B, N, d)
+      x = patch_embed(image_patches(input, p));  // (B, N, d)
       break;
     }
     case InputKind::Raw:

@@ -44,6 +44,10 @@ torch::Tensor training_loss(const ModelSpec& spec, const torch::Tensor& output,
 // attention variant the registry lacks, or a TAT target out of reach of the model's depth.
 void check_buildable(const ModelSpec& spec);
 
+// Images (B, C, H, W) as (B, N, C·p·p) flattened p × p patches, row by row: what the patch
+// embedding reads.
+torch::Tensor image_patches(const torch::Tensor& images, int64_t p);
+
 // Fixed sinusoidal positions (Vaswani et al. 2017): PE[t, 2i] = sin(t / 10000^(2i/d)), cos odd.
 torch::Tensor sinusoidal_positions(int64_t max_seq, int64_t width);
 

@@ -5,6 +5,8 @@
 #include <optional>
 
 #include <ATen/CPUGeneratorImpl.h>
+#include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <torch/torch.h>
 
 #include "core/error.h"
@@ -168,11 +170,10 @@ Tensor rms_normalise(const Tensor& x) {
 
 // The H heads of one block on each path: Sn (S, T, T) holds `paths` consecutive paths per
 // sequence (or map cell).
-AttentionDraws draw_attention(const ModelSpec& spec, const AttentionLaw& law, const Tensor& Sn,
-                              const Tensor& logit_mult, int64_t paths, bool common, torch::Generator& gen) {
+AttentionDraws draw_attention(const ModelSpec& spec, const AttentionLaw& law, const Tensor& Sn, const Gains& gq,
+                              const Gains& gk, const Tensor& logit_mult, int64_t paths, bool common,
+                              torch::Generator& gen) {
   const int64_t S = Sn.size(0), T = Sn.size(-1), dk = spec.key_width(), H = spec.heads;
-  const auto gq = spec.zero_queries ? Gains{0, 0} : weight_gains(spec, spec.width, H * dk);
-  const auto gk = weight_gains(spec, spec.width, H * dk);
   AttentionDraws out;
   Tensor B;
   if (law.form) {
@@ -273,7 +274,7 @@ struct Recursion {
   bool common;                 // cells of a map: one draw of the logits' noise for all
   double eps;
   ActivationKernel phi;
-  Gains g_v, g_o, g_1, g_2;
+  Gains g_q, g_k, g_v, g_o, g_1, g_2;
   Tensor removal;  // M = I − τΠ
   torch::Generator gen;
 
@@ -294,6 +295,8 @@ struct Recursion {
     skip = torch::full({S, 1, 1}, lambda, kF64);
     logit = cells.logit.defined() ? cells.logit.to(torch::kFloat64) : torch::ones({S}, kF64);
     const int64_t H = s.heads, dv = s.width / s.heads;
+    g_q = s.zero_queries ? Gains{0, 0} : weight_gains(s, s.width, H * s.key_width());
+    g_k = weight_gains(s, s.width, H * s.key_width());
     g_v = weight_gains(s, s.width, H * dv);
     g_o = weight_gains(s, H * dv, s.width);
     g_1 = weight_gains(s, s.width, s.mlp_width);
@@ -320,7 +323,7 @@ struct Recursion {
     tape.branch_in = in;
     Tensor f;
     if (attention) {
-      tape.attn = draw_attention(spec, *law, in, logit, o.paths, common, gen);
+      tape.attn = draw_attention(spec, *law, in, g_q, g_k, logit, o.paths, common, gen);
       const auto& A = tape.attn.A;
       f = g_v.fwd * g_o.fwd * A.matmul(in.unsqueeze(1)).matmul(A.transpose(-2, -1)).mean(1);
     } else {
@@ -348,17 +351,15 @@ struct Recursion {
       const auto& d = tape.attn;
       const auto Gv = (g_o.bwd * Gf).unsqueeze(1);  // per unit of the heads' outputs
       const auto At = d.A.transpose(-2, -1);
-      const auto AGA = At.matmul(Gv).matmul(d.A);  // (S, D, T, T)
+      const auto AGA = At.matmul(Gv).matmul(d.A);  // (S, H, T, T)
       *grad_v2 = (Sn.unsqueeze(1) * AGA).sum({-2, -1}).mean(1);
       if (d.P.defined()) {
-        const auto gk = weight_gains(spec, spec.width, spec.heads * spec.key_width());
-        const auto Kk = spec.qk_norm ? correlation(Sn) : gk.fwd * Sn;
+        const auto Kk = spec.qk_norm ? correlation(Sn) : g_k.fwd * Sn;
         const auto traces = jacobian_traces(d.P, d.c, Kk.unsqueeze(1), (g_v.fwd * Sn).unsqueeze(1));
         Tensor weight = Sn.unsqueeze(1) * Gv * traces;
         if (spec.qk_norm) {  // through q̂ = q/rms(q): dq_t = dq̂_t / rms_t, W_Q scaled by a map's m
-          const auto gq = weight_gains(spec, spec.width, spec.heads * spec.key_width());
           const auto m2 = logit.pow(2).view({-1, 1, 1});
-          weight = weight * norm_scale(gq.fwd * m2 * Sn, QKNormImpl::kEps).unsqueeze(1);
+          weight = weight * norm_scale(g_q.fwd * m2 * Sn, QKNormImpl::kEps).unsqueeze(1);
         }
         // ≥ 0 in exact arithmetic; a rounding-level negative is a zero gradient.
         *grad_q2 = (d.scale * d.scale * spec.key_width() * weight.sum({-2, -1}))
@@ -389,8 +390,8 @@ std::string unpredictable(const ModelSpec& spec) {
                                               "shaped",  "value_skipinit", "espa",          "uspa"};
   for (const auto& name : {spec.attention, spec.attention_base})
     if (std::find(known.begin(), known.end(), name) == known.end())
-      return "model.attention = \"" + name + "\" has no rule in the kernel recursion (predict knows " +
-             "softmax, uniform, random_markov, gap_removed, shaped, value_skipinit, espa, uspa)";
+      return fmt::format("model.attention = \"{}\" has no rule in the kernel recursion (predict knows {})", name,
+                         fmt::join(known, ", "));
   return "";
 }
 
@@ -404,9 +405,7 @@ KernelInput kernel_input(const ModelSpec& spec, const ProbeBatch& batch) {
       break;
     }
     case InputKind::Patches: {  // Xavier patch embedding: per-unit gain 2/(in + d) on p·p'
-      const int64_t p = spec.patch_size, B = x.size(0);
-      auto patches = x.to(torch::kFloat64).unfold(2, p, p).unfold(3, p, p);
-      patches = patches.permute({0, 2, 3, 1, 4, 5}).reshape({B, -1, spec.channels * p * p});
+      const auto patches = image_patches(x.to(torch::kFloat64), spec.patch_size);
       const double in = double(patches.size(-1));
       sigma = 2.0 / (in + spec.width) * patches.matmul(patches.transpose(-2, -1));
       break;

@@ -26,33 +26,34 @@ std::vector<double> log_space(double lo, double hi, int n) {
 
 double log10_ratio(double q, double v) { return std::log10(q / v); }
 
-// The probe's batches of seeds 0..n-1, one after the other: the prediction averages over the
-// same sequences as the probe's seeds.
-ProbeBatch seed_batches(const PredictStudyOptions& o, const ModelSpec& spec, int n, const CharCorpus* corpus) {
+// The probe's batch of each seed 0..n-1: the prediction averages over the same sequences as the
+// probe's seeds.
+std::vector<ProbeBatch> seed_batches(const PredictStudyOptions& o, const ModelSpec& spec, const CharCorpus* corpus) {
+  std::vector<ProbeBatch> batches;
+  for (int s = 0; s < o.seeds; ++s)
+    batches.push_back(make_probe_batch(o.input, spec.width, o.batch, o.seq, uint64_t(s), corpus));
+  return batches;
+}
+
+ProbeBatch concatenated(const std::vector<ProbeBatch>& batches) {
   std::vector<torch::Tensor> inputs, targets;
-  for (int s = 0; s < n; ++s) {
-    const auto b = make_probe_batch(o.input, spec.width, o.batch, o.seq, uint64_t(s), corpus);
-    inputs.push_back(b.input), targets.push_back(b.target);
-  }
+  for (const auto& b : batches) inputs.push_back(b.input), targets.push_back(b.target);
   return {torch::cat(inputs), torch::cat(targets)};
 }
 
-std::vector<MeasuredLayer> measure(const ModelSpec& spec, const PredictStudyOptions& o,
-                                   const CharCorpus* corpus) {
-  const int L = spec.depth;
+std::vector<MeasuredLayer> measure(const ModelSpec& spec, const std::vector<ProbeBatch>& batches) {
+  const int L = spec.depth, seeds = int(batches.size());
   std::vector<std::vector<LayerMetrics>> runs;
-  for (int s = 0; s < o.seeds; ++s)
-    runs.push_back(probe_at_init(spec, make_probe_batch(o.input, spec.width, o.batch, o.seq, uint64_t(s), corpus),
-                                 uint64_t(s), torch::kCPU));
+  for (int s = 0; s < seeds; ++s) runs.push_back(probe_at_init(spec, batches[s], uint64_t(s), torch::kCPU));
   std::vector<MeasuredLayer> out(L + 1);
   for (int l = 0; l <= L; ++l) {
     std::vector<double> cos, ratio;
     auto& m = out[l];
     for (const auto& r : runs) {
       cos.push_back(r[l].cosine);
-      m.t_sim += r[l].t_sim / o.seeds;
-      m.entropy += r[l].attn_entropy / o.seeds;
-      m.lambda2 += r[l].attn_lambda2 / o.seeds;
+      m.t_sim += r[l].t_sim / seeds;
+      m.entropy += r[l].attn_entropy / seeds;
+      m.lambda2 += r[l].attn_lambda2 / seeds;
       if (l > 0) ratio.push_back(log10_ratio(r[l].grad_q, r[l].grad_v));
     }
     const auto mean_sd = [](const std::vector<double>& x, double& mean, double& sd) {
@@ -192,11 +193,12 @@ PredictStudy run_predict_study(const PredictStudyOptions& o,
       c.spec = spec.name, c.depth = spec.depth, c.width = spec.width;
       c.skips = spec.residual.kind != ResidualScale::Kind::None;
       auto start = Clock::now();
-      c.predicted = predict_layers(spec, kernel_input(spec, seed_batches(o, spec, o.seeds, corpus.get())), o.predict);
+      const auto batches = seed_batches(o, spec, corpus.get());
+      c.predicted = predict_layers(spec, kernel_input(spec, concatenated(batches)), o.predict);
       c.predict_seconds = since(start);
       if (width > 0) {
         start = Clock::now();
-        c.measured = measure(spec, o, corpus.get());
+        c.measured = measure(spec, batches);
         c.probe_seconds = since(start);
       }
       study.curves.push_back(std::move(c));
