@@ -271,6 +271,12 @@ class _FixedBlock:
 _CLASSES = {}
 
 
+def _user_class(block):
+    """The block's own class, under the Fixed<Class> an earlier fix made of it."""
+    cls = type(block)
+    return cls.__mro__[2] if issubclass(cls, _FixedBlock) else cls
+
+
 def _fixed_class(cls):
     if issubclass(cls, _FixedBlock):
         return cls
@@ -320,12 +326,14 @@ def _initialise(model, block_list, fix, inputs):
     modes = [(m, m.training) for m in model.modules()]
     frozen = [p for b in block_list for p in b.parameters() if not p.requires_grad]
     records = [{"qk": [], "branches": [], "post_norm": False} for _ in block_list]
+    hooks = []
     try:
         model.eval()
         for p in frozen:
             p.requires_grad_(True)  # gradients name the matrices; none is taken or kept
         for block, record in zip(block_list, records):
             block._sigprop_record = record
+            hooks += fix.recording(block, record)
         with torch.enable_grad():
             try:
                 model(*args, **kwargs)
@@ -336,6 +344,8 @@ def _initialise(model, block_list, fix, inputs):
             for block, record in zip(block_list, records):
                 fix.initialise(block, record, block._sigprop_site)
     finally:
+        for hook in hooks:
+            hook.remove()
         for block in block_list:
             block.__dict__.pop("_sigprop_record", None)
         for p in frozen:
@@ -351,13 +361,15 @@ def apply(model, fix, *, inplace=False, blocks=None, width=None, head_dim=None, 
     fix       one of sigprop.FIXES: shaped (tau0), gap_removal, value_skipinit, qk_norm (eps),
               layerscale (init; CaiT's by depth when None), rezero (init), scale_1/sqrt(L),
               scale_1/L, similarity_removal (tau, where='both'|'attention'|'mlp'), sandwich
-              (kind='layer'|'rms', eps), tat (eta: the MLP's activation module replaced),
+              (kind='layer'|'rms', eps), tat (eta; init='orthogonal'|'keep': the MLP's
+              activation module replaced, its matrices scaled-orthogonal, its biases zero),
               deepnorm (alpha, beta: post-norm blocks), gpt2_init (gain); espa and uspa are
               refused with the reason
     blocks    the blocks, as sigprop.probe finds or is told them
     width, head_dim   the residual width and the heads' width, where they cannot be found
-    inputs    the model's inputs (as for sigprop.probe), used by deepnorm and gpt2_init, which
-              rescale initial weights: run once to see which matrices make q, k and each branch
+    inputs    the model's inputs (as for sigprop.probe), used by deepnorm, gpt2_init and tat,
+              which re-initialise weights: run once to see which matrices make q, k, each
+              branch and the MLP
     Returns the fixed model. Its blocks are instances of Fixed<Class> (subclasses of the user's
     class); new parameters are named sigprop_<fix>_…; probe it with sigprop.probe.
     """
@@ -369,7 +381,9 @@ def apply(model, fix, *, inplace=False, blocks=None, width=None, head_dim=None, 
     if "init" in chosen.points and inputs is None:
         raise ValueError(f"sigprop.apply: '{fix}' rescales initial weights, and which matrices "
                          f"they are is read from one forward of the model: pass inputs= (a "
-                         f"tensor, tuple or dict, as to sigprop.probe)")
+                         f"tensor, tuple or dict, as to sigprop.probe)"
+                         + (", or init='keep' to keep the model's weights"
+                            if "init" in chosen.defaults else ""))
     if not inplace:
         if isinstance(blocks, (list, tuple)):
             raise ValueError("sigprop.apply: blocks=[modules] names modules of the original; "
@@ -383,6 +397,7 @@ def apply(model, fix, *, inplace=False, blocks=None, width=None, head_dim=None, 
         w = width or _width(model, block)
         ref = next((p for p in block.parameters() if p.is_floating_point()), None)
         site = {"layer": layer + 1, "depth": depth, "width": w,
+                "where": f"block {layer + 1} ({_user_class(block).__name__})",
                 "dtype": torch.get_default_dtype() if ref is None else ref.dtype,
                 "device": torch.device("cpu") if ref is None else ref.device,
                 "head_dim": head_dim or _head_dim(model, block, w),

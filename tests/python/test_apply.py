@@ -370,7 +370,7 @@ def test_fixes_compose_and_pickle():
 
 def test_tat_replaces_the_mlp_nonlinearity_with_the_library_s_slope():
     model = gpt2()
-    fixed = sigprop.apply(model, "tat", eta=0.5)  # 3 blocks: η = 0.9 is out of reach, said
+    fixed = sigprop.apply(model, "tat", eta=0.5, init="keep")  # 3 blocks: η = 0.9 is out of reach
     act = fixed.transformer.h[0].mlp.act
     assert type(act).__name__ == "TATActivation"
     assert act.alpha == sigprop.tat.slope(0.5, 3)
@@ -379,13 +379,83 @@ def test_tat_replaces_the_mlp_nonlinearity_with_the_library_s_slope():
     with torch.no_grad():  # the fix reaches the output, and the model keeps working
         assert not torch.allclose(fixed(input_ids=IDS).logits, model(input_ids=IDS).logits)
     with pytest.raises(ValueError, match="tat eta=0.9 over the model's 3 blocks.*unreachable"):
-        sigprop.apply(model, "tat")
+        sigprop.apply(model, "tat", init="keep")
     with pytest.raises(ValueError, match="tat needs the MLP's nonlinearity as a module.*activation=nn.ReLU"):
-        sigprop.apply(encoder(), "tat", eta=0.3)
+        sigprop.apply(encoder(), "tat", eta=0.3, init="keep")
     relu = nn.TransformerEncoder(nn.TransformerEncoderLayer(D, 4, 64, activation=nn.ReLU(),
                                                             batch_first=True), 3,
                                  enable_nested_tensor=False)
-    assert type(sigprop.apply(relu, "tat", eta=0.3).layers[0].activation).__name__ == "TATActivation"
+    assert type(sigprop.apply(relu, "tat", eta=0.3, init="keep").layers[0].activation).__name__ == "TATActivation"
+    with pytest.raises(ValueError, match="pass inputs=.*or init='keep'"):
+        sigprop.apply(relu, "tat", eta=0.3)
+    with pytest.raises(ValueError, match="tat init must be 'orthogonal'.*or 'keep'.*not 'suo'"):
+        sigprop.apply(relu, "tat", eta=0.3, init="suo")
+
+
+def relu_encoder(batch_first=True):
+    torch.manual_seed(0)
+    layer = nn.TransformerEncoderLayer(D, 4, 64, dropout=0.0, activation=nn.ReLU(),
+                                       batch_first=batch_first)
+    return nn.TransformerEncoder(layer, 3, enable_nested_tensor=False).eval()
+
+
+@pytest.mark.parametrize("name", ["gpt2-sdpa", "llama", "encoder-seq-first"])
+def test_tat_draws_the_mlp_scaled_orthogonal_with_zero_biases(name):
+    """TAT's pairing (Zhang et al. 2022; DKS's SUO): every MLP matrix W (fan_out × fan_in) with
+    WᵀW = (out/in)·I when it widens and WWᵀ = I when it narrows, the MLP's biases 0, and nothing
+    else of the model changed."""
+    make, inputs, _ = MODELS[name]
+    if name == "encoder-seq-first":
+        make = lambda: relu_encoder(False)
+    model = make()
+    fixed = sigprop.apply(model, "tat", eta=0.5, inputs=inputs)
+    mlp = {"gpt2-sdpa": ("mlp.c_fc", "mlp.c_proj"), "llama": ("gate_proj", "up_proj", "down_proj"),
+           "encoder-seq-first": ("linear1", "linear2")}[name]
+    drawn = [n for n, _ in fixed.named_modules() if n.endswith(mlp)]
+    assert len(drawn) == 3 * len(mlp)
+    for n in drawn:
+        m = fixed.get_submodule(n)
+        w = (m.weight.t() if name == "gpt2-sdpa" else m.weight).double()  # (out, in)
+        out, inp = w.shape
+        gram = w.t() @ w if out >= inp else w @ w.t()
+        assert torch.allclose(gram, max(1.0, out / inp) * torch.eye(min(out, inp), dtype=w.dtype),
+                              atol=1e-5), n
+        assert m.bias is None or not m.bias.any(), n
+    old = dict(model.named_parameters())
+    for n, p in fixed.named_parameters():
+        if not n.rsplit(".", 1)[0].endswith(mlp):
+            assert torch.equal(p, old[n]), n  # attention, norms, embeddings: as they were
+    with torch.no_grad():
+        logits = fixed(inputs) if not isinstance(inputs, dict) else fixed(**inputs).logits
+    assert torch.isfinite(logits).all()
+
+
+class Parallel(nn.Module):
+    """GPT-J/NeoX's parallel block, x + (attn(h) + mlp(h)): one branch joins the stream."""
+
+    def __init__(self, functional=False):
+        super().__init__()
+        self.norm, self.attn = nn.LayerNorm(D), nn.MultiheadAttention(D, 4, batch_first=True)
+        self.mlp = nn.Sequential(nn.Linear(D, 4 * D), nn.GELU(), nn.Linear(4 * D, D))
+        self.functional = functional
+
+    def forward(self, x):
+        h = self.norm(x)
+        m = self.mlp[2](F.gelu(self.mlp[0](h))) if self.functional else self.mlp(h)
+        return x + (self.attn(h, h, h, need_weights=False)[0] + m)
+
+
+def test_tat_init_tells_the_mlp_from_the_attention_by_what_they_compute():
+    torch.manual_seed(0)
+    model = nn.Sequential(*[Parallel() for _ in range(3)])
+    fixed = sigprop.apply(model, "tat", eta=0.5, inputs=X)
+    old = dict(model.named_parameters())
+    changed = sorted(n for n, p in fixed.named_parameters() if not torch.equal(p, old[n]))
+    assert changed == sorted(f"{i}.mlp.{j}.{p}" for i in range(3) for j in (0, 2)
+                             for p in ("weight", "bias"))
+    with pytest.raises(ValueError, match="block 1 \\(Parallel\\) ran no activation it replaced.*"
+                                         "init='keep'"):  # an nn.GELU held, F.gelu called
+        sigprop.apply(nn.Sequential(*[Parallel(True) for _ in range(3)]), "tat", eta=0.5, inputs=X)
 
 
 def test_families_the_first_sweep_broke_on():
@@ -403,7 +473,7 @@ def test_families_the_first_sweep_broke_on():
     gemma = transformers.Gemma2ForCausalLM(transformers.Gemma2Config(
         hidden_size=D, intermediate_size=64, num_hidden_layers=2, num_attention_heads=4,
         num_key_value_heads=2, head_dim=8, vocab_size=V, max_position_embeddings=T))
-    assert type(sigprop.apply(gemma, "tat", eta=0.2).model.layers[0].mlp.act_fn).__name__ == "TATActivation"
+    assert type(sigprop.apply(gemma, "tat", eta=0.2, init="keep").model.layers[0].mlp.act_fn).__name__ == "TATActivation"
     bert = transformers.BertModel._from_config(transformers.BertConfig(
         hidden_size=D, num_hidden_layers=2, num_attention_heads=4, intermediate_size=64,
         vocab_size=V), attn_implementation="sdpa").eval()

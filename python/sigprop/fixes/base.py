@@ -36,6 +36,11 @@ class Fix:
     def install(self, block, site):
         """Registers the fix's parameters on `block` (site: layer, depth, width, head_dim)."""
 
+    def recording(self, block, record):
+        """Hooks (removed after it) for apply's recording forward, for what the fix's
+        initialise needs beyond q, k and the branches."""
+        return []
+
     def initialise(self, block, record, site):
         """Rescales initial weights (points "init"); record: the block's q, k ("qk") and branch
         outputs ("branches") of one forward, and whether a norm followed a residual add."""

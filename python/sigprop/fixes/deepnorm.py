@@ -19,7 +19,7 @@ class DeepNorm(Fix):
         return y * block.sigprop_deepnorm_gain
 
     def initialise(self, block, record, site):
-        where = f"block {site['layer']} ({type(block).__name__})"
+        where = site["where"]
         if not record["post_norm"]:
             raise ValueError(f"sigprop.apply: deepnorm is for post-norm blocks, LN(x + f(x)), and "
                              f"{where} carries on no normalised stream after a residual add (a "

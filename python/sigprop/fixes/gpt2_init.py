@@ -37,8 +37,7 @@ class GPT2Init(Fix):
         last = [last_matrix(y, weights) for y in record["branches"]]
         if not last or None in last:
             raise ValueError(f"sigprop.apply: gpt2_init scales the matrix that writes each branch "
-                             f"into the residual stream, and block {site['layer']} "
-                             f"({type(block).__name__}) showed "
+                             f"into the residual stream, and {site['where']} showed "
                              + ("no branch joining the stream" if not last else
                                 "a branch written by no matrix of the block"))
         with torch.no_grad():

@@ -1,12 +1,13 @@
 """TAT: each block's MLP nonlinearity replaced by the tailored leaky ReLU of paper 001
 (docs/methods.md#tat-leaky-relu), φ(x) = √(2/(1+α²))·max(x, αx) with α such that the C-map
-through N = depth nonlinearities sends 0 to η."""
+through N = depth nonlinearities sends 0 to η; and, as TAT pairs it (Zhang et al. 2022), the
+MLP's matrices re-drawn scaled-orthogonal with zero biases (docs/methods.md#initialisation)."""
 import math
 
 import torch
 from torch import nn
 
-from .base import Fix
+from .base import Fix, matrices, reached
 
 # Elementwise nonlinearities a block may hold as a module: PyTorch's and transformers' classes.
 _ACTIVATIONS = (nn.ReLU, nn.GELU, nn.SiLU, nn.Tanh, nn.LeakyReLU, nn.ELU, nn.Mish, nn.Sigmoid)
@@ -38,9 +39,35 @@ class TATActivation(nn.Module):
         return f"eta={self.eta}, depth={self.depth}, alpha={self.alpha:.6g}"
 
 
+def _out_in(module, weight):
+    """`weight` of `module` as (fan_out, fan_in) (a view): nn.Linear's layout, or transformers'
+    Conv1D's transpose (GPT-2: weight (in, out), `nf` outputs); None for any other module."""
+    if isinstance(module, nn.Linear) or {"in_features", "out_features"} <= set(vars(module)):
+        return weight
+    if type(module).__name__ == "Conv1D" and getattr(module, "nf", None) == weight.shape[1]:
+        return weight.t()
+    return None
+
+
+def scaled_orthogonal_(w):
+    """DKS/TAT's SUO draw into `w` (fan_out × fan_in, possibly a view): a Haar (semi-)orthogonal
+    matrix (torch.nn.init.orthogonal_) times √max(1, fan_out/fan_in), as model.init =
+    "orthogonal" draws sigprop's own MLPs (src/model/init.cpp)."""
+    q = torch.nn.init.orthogonal_(torch.empty(w.shape, dtype=torch.float64))
+    w.copy_(q * math.sqrt(max(1.0, w.shape[0] / w.shape[1])))
+
+
 class TAT(Fix):
-    name, points, paper = "tat", ("activation",), "paper 001 (docs/methods.md#tat-leaky-relu)"
-    defaults = {"eta": 0.9}
+    name, paper = "tat", "paper 001 (docs/methods.md#tat-leaky-relu)"
+    defaults = {"eta": 0.9, "init": "orthogonal"}
+
+    def __init__(self, **options):
+        super().__init__(**options)
+        if self.options["init"] not in ("orthogonal", "keep"):
+            raise ValueError(f"sigprop.apply: tat init must be 'orthogonal' (TAT's scaled-"
+                             f"orthogonal MLP weights, zero biases) or 'keep' (the model's own), "
+                             f"not {self.options['init']!r}")
+        self.points = ("activation",) + (("init",) if self.options["init"] == "orthogonal" else ())
 
     def install(self, block, site):
         found = [(parent, child_name) for parent in block.modules()
@@ -48,8 +75,7 @@ class TAT(Fix):
         if not found:
             raise ValueError(
                 f"sigprop.apply: tat needs the MLP's nonlinearity as a module (nn.GELU, nn.ReLU, "
-                f"transformers.activations' classes) and block {site['layer']} "
-                f"({type(block).__name__}) has none (a function such as F.relu cannot be replaced "
+                f"transformers.activations' classes) and {site['where']} has none (a function such as F.relu cannot be replaced "
                 f"without editing the model; nn.TransformerEncoderLayer takes activation=nn.ReLU())")
         try:
             tat = TATActivation(self.options["eta"], site["depth"])
@@ -58,3 +84,62 @@ class TAT(Fix):
                              f"{site['depth']} blocks: {e} (the option here is eta=)") from e
         for parent, child_name in found:
             setattr(parent, child_name, tat)
+
+    def recording(self, block, record):
+        record["activations"] = []
+        keep = lambda module, args, out: record["activations"].append((args[0], out))
+        return [m.register_forward_hook(keep) for m in block.modules()
+                if isinstance(m, TATActivation)]
+
+    def initialise(self, block, record, site):
+        """The MLP's matrices, told by what they compute: those the activation's input depends
+        on, and those downstream of its output (their gradient changes with it: W₂ of W₂φ(h),
+        a gate's up-projection), less any matrix a branch not through the activation depends on
+        (a sequential block's MLP reads the attention's output; a parallel block's does not)."""
+        where = site["where"]
+        acts, branches = record["activations"], record["branches"]
+        ins, outs = [h for h, _ in acts], [o for _, o in acts]
+        gen = torch.Generator(device=outs[0].device if outs else "cpu").manual_seed(0)
+        project = lambda y: (y * torch.randn(y.shape, generator=gen, dtype=y.dtype,
+                                             device=y.device)).sum()
+        linked = lambda y, xs: any(g is not None and g.any() for g in torch.autograd.grad(
+            project(y), xs, allow_unused=True, retain_graph=True))
+        through = [linked(y, outs) for y in branches] if outs else []
+        weights = matrices(block)
+        reach = lambda ys: [m is not None for m in reached(ys, weights)] if ys else [False] * len(weights)
+        feeding, qk = reach(ins), reach(record["qk"])
+        other = reach([y for y, t in zip(branches, through) if not t])
+        mlp = [f and not o for f, o in zip(feeding, other)]
+        # downstream: only matrices no other branch and no q, k depend on are asked (their
+        # gradients need no second derivative of the attention kernel)
+        asked = [i for i, w in enumerate(weights) if not (feeding[i] or other[i] or qk[i])]
+        mlp_ys = [y for y, t in zip(branches, through) if t]
+        if asked and mlp_ys:
+            grads = torch.autograd.grad(sum(project(y) for y in mlp_ys), [weights[i] for i in asked],
+                                        allow_unused=True, create_graph=True, retain_graph=True)
+            for i, g in zip(asked, grads):
+                mlp[i] = g is not None and g.requires_grad and linked(g, outs)
+        if not acts or not any(through) or any(m and q for m, q in zip(mlp, qk)):
+            raise ValueError(f"sigprop.apply: tat init='orthogonal' re-draws the MLP's matrices, "
+                             f"and {where} "
+                             + ("ran no activation it replaced" if not acts else
+                                "has no branch through its activation joining the stream"
+                                if not any(through) else
+                                "computes its queries or keys from its MLP's activation")
+                             + "; pass init='keep' to keep the model's weights")
+        own = [w for w, m in zip(weights, mlp) if m]
+        owners = {id(m.weight): m for m in block.modules()
+                  if isinstance(getattr(m, "weight", None), torch.Tensor)}
+        with torch.no_grad():
+            for w in own:
+                module = owners.get(id(w))
+                view = None if module is None else _out_in(module, w)
+                if view is None:
+                    raise ValueError(f"sigprop.apply: tat init='orthogonal' cannot tell which side "
+                                     f"of a {tuple(w.shape)} MLP matrix of {where} is its input "
+                                     f"(held by {type(module).__name__ if module else 'no module'}"
+                                     f"; nn.Linear and transformers' Conv1D are known); pass "
+                                     f"init='keep'")
+                scaled_orthogonal_(view)
+                if isinstance(getattr(module, "bias", None), torch.Tensor):
+                    module.bias.zero_()
