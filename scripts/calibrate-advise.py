@@ -9,8 +9,11 @@ asks the advisor for its recommendation from post-ln at each depth. Then:
   - the score's weights fitted on one part of the sweep and judged on the rest;
   - how often the top recommendation is among the best two presets of the race;
   - the same, on the held-out sweeps (configs/sweeps/calibration-holdout*.toml: KJV depth 24,
-    Fashion-MNIST depth 32) that no choice was made on, those that have been run. A (data, depth)
-    in the committed table whose sweep folder is absent keeps its committed rows.
+    Fashion-MNIST depth 32) that no choice was made on, those that have been run; and on the third
+    held-out set (calibration-holdout2-*.toml: eight settings of data, depth, width and optimiser,
+    every preset with the standard fixes), judged against issue 30's goals. A setting (data,
+    depth, width, optimiser) in the committed table whose sweep folder is absent keeps its
+    committed rows.
 Writes docs/calibration/calibration.csv (one row per trained configuration, every number the
 docs use), docs/calibration/summary.md and docs/figures/advise-calibration.png.
 
@@ -50,7 +53,24 @@ BEFORE_THRESHOLDS = dict(DEFAULT_THRESHOLDS, rank_collapse=0.95)
 BEFORE_WEIGHTS = (1, 1, 1, 1, 1)
 THRESHOLD_GRID = {"rank_collapse": [0.0, 0.5, 0.8, 0.9, 0.95, 0.99], "qk_starvation": [1e-3, 1e-2, 1e-1],
                   "spectral_gap": [10.0], "gradient_spread": [3.0, 10.0, 30.0], "initial_loss": [0.25, 0.5, 1.0]}
-WIDTH_ARGS = ["--width", "64", "--set", "mlp_width=256"]
+# A race: what its presets are compared within. Losses of different settings are not comparable,
+# their orders are. The earlier sweeps trained at width 64 with AdamW.
+SETTING = ["data", "depth", "width", "optimizer"]
+HOLDOUT2 = ["kjv", "kjv-sgd", "fashion", "fashion-sgd"]
+
+
+def with_setting(t):
+    """`t` with every SETTING column (tables written before the width and optimiser varied)."""
+    t = t.copy()
+    for k, default in (("width", 64), ("optimizer", "adamw")):
+        t[k] = t[k].fillna(default) if k in t else default
+    t["width"] = t["width"].astype(int)
+    return t
+
+
+def setting_name(data, depth, width, optimizer):
+    return f"{data} {depth}" + (f" w{width}" if width != 64 else "") + \
+        (f" {optimizer}" if optimizer != "adamw" else "")
 
 
 def sweep_rows(folder):
@@ -61,16 +81,20 @@ def sweep_rows(folder):
     t = pd.read_csv(path)
     t = t[t["outcome"].isin(["done", "diverged"])].copy()
     with open(os.path.join(folder, "grid.toml"), "rb") as f:
-        t["data"] = tomllib.load(f)["fixed"]["data"]
+        fixed = tomllib.load(f)["fixed"]
+    for k, default in (("data", None), ("depth", None), ("width", 64), ("optimizer", "adamw")):
+        if k not in t:
+            t[k] = fixed.get(k, default)
     t["folder"] = folder
-    return t
+    return with_setting(t)
 
 
-def advise(sigprop, out, preset, depth, data, diagnose_only):
+def advise(sigprop, out, preset, depth, width, data, diagnose_only):
     """advice.json of one advise run, cached in `out`."""
     path = os.path.join(out, "advice.json")
     if not os.path.exists(path):
-        cmd = [sigprop, "advise", "--preset", preset, "--depth", str(depth), *WIDTH_ARGS,
+        cmd = [sigprop, "advise", "--preset", preset, "--depth", str(depth), "--width", str(width),
+               "--set", "mlp_width=256",
                "--seeds", "3", "--no-plot", "--out", out]
         if diagnose_only:
             cmd.append("--diagnose-only")
@@ -114,25 +138,32 @@ def last_100_drop(sweep, cell, preset, lr):
 
 
 def collect(args):
-    optional = [(args.fashion, "calibration")] + [(folder, "holdout") for folder in args.holdout]
+    optional = ([(args.fashion, "calibration")] + [(folder, "holdout") for folder in args.holdout]
+                + [(folder, "holdout2") for folder in args.holdout2])
     runs = pd.concat([sweep_rows(args.kjv).assign(split="calibration")] +
                      [sweep_rows(f).assign(split=split) for f, split in optional
                       if os.path.exists(os.path.join(f, "results.csv"))])
     rows, recs = [], []
     for _, r in runs.iterrows():
-        tag = f"{r['data']}-d{r['depth']}-{r['preset']}"
-        a = advise(args.sigprop, os.path.join(args.advise_dir, tag), r["preset"], r["depth"], r["data"], True)
-        row = {"split": r["split"], "data": r["data"], "depth": int(r["depth"]), "preset": r["preset"], "lr": r["lr"],
+        wide = f"-w{r['width']}" if r["width"] != 64 else ""  # the optimiser does not change the init
+        tag = f"{r['data']}-d{r['depth']}{wide}-{r['preset']}"
+        a = advise(args.sigprop, os.path.join(args.advise_dir, tag), r["preset"], r["depth"], r["width"],
+                   r["data"], True)
+        row = {"split": r["split"], "data": r["data"], "depth": int(r["depth"]), "width": int(r["width"]),
+               "optimizer": r["optimizer"], "preset": r["preset"], "lr": r["lr"],
                "status": r["status"], "val_loss": r["val_loss"], "train_loss": r["train_loss"],
                "seeds": r["seeds"], "drop_last_100": last_100_drop(r["folder"], r["cell"], r["preset"], r["lr"]),
                "score": a["model"]["diagnosis"]["score"], "balance": balance(a["model"]["diagnosis"])}
         row.update(penalties(a["model"]["diagnosis"]))
         rows.append(row)
-    for data, depth in sorted({(d, int(x)) for d, x in zip(runs["data"], runs["depth"])}):
-        a = advise(args.sigprop, os.path.join(args.advise_dir, f"{data}-d{depth}-rank"), "post-ln", depth,
-                   data, False)
+    for data, depth, width in sorted({(d, int(x), int(w)) for d, x, w in
+                                      zip(runs["data"], runs["depth"], runs["width"])}):
+        wide = f"-w{width}" if width != 64 else ""
+        a = advise(args.sigprop, os.path.join(args.advise_dir, f"{data}-d{depth}{wide}-rank"), "post-ln",
+                   depth, width, data, False)
         for i, c in enumerate(a["ranking"]):
-            rec = {"data": data, "depth": depth, "rank": i + 1, "fix": c["name"], "score": c["diagnosis"]["score"],
+            rec = {"data": data, "depth": depth, "width": width, "rank": i + 1, "fix": c["name"],
+                   "score": c["diagnosis"]["score"],
                    "balance": balance(c["diagnosis"])}
             rec.update(penalties(c["diagnosis"]))
             recs.append(rec)
@@ -163,11 +194,11 @@ def bootstrap(x, y, n=2000, seed=0):
 
 
 def loss_for_ranking(t):
-    """Each configuration's place in its own race (data, depth), 0 best ... 1 worst: losses of
-    different data and depths are not comparable, their orders are. A diverged run (or a NaN
-    loss) is worse than any finite loss."""
+    """Each configuration's place in its own race (SETTING), 0 best ... 1 worst: losses of
+    different settings are not comparable, their orders are. A diverged run (or a NaN loss) is
+    worse than any finite loss."""
     loss = t["val_loss"].where(np.isfinite(t["val_loss"]) & (t["status"] == "completed"), 1e9)
-    place = loss.groupby([t["data"], t["depth"]]).rank(method="average", pct=True)
+    place = loss.groupby([t[k] for k in SETTING]).rank(method="average", pct=True)
     return place.to_numpy()
 
 
@@ -227,19 +258,20 @@ def fit(t):
 
 
 def top2_hits(table, recs, th, w, tie):
-    """Per (data, depth): the fix the advisor recommends from post-ln under thresholds `th`,
-    weights `w` and tie-break `tie` (as advise orders them), against the race's best two."""
+    """Per setting: the fix the advisor recommends from post-ln under thresholds `th`, weights
+    `w` and tie-break `tie` (as advise orders them), against the race's best two."""
     out = []
-    for (data, depth), g in table.groupby(["data", "depth"]):
+    for (data, depth, width, optimizer), g in table.groupby(SETTING):
         race = g.assign(loss=loss_for_ranking(g)).sort_values(["loss"])
         best2 = list(race["preset"][:2])
-        r = recs[(recs["data"] == data) & (recs["depth"] == depth)].copy()
+        r = recs[(recs["data"] == data) & (recs["depth"] == depth) & (recs["width"] == width)].copy()
         if not len(r):
             continue
         r["key"] = order_key(r, w, th, tie)
         r = r.sort_values(["key"], ascending=False, kind="stable")
         top = r["fix"].iloc[0]
-        out.append({"data": data, "depth": depth, "recommended": top, "race_best": best2[0],
+        out.append({"data": data, "depth": depth, "width": width, "optimizer": optimizer,
+                    "split": g["split"].iloc[0], "recommended": top, "race_best": best2[0],
                     "race_second": best2[1] if len(best2) > 1 else None, "hit": top in best2})
     return pd.DataFrame(out)
 
@@ -274,17 +306,41 @@ def archive(sweep, dest):
 
 
 def keep_committed(table, recs, old_table, old_recs):
-    """Rows of the committed tables for the (data, depth) races no sweep folder supplied this time
-    (a sweep run elsewhere and merged into the table before): kept, not dropped."""
-    have = pd.MultiIndex.from_frame(table[["data", "depth"]])
-
-    def absent(t):
-        return t[~pd.MultiIndex.from_frame(t[["data", "depth"]]).isin(have)]
-
-    old_table, old_recs = absent(old_table), absent(old_recs)
-    for d, x in sorted(set(zip(old_table["data"], old_table["depth"]))):
-        print(f"kept the committed rows of {d} depth {x} (its sweep folder is absent)")
+    """Rows of the committed tables for the races no sweep folder supplied this time (a sweep run
+    elsewhere and merged into the table before): kept, not dropped."""
+    old_table, old_recs = with_setting(old_table), with_setting(old_recs)
+    have = pd.MultiIndex.from_frame(table[SETTING])
+    old_table = old_table[~pd.MultiIndex.from_frame(old_table[SETTING]).isin(have)]
+    have = pd.MultiIndex.from_frame(recs[["data", "depth", "width"]])
+    old_recs = old_recs[~pd.MultiIndex.from_frame(old_recs[["data", "depth", "width"]]).isin(have)]
+    for key in sorted(set(map(tuple, old_table[SETTING].to_numpy()))):
+        print(f"kept the committed rows of {setting_name(*key)} (its sweep folder is absent)")
     return pd.concat([table, old_table], ignore_index=True), pd.concat([recs, old_recs], ignore_index=True)
+
+
+def third_set_goals(third, recs):
+    """Issue 30's goals on the third held-out set, under today's rule: the top recommendation
+    among the race's best two in >= 80 % of the settings, and the ordering's Spearman rho against
+    final loss <= -0.75 (pooled over the settings' places, and per setting)."""
+    hits = top2_hits(third, recs, DEFAULT_THRESHOLDS, DEFAULT_WEIGHTS, "balance")
+    key = order_key(third, DEFAULT_WEIGHTS, DEFAULT_THRESHOLDS, "balance")
+    pooled = spearman(key, loss_for_ranking(third))  # key: higher = ranked first, so rho < 0 is right
+    lines = ["", f"## Third held-out set: issue 30's goals ({len(hits)} of 8 settings run)", "",
+             f"- top recommendation among the race's best two: {int(hits['hit'].sum())} of {len(hits)} "
+             f"({100 * hits['hit'].mean():.0f} %; goal >= 80 %)",
+             f"- Spearman rho of the advisor's ordering (score, then tie-break) against final loss, "
+             f"pooled over the settings' places: {pooled:.2f} (goal <= -0.75)", "",
+             "| setting | presets raced | rho, ordering vs loss | recommended | its place in the race |",
+             "|---|---|---|---|---|"]
+    for k, g in third.groupby(SETTING):
+        order = order_key(g, DEFAULT_WEIGHTS, DEFAULT_THRESHOLDS, "balance")
+        h = hits[(hits[SETTING] == pd.Series(dict(zip(SETTING, k)))).all(axis=1)]
+        rec = h["recommended"].iloc[0] if len(h) else None
+        race = g.assign(loss=loss_for_ranking(g)).sort_values("loss")["preset"].tolist()
+        place = f"{race.index(rec) + 1} of {len(race)}" if rec in race else "not raced"
+        lines.append(f"| {setting_name(*k)} | {len(g)} | {spearman(order, loss_for_ranking(g)):.2f} | "
+                     f"{rec} | {place} |")
+    return lines
 
 
 def main():
@@ -294,6 +350,8 @@ def main():
     p.add_argument("--fashion", default=os.path.join(ROOT, "runs", "sweep-calibration-fashion"))
     p.add_argument("--holdout", nargs="*", default=[os.path.join(ROOT, "runs", f"sweep-calibration-holdout{s}")
                                                     for s in ("", "-fashion")])
+    p.add_argument("--holdout2", nargs="*", default=[os.path.join(ROOT, "runs", f"sweep-calibration-holdout2-{s}")
+                                                     for s in HOLDOUT2])
     p.add_argument("--advise-dir", default=os.path.join(ROOT, "runs", "calibration-advise"))
     p.add_argument("--out", default=os.path.join(ROOT, "docs", "calibration"))
     p.add_argument("--from-csv", action="store_true", help="analyse the committed tables alone")
@@ -304,11 +362,11 @@ def main():
     table_path = os.path.join(args.out, "calibration.csv")
     recs_path = os.path.join(args.out, "recommendations.csv")
     if args.archive:
-        for sweep in (args.kjv, args.fashion, *args.holdout):
+        for sweep in (args.kjv, args.fashion, *args.holdout, *args.holdout2):
             if os.path.isdir(sweep):
                 print(f"archived {archive(sweep, os.path.join(args.out, 'sweeps'))} finished cells of {sweep}")
     if args.from_csv:
-        table, recs = pd.read_csv(table_path), pd.read_csv(recs_path)
+        table, recs = with_setting(pd.read_csv(table_path)), with_setting(pd.read_csv(recs_path))
     else:
         table, recs = collect(args)
         if os.path.exists(table_path):
@@ -316,13 +374,15 @@ def main():
         table.to_csv(table_path, index=False, float_format="%.6g")
         recs.to_csv(recs_path, index=False, float_format="%.6g")
 
-    holdout = table[table["split"] == "holdout"] if "split" in table else table.iloc[:0]
-    table = table.drop(holdout.index)
+    third = table[table["split"] == "holdout2"]
+    holdout = table[table["split"] == "holdout"]
+    table = table.drop(holdout.index).drop(third.index)
     loss = loss_for_ranking(table)
     lines = [f"# Calibration of `sigprop advise` ({len(table)} trained configurations"
-             + (f", {len(holdout)} more held out)" if len(holdout) else ")"), "",
+             + (f", {len(holdout)} more held out" if len(holdout) else "")
+             + (f", {len(third)} in the third held-out set" if len(third) else "") + ")", "",
              "Spearman's rho against final validation loss, as each configuration's place in its own "
-             "race (data, depth), pooled (diverged runs rank last); 95% bootstrap "
+             "race (data, depth, width, optimiser), pooled (diverged runs rank last); 95% bootstrap "
              "interval over configurations. A metric that predicts a worse loss when it is larger "
              "has rho > 0; the score (higher = better) should have rho < 0.", "",
              "| predictor | all | 95% interval |", "|---|---|---|"]
@@ -333,12 +393,13 @@ def main():
         lines.append(f"| {k} | {rho:.2f} | [{lo:.2f}, {hi:.2f}] |")
 
     lines += ["", "How far from flat: the training loss's fall over the last 100 of the steps (seed 0, best lr).", "",
-              "| data | depth | pre-ln val loss | pre-ln drop | median drop of all |", "|---|---|---|---|---|"]
-    for (data, depth), g in pd.concat([table, holdout]).groupby(["data", "depth"]):
+              "| setting | pre-ln val loss | pre-ln drop | median drop of all |", "|---|---|---|---|"]
+    everything = pd.concat([table, holdout, third])
+    for key, g in everything.groupby(SETTING):
         pre = g[g["preset"] == "pre-ln"]
         pv = f"{pre['val_loss'].iloc[0]:.3f}" if len(pre) else "n/a"
         pd_ = f"{pre['drop_last_100'].iloc[0]:.3f}" if len(pre) else "n/a"
-        lines.append(f"| {data} | {depth} | {pv} | {pd_} | {g['drop_last_100'].median():.3f} |")
+        lines.append(f"| {setting_name(*key)} | {pv} | {pd_} | {g['drop_last_100'].median():.3f} |")
     fit_part = table[[(d, x) in FIT for d, x in zip(table["data"], table["depth"])]]
     judge = table.drop(fit_part.index)
     lines += ["", f"Thresholds and weights fitted on {', '.join(f'{d} depth {x}' for d, x in FIT)} "
@@ -350,7 +411,8 @@ def main():
               "so only the held-out sweeps judge it.", ""]
     best = fit(fit_part) if len(fit_part) >= 3 else None
     lines += ["| setting | thresholds | weights (" + ", ".join(WEIGHT_KEYS) + ") | tie-break | rho on fit | "
-              "rho on judge | judge 95% interval | rho held out |", "|---|---|---|---|---|---|---|---|"]
+              "rho on judge | judge 95% interval | rho held out | rho, third set |",
+              "|---|---|---|---|---|---|---|---|---|"]
     settings = [("before", BEFORE_THRESHOLDS, BEFORE_WEIGHTS, "cosine")]
     if best:
         settings += [("fitted", best[2], best[1], "cosine"), ("fitted-balance", best[2], best[1], "balance")]
@@ -366,24 +428,29 @@ def main():
         rf, _ = rho_of(fit_part, th, w, tie)
         rj, (lo, hi) = rho_of(judge, th, w, tie)
         rh, _ = rho_of(holdout, th, w, tie)
+        r3, _ = rho_of(third, th, w, tie)
         ths = ", ".join(f"{k} {v:g}" for k, v in th.items())
         lines.append(f"| {name} | {ths} | {tuple(float(x) for x in w)} | {tie} | {rf:.2f} | {rj:.2f} | "
-                     f"[{lo:.2f}, {hi:.2f}] | {rh:.2f} |")
+                     f"[{lo:.2f}, {hi:.2f}] | {rh:.2f} | {r3:.2f} |")
 
     for name, th, w, tie in settings:
-        hits = top2_hits(pd.concat([table, holdout]), recs, th, w, tie)
-        hits["split"] = ["holdout" if ((holdout["data"] == d) & (holdout["depth"] == x)).any() else "calibration"
-                         for d, x in zip(hits["data"], hits["depth"])]
+        hits = top2_hits(everything, recs, th, w, tie)
         hits.to_csv(os.path.join(args.out, f"top2-{name}.csv"), index=False)
-        cal, held = hits[hits["split"] == "calibration"], hits[hits["split"] == "holdout"]
+        part = {k: hits[hits["split"] == k] for k in ("calibration", "holdout", "holdout2")}
+        said = [f"{int(h['hit'].sum())} of {len(h)} {label}" for k, label in
+                (("holdout", "held out"), ("holdout2", "in the third held-out set")) if len(h := part[k])]
+        cal = part["calibration"]
         lines += ["", f"**{name}**: the top recommendation from post-ln is among the race's best two in "
                   f"{int(cal['hit'].sum())} of {len(cal)} calibration settings ({100 * cal['hit'].mean():.0f} %)"
-                  + (f" and {int(held['hit'].sum())} of {len(held)} held out" if len(held) else "") + ".", "",
-                  "| data | depth | split | recommended | race best | race second | hit |",
-                  "|---|---|---|---|---|---|---|"]
+                  + "".join(f", {x}" for x in said) + ".", "",
+                  "| setting | split | recommended | race best | race second | hit |",
+                  "|---|---|---|---|---|---|"]
         for _, h in hits.iterrows():
-            lines.append(f"| {h['data']} | {h['depth']} | {h['split']} | {h['recommended']} | {h['race_best']} | "
-                         f"{h['race_second']} | {'yes' if h['hit'] else 'no'} |")
+            lines.append(f"| {setting_name(h['data'], h['depth'], h['width'], h['optimizer'])} | {h['split']} | "
+                         f"{h['recommended']} | {h['race_best']} | {h['race_second']} | "
+                         f"{'yes' if h['hit'] else 'no'} |")
+    if len(third):
+        lines += third_set_goals(third, recs)
     summary = "\n".join(lines) + "\n"
     with open(os.path.join(args.out, "summary.md"), "w") as f:
         f.write(summary)
@@ -393,10 +460,10 @@ def main():
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
     fig, ax = plt.subplots(figsize=(7.5, 5))
-    for (data, depth), g in pd.concat([table, holdout]).groupby(["data", "depth"]):
+    for key, g in everything.groupby(SETTING):
         ok = np.isfinite(g["val_loss"])
-        held = " (held out)" if (g["split"] == "holdout").any() else ""
-        ax.scatter(g["score"][ok], g["val_loss"][ok], label=f"{data}, depth {depth}{held}", s=28,
+        held = " (held out)" if (g["split"] != "calibration").any() else ""
+        ax.scatter(g["score"][ok], g["val_loss"][ok], label=f"{setting_name(*key)}{held}", s=28,
                    marker="D" if held else "o")
         for _, r in g[ok].iterrows():
             ax.annotate(r["preset"], (r["score"], r["val_loss"]), fontsize=6, alpha=0.7)
