@@ -341,8 +341,11 @@ def _initialise(model, block_list, fix, inputs):
                 raise ValueError(f"sigprop.apply: '{fix.name}' runs the model once to find the "
                                  f"matrices it rescales, and {type(model).__name__} failed on "
                                  f"inputs {_describe(args, kwargs)}: {e}") from e
-            for block, record in zip(block_list, records):
-                fix.initialise(block, record, block._sigprop_site)
+            draws = [fix.initialise(block, record, block._sigprop_site)
+                     for block, record in zip(block_list, records)]
+        with torch.no_grad():  # every block checked: only now is any weight changed
+            for draw in draws:
+                draw()
     finally:
         for hook in hooks:
             hook.remove()
@@ -390,6 +393,33 @@ def apply(model, fix, *, inplace=False, blocks=None, width=None, head_dim=None, 
                              "with a copy pass blocks='dotted.name', or inplace=True")
         model = copy.deepcopy(model)
     block_list, _ = find_blocks(model, blocks)
+    undo = [_snapshot(m) for b in block_list for m in b.modules()] if inplace else []
+    try:
+        _install(model, block_list, chosen, fix, width, head_dim, inputs)
+    except Exception:
+        for state in undo:  # a refusal leaves the user's own model as it was
+            _restore(*state)
+        raise
+    return model
+
+
+def _snapshot(m):
+    return (m, m.__class__, dict(m._modules), dict(m._parameters), dict(m._buffers),
+            {k: v for k, v in vars(m).items() if k.startswith("_sigprop")})
+
+
+def _restore(m, cls, modules, parameters, buffers, attributes):
+    m.__class__ = cls
+    for now, then in ((m._modules, modules), (m._parameters, parameters), (m._buffers, buffers)):
+        now.clear()
+        now.update(then)
+    for k in [k for k in vars(m) if k.startswith("_sigprop")]:
+        delattr(m, k)
+    m.__dict__.update(attributes)
+
+
+def _install(model, block_list, chosen, fix, width, head_dim, inputs):
+    """`chosen` into every block (its parameters, the Fixed<Class>), then its initialisation."""
     depth = len(block_list)
     for layer, block in enumerate(block_list):
         if getattr(block, "_sigprop_fixes", None) and any(f.name == fix for f in block._sigprop_fixes):
@@ -406,7 +436,7 @@ def apply(model, fix, *, inplace=False, blocks=None, width=None, head_dim=None, 
             if site[key] is None and any(p in chosen.points for p in needed) and \
                     (key == "head_dim" or fix in ("layerscale", "shaped", "sandwich")):
                 raise ValueError(f"sigprop.apply: cannot tell the {key.replace('_', ' ')} of "
-                                 f"{type(block).__name__}, which '{fix}' needs; pass {key}=")
+                                 f"{_user_class(block).__name__}, which '{fix}' needs; pass {key}=")
         chosen.install(block, site)
         block._sigprop_fixes = getattr(block, "_sigprop_fixes", []) + [chosen]
         block._sigprop_site = site
@@ -415,4 +445,3 @@ def apply(model, fix, *, inplace=False, blocks=None, width=None, head_dim=None, 
         block.__class__ = _fixed_class(type(block))
     if "init" in chosen.points:
         _initialise(model, block_list, chosen, inputs)
-    return model

@@ -453,9 +453,16 @@ def test_tat_init_tells_the_mlp_from_the_attention_by_what_they_compute():
     changed = sorted(n for n, p in fixed.named_parameters() if not torch.equal(p, old[n]))
     assert changed == sorted(f"{i}.mlp.{j}.{p}" for i in range(3) for j in (0, 2)
                              for p in ("weight", "bias"))
+    functional = nn.Sequential(*[Parallel(True) for _ in range(3)])
+    before = {n: p.clone() for n, p in functional.state_dict().items()}
     with pytest.raises(ValueError, match="block 1 \\(Parallel\\) ran no activation it replaced.*"
                                          "init='keep'"):  # an nn.GELU held, F.gelu called
-        sigprop.apply(nn.Sequential(*[Parallel(True) for _ in range(3)]), "tat", eta=0.5, inputs=X)
+        sigprop.apply(functional, "tat", eta=0.5, inputs=X, inplace=True)
+    # the refusal left the user's model as it was: its classes, modules and weights
+    assert all(type(b) is Parallel and type(b.mlp[1]) is nn.GELU for b in functional)
+    assert not any(k.startswith("_sigprop") for b in functional.modules() for k in vars(b))
+    after = functional.state_dict()
+    assert after.keys() == before.keys() and all(torch.equal(after[n], before[n]) for n in before)
 
 
 def test_families_the_first_sweep_broke_on():

@@ -42,8 +42,10 @@ class Fix:
         return []
 
     def initialise(self, block, record, site):
-        """Rescales initial weights (points "init"); record: the block's q, k ("qk") and branch
-        outputs ("branches") of one forward, and whether a norm followed a residual add."""
+        """Points "init": checks the block and returns what rescales its initial weights (a
+        function, run once every block has been checked, so a refusal changes nothing); record:
+        the block's q, k ("qk") and branch outputs ("branches") of one forward, and whether a
+        norm followed a residual add."""
 
     def logits(self, block, logits, site):
         return logits

@@ -1,8 +1,6 @@
 """DeepNorm (DeepNet, Wang et al. 2022): post-norm blocks x ← LN(α·x + f(x)) with α = (2N)^{1/4},
 and at initialisation every matrix of the block except W_Q and W_K scaled by β = (8N)^{−1/4}, N the
 number of blocks (encoder- or decoder-only; docs/methods.md#deepnorm)."""
-import torch
-
 from .base import Fix, _full, matrices, positive, reached
 
 
@@ -31,9 +29,12 @@ class DeepNorm(Fix):
                              f"showed no attention computation to find them by")
         beta = positive(self, "beta", (8 * site["depth"]) ** -0.25)
         weights = matrices(block)
-        with torch.no_grad():
-            for w, qk in zip(weights, reached(record["qk"], weights)):
+        parts = reached(record["qk"], weights)
+
+        def draw():
+            for w, qk in zip(weights, parts):
                 if qk is None:
                     w.mul_(beta)
                 else:
                     w[~qk] *= beta  # a fused QKV matrix: its V part only
+        return draw

@@ -1,8 +1,6 @@
 """GPT-2's initialisation of the residual path (Radford et al. 2019): the last matrix of each
 branch, the one whose output joins the residual stream, scaled by 1/√(2N), N the number of blocks
 (docs/methods.md#gpt-2s-residual-initialisation)."""
-import torch
-
 from .base import Fix, matrices, positive, reached
 
 
@@ -40,7 +38,9 @@ class GPT2Init(Fix):
                              f"into the residual stream, and {site['where']} showed "
                              + ("no branch joining the stream" if not last else
                                 "a branch written by no matrix of the block"))
-        with torch.no_grad():
-            for y, w in zip(record["branches"], last):
-                (part,) = reached([y], [w])
+        parts = [reached([y], [w])[0] for y, w in zip(record["branches"], last)]
+
+        def draw():
+            for w, part in zip(last, parts):
                 w[part] *= gain  # of a matrix shared with other outputs, y's entries only
+        return draw

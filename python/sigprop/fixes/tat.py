@@ -105,6 +105,12 @@ class TAT(Fix):
         linked = lambda y, xs: any(g is not None and g.any() for g in torch.autograd.grad(
             project(y), xs, allow_unused=True, retain_graph=True))
         through = [linked(y, outs) for y in branches] if outs else []
+        refuse = lambda why: ValueError(f"sigprop.apply: tat init='orthogonal' re-draws the MLP's "
+                                        f"matrices, and {where} {why}; pass init='keep' to keep "
+                                        f"the model's weights")
+        if not acts or not any(through):
+            raise refuse("ran no activation it replaced" if not acts else
+                         "has no branch through its activation joining the stream")
         weights = matrices(block)
         reach = lambda ys: [m is not None for m in reached(ys, weights)] if ys else [False] * len(weights)
         feeding, qk = reach(ins), reach(record["qk"])
@@ -112,34 +118,29 @@ class TAT(Fix):
         mlp = [f and not o for f, o in zip(feeding, other)]
         # downstream: only matrices no other branch and no q, k depend on are asked (their
         # gradients need no second derivative of the attention kernel)
-        asked = [i for i, w in enumerate(weights) if not (feeding[i] or other[i] or qk[i])]
+        asked = [i for i in range(len(weights)) if not (feeding[i] or other[i] or qk[i])]
         mlp_ys = [y for y, t in zip(branches, through) if t]
         if asked and mlp_ys:
             grads = torch.autograd.grad(sum(project(y) for y in mlp_ys), [weights[i] for i in asked],
                                         allow_unused=True, create_graph=True, retain_graph=True)
             for i, g in zip(asked, grads):
                 mlp[i] = g is not None and g.requires_grad and linked(g, outs)
-        if not acts or not any(through) or any(m and q for m, q in zip(mlp, qk)):
-            raise ValueError(f"sigprop.apply: tat init='orthogonal' re-draws the MLP's matrices, "
-                             f"and {where} "
-                             + ("ran no activation it replaced" if not acts else
-                                "has no branch through its activation joining the stream"
-                                if not any(through) else
-                                "computes its queries or keys from its MLP's activation")
-                             + "; pass init='keep' to keep the model's weights")
+        if any(m and q for m, q in zip(mlp, qk)):
+            raise refuse("computes its queries or keys from its MLP's activation")
         own = [w for w, m in zip(weights, mlp) if m]
         owners = {id(m.weight): m for m in block.modules()
                   if isinstance(getattr(m, "weight", None), torch.Tensor)}
-        with torch.no_grad():
-            for w in own:
-                module = owners.get(id(w))
-                view = None if module is None else _out_in(module, w)
-                if view is None:
-                    raise ValueError(f"sigprop.apply: tat init='orthogonal' cannot tell which side "
-                                     f"of a {tuple(w.shape)} MLP matrix of {where} is its input "
-                                     f"(held by {type(module).__name__ if module else 'no module'}"
-                                     f"; nn.Linear and transformers' Conv1D are known); pass "
-                                     f"init='keep'")
+        held = [(owners.get(id(w)), w) for w in own]
+        views = [None if m is None else _out_in(m, w) for m, w in held]
+        for (m, w), view in zip(held, views):  # every matrix checked before any is drawn
+            if view is None:
+                raise refuse(f"holds a {tuple(w.shape)} MLP matrix in "
+                             f"{type(m).__name__ if m is not None else 'no module'}, whose input "
+                             f"side it cannot tell (nn.Linear and transformers' Conv1D are known)")
+
+        def draw():
+            for (m, _), view in zip(held, views):
                 scaled_orthogonal_(view)
-                if isinstance(getattr(module, "bias", None), torch.Tensor):
-                    module.bias.zero_()
+                if isinstance(getattr(m, "bias", None), torch.Tensor):
+                    m.bias.zero_()
+        return draw
