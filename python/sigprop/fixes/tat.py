@@ -75,8 +75,9 @@ class TAT(Fix):
         if not found:
             raise ValueError(
                 f"sigprop.apply: tat needs the MLP's nonlinearity as a module (nn.GELU, nn.ReLU, "
-                f"transformers.activations' classes) and {site['where']} has none (a function such as F.relu cannot be replaced "
-                f"without editing the model; nn.TransformerEncoderLayer takes activation=nn.ReLU())")
+                f"transformers.activations' classes) and {site['where']} has none (a function "
+                f"such as F.relu cannot be replaced without editing the model; "
+                f"nn.TransformerEncoderLayer takes activation=nn.ReLU())")
         try:
             tat = TATActivation(self.options["eta"], site["depth"])
         except ValueError as e:
