@@ -285,6 +285,8 @@ def archive(sweep, dest):
     import shutil
     name = os.path.basename(os.path.normpath(sweep))
     target = os.path.join(dest, name)
+    if os.path.realpath(sweep) == os.path.realpath(target):
+        return 0  # read from the archive itself: nothing to copy
     for f in ("grid.toml", "results.csv"):
         if os.path.exists(os.path.join(sweep, f)):
             os.makedirs(target, exist_ok=True)
