@@ -88,7 +88,7 @@ torch::Tensor TransformerImpl::embed(const torch::Tensor& input) {
       x = wte(input);  // (B, T, d)
       break;
     case InputKind::Patches: {
-      const int64_t p = spec.patch_size, B = input.dim() ? input.size(0) : 0;
+      const int64_t p = spec.patch_size;
       if (!input.is_floating_point() || input.dim() != 4 || input.size(1) != spec.channels || input.size(2) % p || input.size(3) % p)
         throw ConfigError("image input must be floating-point (B, model.channels = " +
                           std::to_string(spec.channels) + ", H, W) with H and W multiples of "
