@@ -62,9 +62,10 @@ HOLDOUT2 = ["kjv", "kjv-sgd", "fashion", "fashion-sgd"]
 def with_setting(t):
     """`t` with every SETTING column (tables written before the width and optimiser varied)."""
     t = t.copy()
-    for k, default in (("width", 64), ("optimizer", "adamw")):
+    for k, default in (("width", 64), ("optimizer", "adamw"), ("race_complete", True)):
         t[k] = t[k].fillna(default) if k in t else default
     t["width"] = t["width"].astype(int)
+    t["race_complete"] = t["race_complete"].astype(bool)
     return t
 
 
@@ -79,7 +80,11 @@ def sweep_rows(folder):
     if not os.path.exists(path):
         sys.exit(f"{path} is missing: run `sigprop sweep` on the calibration grid, then --merge")
     t = pd.read_csv(path)
-    t = t[t["outcome"].isin(["done", "diverged"])].copy()
+    finished = t["outcome"].isin(["done", "diverged"])
+    # A race is judged only when all its cells have run: a partial race has no best two.
+    keys = [t[k] for k in SETTING if k in t]
+    t["race_complete"] = finished.groupby(keys).transform("all") if keys else finished.all()
+    t = t[finished].copy()
     with open(os.path.join(folder, "grid.toml"), "rb") as f:
         fixed = tomllib.load(f)["fixed"]
     for k, default in (("data", None), ("depth", None), ("width", 64), ("optimizer", "adamw")):
@@ -152,7 +157,8 @@ def collect(args):
         row = {"split": r["split"], "data": r["data"], "depth": int(r["depth"]), "width": int(r["width"]),
                "optimizer": r["optimizer"], "preset": r["preset"], "lr": r["lr"],
                "status": r["status"], "val_loss": r["val_loss"], "train_loss": r["train_loss"],
-               "seeds": r["seeds"], "drop_last_100": last_100_drop(r["folder"], r["cell"], r["preset"], r["lr"]),
+               "seeds": r["seeds"], "race_complete": r["race_complete"],
+               "drop_last_100": last_100_drop(r["folder"], r["cell"], r["preset"], r["lr"]),
                "score": a["model"]["diagnosis"]["score"], "balance": balance(a["model"]["diagnosis"])}
         row.update(penalties(a["model"]["diagnosis"]))
         rows.append(row)
@@ -320,20 +326,25 @@ def keep_committed(table, recs, old_table, old_recs):
     return pd.concat([table, old_table], ignore_index=True), pd.concat([recs, old_recs], ignore_index=True)
 
 
-def third_set_goals(third, recs):
+def third_set_goals(third, recs, running):
     """Issue 30's goals on the third held-out set, under today's rule: the top recommendation
     among the race's best two in >= 80 % of the settings, and the ordering's Spearman rho against
-    final loss <= -0.75 (pooled over the settings' places, and per setting)."""
+    final loss <= -0.75 (pooled over the settings' places, and per setting). Races still running
+    are named, not judged."""
     hits = top2_hits(third, recs, DEFAULT_THRESHOLDS, DEFAULT_WEIGHTS, "balance")
     key = order_key(third, DEFAULT_WEIGHTS, DEFAULT_THRESHOLDS, "balance")
     pooled = spearman(key, loss_for_ranking(third))  # key: higher = ranked first, so rho < 0 is right
-    lines = ["", f"## Third held-out set: issue 30's goals ({len(hits)} of 8 settings run)", "",
-             f"- top recommendation among the race's best two: {int(hits['hit'].sum())} of {len(hits)} "
-             f"({100 * hits['hit'].mean():.0f} %; goal >= 80 %)",
-             f"- Spearman rho of the advisor's ordering (score, then tie-break) against final loss, "
-             f"pooled over the settings' places: {pooled:.2f} (goal <= -0.75)", "",
-             "| setting | presets raced | rho, ordering vs loss | recommended | its place in the race |",
-             "|---|---|---|---|---|"]
+    lines = ["", f"## Third held-out set: issue 30's goals ({len(hits)} of 8 settings run)", ""]
+    lines += [f"- still running, not judged: {setting_name(*k)} ({len(g)} of its presets finished)"
+              for k, g in running.groupby(SETTING)]
+    if not len(hits):
+        return lines
+    lines += [f"- top recommendation among the race's best two: {int(hits['hit'].sum())} of {len(hits)} "
+              f"({100 * hits['hit'].mean():.0f} %; goal >= 80 %)",
+              f"- Spearman rho of the advisor's ordering (score, then tie-break) against final loss, "
+              f"pooled over the settings' places: {pooled:.2f} (goal <= -0.75)", "",
+              "| setting | presets raced | rho, ordering vs loss | recommended | its place in the race "
+              "| race best | race second |", "|---|---|---|---|---|---|---|"]
     for k, g in third.groupby(SETTING):
         order = order_key(g, DEFAULT_WEIGHTS, DEFAULT_THRESHOLDS, "balance")
         h = hits[(hits[SETTING] == pd.Series(dict(zip(SETTING, k)))).all(axis=1)]
@@ -341,7 +352,7 @@ def third_set_goals(third, recs):
         race = g.assign(loss=loss_for_ranking(g)).sort_values("loss")["preset"].tolist()
         place = f"{race.index(rec) + 1} of {len(race)}" if rec in race else "not raced"
         lines.append(f"| {setting_name(*k)} | {len(g)} | {spearman(order, loss_for_ranking(g)):.2f} | "
-                     f"{rec} | {place} |")
+                     f"{rec} | {place} | {race[0]} | {race[1] if len(race) > 1 else '-'} |")
     return lines
 
 
@@ -377,8 +388,10 @@ def main():
         recs.to_csv(recs_path, index=False, float_format="%.6g")
 
     third = table[table["split"] == "holdout2"]
+    running = third[~third["race_complete"]]
+    third = third.drop(running.index)
     holdout = table[table["split"] == "holdout"]
-    table = table.drop(holdout.index).drop(third.index)
+    table = table.drop(holdout.index).drop(third.index).drop(running.index)
     loss = loss_for_ranking(table)
     lines = [f"# Calibration of `sigprop advise` ({len(table)} trained configurations"
              + (f", {len(holdout)} more held out" if len(holdout) else "")
@@ -451,8 +464,8 @@ def main():
             lines.append(f"| {setting_name(h['data'], h['depth'], h['width'], h['optimizer'])} | {h['split']} | "
                          f"{h['recommended']} | {h['race_best']} | {h['race_second']} | "
                          f"{'yes' if h['hit'] else 'no'} |")
-    if len(third):
-        lines += third_set_goals(third, recs)
+    if len(third) or len(running):
+        lines += third_set_goals(third, recs, running)
     summary = "\n".join(lines) + "\n"
     with open(os.path.join(args.out, "summary.md"), "w") as f:
         f.write(summary)
