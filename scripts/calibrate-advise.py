@@ -11,11 +11,12 @@ asks the advisor for its recommendation from post-ln at each depth. Then:
   - the same, on the held-out sweeps (configs/sweeps/calibration-holdout*.toml: KJV depth 24,
     Fashion-MNIST depth 32) that no choice was made on, those that have been run; and on the third
     held-out set (calibration-holdout2-*.toml: eight settings of data, depth, width and optimiser,
-    every preset with the standard fixes), judged against issue 30's goals. A setting (data,
-    depth, width, optimiser) in the committed table whose sweep folder is absent keeps its
-    committed rows.
+    every preset with the standard fixes), judged against issue 30's goals; a race whose cells
+    have not all run is named, not judged. A setting (data, depth, width, optimiser) in the
+    committed table whose sweep folder is absent keeps its committed rows.
 Writes docs/calibration/calibration.csv (one row per trained configuration, every number the
-docs use), docs/calibration/summary.md and docs/figures/advise-calibration.png.
+docs use), docs/calibration/summary.md and docs/figures/advise-calibration.png (with --out
+elsewhere, all of them there).
 
     scripts/calibrate-advise.py                  # diagnose (cached) and analyse
     scripts/calibrate-advise.py --from-csv       # analyse the committed table alone, no sigprop run
@@ -488,7 +489,10 @@ def main():
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8)
     fig.tight_layout()
-    fig_path = os.path.join(ROOT, "docs", "figures", "advise-calibration.png")
+    # The docs' figure only when the docs' tables were written; an analysis elsewhere keeps its own.
+    docs_out = os.path.realpath(args.out) == os.path.realpath(os.path.join(ROOT, "docs", "calibration"))
+    fig_path = os.path.join(ROOT, "docs", "figures", "advise-calibration.png") if docs_out else \
+        os.path.join(args.out, "advise-calibration.png")
     fig.savefig(fig_path, dpi=110)
     print(f"wrote {table_path}, {recs_path}, {args.out}/summary.md, {args.out}/top2-*.csv, {fig_path}")
 
