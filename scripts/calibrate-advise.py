@@ -333,13 +333,13 @@ def third_set_goals(third, recs, running):
     final loss <= -0.75 (pooled over the settings' places, and per setting). Races still running
     are named, not judged."""
     hits = top2_hits(third, recs, DEFAULT_THRESHOLDS, DEFAULT_WEIGHTS, "balance")
-    key = order_key(third, DEFAULT_WEIGHTS, DEFAULT_THRESHOLDS, "balance")
-    pooled = spearman(key, loss_for_ranking(third))  # key: higher = ranked first, so rho < 0 is right
     lines = ["", f"## Third held-out set: issue 30's goals ({len(hits)} of 8 settings run)", ""]
     lines += [f"- still running, not judged: {setting_name(*k)} ({len(g)} of its presets finished)"
               for k, g in running.groupby(SETTING)]
     if not len(hits):
         return lines
+    key = order_key(third, DEFAULT_WEIGHTS, DEFAULT_THRESHOLDS, "balance")
+    pooled = spearman(key, loss_for_ranking(third))  # key: higher = ranked first, so rho < 0 is right
     lines += [f"- top recommendation among the race's best two: {int(hits['hit'].sum())} of {len(hits)} "
               f"({100 * hits['hit'].mean():.0f} %; goal >= 80 %)",
               f"- Spearman rho of the advisor's ordering (score, then tie-break) against final loss, "
@@ -392,7 +392,7 @@ def main():
     running = third[~third["race_complete"]]
     third = third.drop(running.index)
     holdout = table[table["split"] == "holdout"]
-    table = table.drop(holdout.index).drop(third.index).drop(running.index)
+    table = table[table["split"] == "calibration"]
     loss = loss_for_ranking(table)
     lines = [f"# Calibration of `sigprop advise` ({len(table)} trained configurations"
              + (f", {len(holdout)} more held out" if len(holdout) else "")
