@@ -18,7 +18,31 @@ work=$(mktemp -d /tmp/sigprop-pip.XXXXXX)
 trap 'rm -rf "$work"' EXIT
 echo "[pip] a clean environment in $work/venv with requirements.txt's torch, then the wheel"
 "${SIGPROP_PYTHON:-python3}" -m venv "$work/venv"
-"$work/venv/bin/python" -m pip install -q -r requirements.txt
+# torch's CUDA runtime wheels (nvidia-*, cuda-*, triton: 3.4 GB, the same versions the pinned torch
+# requires) are hard-linked from .venv, file by file as their RECORDs list them, where both sit
+# on one file system: a second copy once filled a CI machine's disk (stop 37). pip sees them
+# installed and resolves and installs torch and everything else afresh from PyPI.
+.venv/bin/python - "$work/venv" <<'PY'
+import os, sys, sysconfig
+from importlib import metadata
+src = sysconfig.get_paths()["purelib"]
+dst = sysconfig.get_paths(vars={"base": sys.argv[1], "platbase": sys.argv[1]})["purelib"]
+same_python = os.path.isdir(dst)  # the clean venv's interpreter is this one's version
+if same_python and os.stat(src).st_dev == os.stat(dst).st_dev:
+    for dist in metadata.distributions(path=[src]):
+        if dist.metadata["Name"].lower().startswith(("nvidia-", "cuda-", "triton")):
+            for f in dist.files or []:
+                rel = os.path.normpath(str(f))
+                if rel.startswith(".."):
+                    continue  # console scripts outside site-packages: not needed to import torch
+                os.makedirs(os.path.dirname(os.path.join(dst, rel)), exist_ok=True)
+                try:
+                    os.link(os.path.join(src, rel), os.path.join(dst, rel))
+                except (FileNotFoundError, FileExistsError):
+                    pass  # listed but never written (bytecode), or shared by two namespace wheels
+PY
+df -h "$work" | sed -n '2s/^/[pip] disk before the install: /p'
+"$work/venv/bin/python" -m pip install -q --no-cache-dir -r requirements.txt
 "$work/venv/bin/python" -m pip install -q --no-deps dist/sigprop-*.whl
 cp -r tests/python tests/parity "$work/"
 cd "$work"

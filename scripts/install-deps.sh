@@ -34,7 +34,7 @@ stamp=.venv/.sigprop-requirements
 if ! cmp -s requirements.txt "$stamp"; then
   echo "[sigprop] installing requirements.txt into .venv (torch from PyPI)"
   .venv/bin/python -m pip install -q --upgrade pip
-  .venv/bin/python -m pip install -q -r requirements.txt
+  .venv/bin/python -m pip install -q --no-cache-dir -r requirements.txt
   cp requirements.txt "$stamp"
 else
   echo "[sigprop] .venv up to date with requirements.txt"
