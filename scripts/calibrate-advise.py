@@ -13,7 +13,8 @@ asks the advisor for its recommendation from post-ln at each depth. Then:
     held-out set (calibration-holdout2-*.toml: eight settings of data, depth, width and optimiser,
     every preset with the standard fixes), judged against issue 30's goals; a race whose cells
     have not all run is named, not judged. A setting (data, depth, width, optimiser) in the
-    committed table whose sweep folder is absent keeps its committed rows.
+    committed table whose sweep folder is absent keeps its committed rows: only the sweeps found
+    are diagnosed again.
 Writes docs/calibration/calibration.csv (one row per trained configuration, every number the
 docs use), docs/calibration/summary.md and docs/figures/advise-calibration.png (with --out
 elsewhere, all of them there).
@@ -77,10 +78,7 @@ def setting_name(data, depth, width, optimizer):
 
 def sweep_rows(folder):
     """A sweep's finished rows, with the data set its grid trained on ([fixed] data) and its folder."""
-    path = os.path.join(folder, "results.csv")
-    if not os.path.exists(path):
-        sys.exit(f"{path} is missing: run `sigprop sweep` on the calibration grid, then --merge")
-    t = pd.read_csv(path)
+    t = pd.read_csv(os.path.join(folder, "results.csv"))
     finished = t["outcome"].isin(["done", "diverged"])
     # A race is judged only when all its cells have run: a partial race has no best two.
     keys = [t[k] for k in SETTING if k in t]
@@ -144,11 +142,14 @@ def last_100_drop(sweep, cell, preset, lr):
 
 
 def collect(args):
-    optional = ([(args.fashion, "calibration")] + [(folder, "holdout") for folder in args.holdout]
-                + [(folder, "holdout2") for folder in args.holdout2])
-    runs = pd.concat([sweep_rows(args.kjv).assign(split="calibration")] +
-                     [sweep_rows(f).assign(split=split) for f, split in optional
-                      if os.path.exists(os.path.join(f, "results.csv"))])
+    folders = ([(args.kjv, "calibration"), (args.fashion, "calibration")]
+               + [(folder, "holdout") for folder in args.holdout]
+               + [(folder, "holdout2") for folder in args.holdout2])
+    present = [(f, split) for f, split in folders if os.path.exists(os.path.join(f, "results.csv"))]
+    if not present:
+        sys.exit("no sweep folder named has a results.csv (" + ", ".join(f for f, _ in folders) +
+                 "): run `sigprop sweep` on a calibration grid, then --merge; or --from-csv")
+    runs = pd.concat([sweep_rows(f).assign(split=split) for f, split in present])
     rows, recs = [], []
     for _, r in runs.iterrows():
         wide = f"-w{r['width']}" if r["width"] != 64 else ""  # the optimiser does not change the init
