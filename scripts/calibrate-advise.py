@@ -21,7 +21,7 @@ elsewhere, all of them there).
 
     scripts/calibrate-advise.py                  # diagnose (cached) and analyse
     scripts/calibrate-advise.py --from-csv       # analyse the committed table alone, no sigprop run
-    scripts/calibrate-advise.py --archive        # also keep the finished cells in docs/calibration/sweeps
+    scripts/calibrate-advise.py --archive        # also keep finished cells and advise runs in docs/calibration
     sigprop sweep configs/sweeps/calibration-holdout.toml --jobs 2 && sigprop sweep ... --merge
                                                  # the held-out races, read from runs/sweep-calibration-holdout*
 
@@ -29,6 +29,9 @@ The archive holds each finished cell's record (done.json, log, race.csv, run.jso
 run's summary.json, run.json and train.jsonl: the loss curves), not its checkpoints, so that a
 fresh clone can resume the sweep where it stopped:
     cp -r docs/calibration/sweeps/sweep-calibration* runs/ && sigprop sweep configs/sweeps/calibration.toml
+and each advise run's advice.json, so that a clone diagnoses only what is new (the cache is keyed
+by setting and preset, not by sigprop's version: delete it after changing the advisor):
+    mkdir -p runs && cp -r docs/calibration/advise runs/calibration-advise
 """
 import argparse
 import itertools
@@ -315,6 +318,19 @@ def archive(sweep, dest):
     return kept
 
 
+def archive_advice(advise_dir, dest):
+    """Copies each cached advise run's advice.json (a few kB) into `dest`, for a clone to reuse."""
+    import shutil
+    kept = 0
+    for tag in sorted(os.listdir(advise_dir)) if os.path.isdir(advise_dir) else []:
+        src = os.path.join(advise_dir, tag, "advice.json")
+        if os.path.exists(src) and os.path.realpath(advise_dir) != os.path.realpath(dest):
+            os.makedirs(os.path.join(dest, tag), exist_ok=True)
+            shutil.copy2(src, os.path.join(dest, tag, "advice.json"))
+            kept += 1
+    return kept
+
+
 def keep_committed(table, recs, old_table, old_recs):
     """Rows of the committed tables for the races no sweep folder supplied this time (a sweep run
     elsewhere and merged into the table before): kept, not dropped."""
@@ -371,7 +387,8 @@ def main():
     p.add_argument("--out", default=os.path.join(ROOT, "docs", "calibration"))
     p.add_argument("--from-csv", action="store_true", help="analyse the committed tables alone")
     p.add_argument("--archive", action="store_true",
-                   help="copy the finished cells (no checkpoints) to OUT/sweeps, for a clone to resume from")
+                   help="copy the finished cells (no checkpoints) to OUT/sweeps and the advise runs to "
+                        "OUT/advise, for a clone to resume from")
     args = p.parse_args()
     os.makedirs(args.out, exist_ok=True)
     table_path = os.path.join(args.out, "calibration.csv")
@@ -380,6 +397,8 @@ def main():
         for sweep in (args.kjv, args.fashion, *args.holdout, *args.holdout2):
             if os.path.isdir(sweep):
                 print(f"archived {archive(sweep, os.path.join(args.out, 'sweeps'))} finished cells of {sweep}")
+        print(f"archived {archive_advice(args.advise_dir, os.path.join(args.out, 'advise'))} advise runs "
+              f"of {args.advise_dir}")
     if args.from_csv:
         table, recs = with_setting(pd.read_csv(table_path)), with_setting(pd.read_csv(recs_path))
     else:
