@@ -178,7 +178,10 @@ def collect(args):
                    "balance": balance(c["diagnosis"])}
             rec.update(penalties(c["diagnosis"]))
             recs.append(rec)
-    return pd.DataFrame(rows), pd.DataFrame(recs)
+    # A finding that cannot be measured is JSON's null: NaN, even in a column with no number in it
+    # (the initial loss of a Fashion-MNIST probe on Gaussian tokens).
+    table, recs = pd.DataFrame(rows), pd.DataFrame(recs)
+    return table.astype({k: float for k in FINDINGS}), recs.astype({k: float for k in FINDINGS})
 
 
 def ranks(x):
