@@ -38,6 +38,7 @@ import itertools
 import json
 import math
 import os
+import shutil
 import subprocess
 import sys
 import tomllib
@@ -296,7 +297,6 @@ KEEP = {"done.json", "log.txt", "race.csv", "run.json", "summary.json", "train.j
 
 def archive(sweep, dest):
     """Copies the finished cells of `sweep` (their records, not their checkpoints) into `dest`."""
-    import shutil
     name = os.path.basename(os.path.normpath(sweep))
     target = os.path.join(dest, name)
     if os.path.realpath(sweep) == os.path.realpath(target):
@@ -323,11 +323,12 @@ def archive(sweep, dest):
 
 def archive_advice(advise_dir, dest):
     """Copies each cached advise run's advice.json (a few kB) into `dest`, for a clone to reuse."""
-    import shutil
+    if not os.path.isdir(advise_dir) or os.path.realpath(advise_dir) == os.path.realpath(dest):
+        return 0  # nothing cached, or read from the archive itself
     kept = 0
-    for tag in sorted(os.listdir(advise_dir)) if os.path.isdir(advise_dir) else []:
+    for tag in sorted(os.listdir(advise_dir)):
         src = os.path.join(advise_dir, tag, "advice.json")
-        if os.path.exists(src) and os.path.realpath(advise_dir) != os.path.realpath(dest):
+        if os.path.exists(src):
             os.makedirs(os.path.join(dest, tag), exist_ok=True)
             shutil.copy2(src, os.path.join(dest, tag, "advice.json"))
             kept += 1
